@@ -1,0 +1,43 @@
+package dev.modserv.spi;
+
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.Tensor;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One loaded model version, owned by the model server.
+ *
+ * <p>The server guarantees: {@link #run} may be called from several threads at once (up to the
+ * model's configured concurrency); inputs were checked against {@link #metadata()} (names, types,
+ * ranks, fixed dimensions) before {@code run} is called; {@link #close()} is called exactly once,
+ * after the last {@code run} has returned, and no call follows it.
+ */
+public interface LoadedModel extends AutoCloseable {
+  /** Returns what the model takes and gives. Must not change while the model is loaded. */
+  ModelMetadata metadata();
+
+  /**
+   * Runs one batch.
+   *
+   * @param inputs the input tensors by name; for a batchable model, rows of several requests
+   *     stacked along the first dimension
+   * @param outputs the names of the outputs wanted; empty means all
+   * @return the output tensors by name, with as many rows as the inputs for a batchable model
+   * @throws Exception on failure: a {@code ModelServingException} with {@code INVALID_INPUT} when
+   *     the engine refuses the values, anything else becomes {@code BACKEND_ERROR}
+   */
+  Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception;
+
+  /**
+   * Returns the model's estimated native memory in bytes, or -1 when the engine cannot tell (the
+   * server then estimates from the artifact's size). Defaults to -1.
+   */
+  default long memoryBytes() {
+    return -1;
+  }
+
+  /** Frees the model's native resources. Called once, after the last {@link #run}. */
+  @Override
+  void close() throws Exception;
+}
