@@ -1,0 +1,161 @@
+package dev.modserv.core;
+
+import dev.modserv.api.Tensor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How the registry treats one model (every version of a name): its version policy, warm-up, the
+ * grace its in-flight requests get when a version unloads, and which engine loads it.
+ *
+ * <pre>{@code
+ * ModelConfig config = ModelConfig.builder()
+ *     .versionPolicy(VersionPolicy.latest(2))
+ *     .drainGrace(Duration.ofSeconds(10))
+ *     .build();
+ * server.registry().configure("iris", config);
+ * }</pre>
+ */
+public final class ModelConfig {
+  /** The drain grace when none is set: 30 seconds. */
+  public static final Duration DEFAULT_DRAIN_GRACE = Duration.ofSeconds(30);
+
+  private static final ModelConfig DEFAULTS = builder().build();
+
+  private final VersionPolicy versionPolicy;
+  private final List<Map<String, Tensor>> warmupSamples;
+  private final boolean warmup;
+  private final Duration drainGrace;
+  private final @Nullable String backend;
+
+  private ModelConfig(Builder b) {
+    this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
+    this.warmupSamples = List.copyOf(b.warmupSamples);
+    this.warmup = b.warmup;
+    this.drainGrace = b.drainGrace != null ? b.drainGrace : DEFAULT_DRAIN_GRACE;
+    this.backend = b.backend;
+  }
+
+  /** Returns the configuration used for models that set none. */
+  public static ModelConfig defaults() {
+    return DEFAULTS;
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the version policy; defaults to {@code latest(1)}. */
+  public VersionPolicy versionPolicy() {
+    return versionPolicy;
+  }
+
+  /**
+   * Returns the declared warm-up samples; when empty and {@link #warmup()} is on, one request of
+   * zeros (one row for dynamic dimensions) is built from the metadata.
+   */
+  public List<Map<String, Tensor>> warmupSamples() {
+    return warmupSamples;
+  }
+
+  /** Returns whether a new version is warmed up before it serves; defaults to true. */
+  public boolean warmup() {
+    return warmup;
+  }
+
+  /**
+   * Returns how long an unloading version waits for its in-flight requests before failing the ones
+   * that have not started with {@code SHUTTING_DOWN}; defaults to {@link #DEFAULT_DRAIN_GRACE}.
+   */
+  public Duration drainGrace() {
+    return drainGrace;
+  }
+
+  /** Returns the engine that must load this model; empty lets the registry choose. */
+  public Optional<String> backend() {
+    return Optional.ofNullable(backend);
+  }
+
+  /** Builds a {@link ModelConfig}; each option may be set once. */
+  public static final class Builder {
+    private @Nullable VersionPolicy versionPolicy;
+    private final List<Map<String, Tensor>> warmupSamples = new ArrayList<>();
+    private boolean warmup = true;
+    private boolean warmupSet;
+    private @Nullable Duration drainGrace;
+    private @Nullable String backend;
+
+    private Builder() {}
+
+    /** Sets the version policy; defaults to {@code latest(1)}. */
+    public Builder versionPolicy(VersionPolicy policy) {
+      if (versionPolicy != null) {
+        throw new IllegalStateException("versionPolicy was already set to " + versionPolicy);
+      }
+      this.versionPolicy = java.util.Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Adds a warm-up request: inputs by name, as a caller would send them. */
+    public Builder warmupSample(Map<String, Tensor> inputs) {
+      if (inputs.isEmpty()) {
+        throw new IllegalArgumentException("a warm-up sample needs at least one input");
+      }
+      warmupSamples.add(java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs)));
+      return this;
+    }
+
+    /** Turns warm-up on (the default) or off. */
+    public Builder warmup(boolean enabled) {
+      if (warmupSet) {
+        throw new IllegalStateException("warmup was already set to " + warmup);
+      }
+      this.warmup = enabled;
+      this.warmupSet = true;
+      return this;
+    }
+
+    /** Sets the drain grace; zero fails not-yet-started requests at once. Must not be negative. */
+    public Builder drainGrace(Duration grace) {
+      if (drainGrace != null) {
+        throw new IllegalStateException("drainGrace was already set to " + drainGrace);
+      }
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("drainGrace must not be negative: " + grace);
+      }
+      this.drainGrace = grace;
+      return this;
+    }
+
+    /** Names the engine that must load this model, e.g. {@code onnxruntime}. */
+    public Builder backend(String name) {
+      if (backend != null) {
+        throw new IllegalStateException("backend was already set to " + backend);
+      }
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("backend name must not be blank");
+      }
+      this.backend = name;
+      return this;
+    }
+
+    /**
+     * Returns the configuration.
+     *
+     * @throws IllegalStateException when samples are declared but warm-up is off
+     */
+    public ModelConfig build() {
+      if (!warmup && !warmupSamples.isEmpty()) {
+        throw new IllegalStateException(
+            "warm-up samples are declared but warm-up is off; drop the samples or turn it on");
+      }
+      return new ModelConfig(this);
+    }
+  }
+}

@@ -1,0 +1,330 @@
+package dev.modserv.core;
+
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.InferenceRequest;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Tensor;
+import dev.modserv.core.internal.BackendCatalog;
+import dev.modserv.core.internal.GuardedListener;
+import dev.modserv.core.internal.GuardedServingMetrics;
+import dev.modserv.core.internal.Registry;
+import dev.modserv.spi.Backend;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves models inside an application: load them by name and version through {@link #registry()},
+ * call them from any thread with {@link #infer} or {@link #inferAsync}.
+ *
+ * <pre>{@code
+ * try (ModelServer server = ModelServer.builder().build()) {
+ *   server.registry().load("iris", 1, Path.of("models/iris.onnx")).join();
+ *   InferenceResult result = server.infer("iris", Map.of("x", Tensor.of(features, 1, 4)));
+ * }
+ * }</pre>
+ *
+ * <h2>Should be shared</h2>
+ * One server per application is the rule: it owns the models' native memory, the engines and the
+ * threads that run them.
+ *
+ * <h2>Shutdown</h2>
+ * {@link #close()} refuses new requests and loads, lets in-flight requests finish (each model's
+ * drain grace bounds the wait for requests that have not started), closes every model once, then
+ * the engines it discovered and the threads it created.
+ */
+public final class ModelServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelServer.class);
+
+  private final Registry registry;
+  private final BackendCatalog catalog;
+  private final Ticker ticker;
+  private final @Nullable Duration defaultTimeout;
+  private final List<AutoCloseable> owned;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private ModelServer(Builder b) {
+    this.ticker = b.ticker != null ? b.ticker : Ticker.system();
+    this.defaultTimeout = b.defaultTimeout;
+    List<AutoCloseable> own = new ArrayList<>();
+    Executor executor = b.executor;
+    if (executor == null) {
+      ExecutorService virtual = Executors.newThreadPerTaskExecutor(
+          Thread.ofVirtual().name("modserv-", 0).factory());
+      own.add(virtual::shutdown);
+      executor = virtual;
+    }
+    ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "modserv-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    scheduler.setRemoveOnCancelPolicy(true);
+    own.add(scheduler::shutdownNow);
+    this.owned = List.copyOf(own);
+    ServingMetrics metrics = b.metrics != null ? GuardedServingMetrics.guard(b.metrics)
+        : b.meterRegistry != null ? ServingMetrics.micrometer(b.meterRegistry)
+        : ServingMetrics.noop();
+    ClassLoader loader = null;
+    if (b.discover) {
+      loader = b.classLoader != null ? b.classLoader : defaultClassLoader();
+    }
+    this.catalog = BackendCatalog.create(b.backends, loader, b.excluded);
+    this.registry = new Registry(catalog, executor, scheduler, ticker,
+        b.clock != null ? b.clock : InstantSource.system(), metrics,
+        new GuardedListener(b.listeners));
+    if (!catalog.discoveryFailures().isEmpty()) {
+      log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
+    }
+    log.debug("model server started with backends {}", catalog.names());
+  }
+
+  private static ClassLoader defaultClassLoader() {
+    ClassLoader context = Thread.currentThread().getContextClassLoader();
+    return context != null ? context : ModelServer.class.getClassLoader();
+  }
+
+  /** Returns a builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the registry: load, unload, label and list models. */
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  /** Returns the names of the engines this server can use, in the order it tries them. */
+  public List<String> backends() {
+    return registry.backends();
+  }
+
+  /** Returns what went wrong while discovering engines, one line per provider; empty if nothing. */
+  public List<String> discoveryFailures() {
+    return registry.discoveryFailures();
+  }
+
+  /**
+   * Runs {@code request} and waits for its result.
+   *
+   * @throws ModelServingException with the code of what went wrong
+   */
+  public InferenceResult infer(InferenceRequest request) {
+    return await(inferAsync(request));
+  }
+
+  /** Runs {@code inputs} through the highest ready version of {@code model} (or {@code name:ver}). */
+  public InferenceResult infer(String model, Map<String, Tensor> inputs) {
+    return infer(InferenceRequest.builder(model).inputs(inputs).build());
+  }
+
+  /**
+   * Submits {@code request}. Bad input, an unknown model or a version that cannot serve complete
+   * the future at once, exceptionally, with a {@link ModelServingException}; nothing blocks.
+   */
+  public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request) {
+    Objects.requireNonNull(request, "request");
+    long submitted = ticker.read();
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(new ModelServingException(ErrorCode.SHUTTING_DOWN,
+          "the model server is closed"));
+    }
+    return registry.submit(request, submitted, defaultTimeout);
+  }
+
+  private static <T> T await(CompletableFuture<T> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ModelServingException mse) {
+        throw mse;
+      }
+      throw new ModelServingException(ErrorCode.BACKEND_ERROR, String.valueOf(cause), cause);
+    }
+  }
+
+  /**
+   * Refuses new work, drains and closes every model, then the discovered engines and the server's
+   * own threads. Waits at most the longest drain grace plus 30 seconds for engine calls in
+   * progress; past that it logs which models did not close. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    CompletableFuture<Void> all = registry.closeAll();
+    Duration bound = registry.longestGrace().plusSeconds(30);
+    try {
+      all.get(bound.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      log.error("models still not closed {} after close(): {}", bound, registry.models());
+    } catch (ExecutionException e) {
+      log.warn("a model failed to close", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    catalog.close();
+    for (AutoCloseable c : owned) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("closing {} failed", c, e);
+      }
+    }
+  }
+
+  /** Builds a {@link ModelServer}. Each setting is checked when set and may be set once. */
+  public static final class Builder {
+    private final List<Backend> backends = new ArrayList<>();
+    private final List<ModelServerListener> listeners = new ArrayList<>();
+    private final Set<String> excluded = new HashSet<>();
+    private boolean discover = true;
+    private boolean discoverSet;
+    private @Nullable ClassLoader classLoader;
+    private @Nullable MeterRegistry meterRegistry;
+    private @Nullable ServingMetrics metrics;
+    private @Nullable Executor executor;
+    private @Nullable Ticker ticker;
+    private @Nullable InstantSource clock;
+    private @Nullable Duration defaultTimeout;
+
+    private Builder() {}
+
+    /**
+     * Adds an engine. Backends added here are tried before discovered ones, in the order added,
+     * and shadow a discovered provider of the same name. They belong to the caller, who closes
+     * them after the server.
+     */
+    public Builder backend(Backend backend) {
+      Objects.requireNonNull(backend, "backend");
+      String name = backend.name();
+      if (backends.stream().anyMatch(b -> b.name().equals(name))) {
+        throw new IllegalArgumentException("a backend named '" + name + "' was already added");
+      }
+      backends.add(backend);
+      return this;
+    }
+
+    /** Turns {@link java.util.ServiceLoader} discovery of engines on (the default) or off. */
+    public Builder discoverBackends(boolean enabled) {
+      if (discoverSet) {
+        throw new IllegalStateException("discoverBackends was already set to " + discover);
+      }
+      this.discover = enabled;
+      this.discoverSet = true;
+      return this;
+    }
+
+    /** Discovers engines with {@code loader}; defaults to the thread's context class loader. */
+    public Builder classLoader(ClassLoader loader) {
+      if (classLoader != null) {
+        throw new IllegalStateException("classLoader was already set to " + classLoader);
+      }
+      this.classLoader = Objects.requireNonNull(loader, "loader");
+      return this;
+    }
+
+    /** Leaves the discovered engine {@code name} out. */
+    public Builder excludeBackend(String name) {
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("backend name must not be blank");
+      }
+      excluded.add(name);
+      return this;
+    }
+
+    /** Records metrics to {@code registry} (Micrometer). Without it, nothing is recorded. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      if (meterRegistry != null || metrics != null) {
+        throw new IllegalStateException("metrics were already set");
+      }
+      this.meterRegistry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** Records metrics through a custom implementation; its exceptions are logged and ignored. */
+    public Builder metrics(ServingMetrics metrics) {
+      if (meterRegistry != null || this.metrics != null) {
+        throw new IllegalStateException("metrics were already set");
+      }
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /** Adds a lifecycle listener. */
+    public Builder listener(ModelServerListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Runs loads and engine calls on {@code executor}, which the caller owns and shuts down after
+     * the server. Defaults to a virtual thread per task, owned by the server.
+     */
+    public Builder executor(Executor executor) {
+      if (this.executor != null) {
+        throw new IllegalStateException("executor was already set to " + this.executor);
+      }
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Measures timings and deadlines with {@code ticker}; defaults to {@link Ticker#system()}. */
+    public Builder ticker(Ticker ticker) {
+      if (this.ticker != null) {
+        throw new IllegalStateException("ticker was already set to " + this.ticker);
+      }
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** Stamps wall-clock times (a model's load time) with {@code clock}; defaults to the system. */
+    public Builder clock(InstantSource clock) {
+      if (this.clock != null) {
+        throw new IllegalStateException("clock was already set to " + this.clock);
+      }
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Sets the timeout of requests that set none; positive. Defaults to no timeout. */
+    public Builder defaultTimeout(Duration timeout) {
+      if (defaultTimeout != null) {
+        throw new IllegalStateException("defaultTimeout was already set to " + defaultTimeout);
+      }
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("defaultTimeout must be positive: " + timeout);
+      }
+      this.defaultTimeout = timeout;
+      return this;
+    }
+
+    /** Returns a new server; the builder can build again. */
+    public ModelServer build() {
+      return new ModelServer(this);
+    }
+  }
+}

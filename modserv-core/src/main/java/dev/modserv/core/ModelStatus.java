@@ -1,0 +1,34 @@
+package dev.modserv.core;
+
+import dev.modserv.api.ModelMetadata;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A snapshot of one model version.
+ *
+ * @param name the model's name
+ * @param version the version
+ * @param state the lifecycle state
+ * @param labels the labels that point at this version
+ * @param metadata the model's inputs and outputs, once loaded
+ * @param loadedAt when it became ready
+ * @param warmedUp whether warm-up completed
+ * @param failure what made the load fail, for {@link ModelState#FAILED}
+ */
+public record ModelStatus(
+    String name,
+    long version,
+    ModelState state,
+    Set<String> labels,
+    Optional<ModelMetadata> metadata,
+    Optional<Instant> loadedAt,
+    boolean warmedUp,
+    Optional<String> failure) {
+
+  /** Copies the labels. */
+  public ModelStatus {
+    labels = Set.copyOf(labels);
+  }
+}

@@ -1,0 +1,121 @@
+package dev.modserv.core.internal;
+
+import dev.modserv.core.ServingMetrics;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wraps a user's {@link ServingMetrics} so that its exceptions never reach a request: each is
+ * logged (the first one in full, later ones at debug) and swallowed.
+ */
+public final class GuardedServingMetrics implements ServingMetrics {
+  private static final Logger log = LoggerFactory.getLogger(GuardedServingMetrics.class);
+
+  private final ServingMetrics delegate;
+  private final AtomicBoolean warned = new AtomicBoolean();
+
+  private GuardedServingMetrics(ServingMetrics delegate) {
+    this.delegate = delegate;
+  }
+
+  public static ServingMetrics guard(ServingMetrics metrics) {
+    if (metrics instanceof GuardedServingMetrics
+        || metrics instanceof MicrometerServingMetrics
+        || metrics == ServingMetrics.noop()) {
+      return metrics;
+    }
+    return new GuardedServingMetrics(metrics);
+  }
+
+  void failed(String what, RuntimeException e) {
+    if (warned.compareAndSet(false, true)) {
+      log.warn("metrics implementation {} threw in {}; ignoring it and further failures", delegate
+          .getClass().getName(), what, e);
+    } else {
+      log.debug("metrics implementation threw in {}", what, e);
+    }
+  }
+
+  @Override
+  public VersionMetrics version(String model, long version) {
+    try {
+      return new Version(delegate.version(model, version));
+    } catch (RuntimeException e) {
+      failed("version", e);
+      return ServingMetrics.Noop.INSTANCE;
+    }
+  }
+
+  @Override
+  public void loadFinished(String model, long version, long nanos, boolean success) {
+    try {
+      delegate.loadFinished(model, version, nanos, success);
+    } catch (RuntimeException e) {
+      failed("loadFinished", e);
+    }
+  }
+
+  @Override
+  public void loadedModels(IntSupplier count) {
+    try {
+      delegate.loadedModels(count);
+    } catch (RuntimeException e) {
+      failed("loadedModels", e);
+    }
+  }
+
+  private final class Version implements VersionMetrics {
+    private final VersionMetrics v;
+
+    Version(VersionMetrics v) {
+      this.v = v;
+    }
+
+    @Override
+    public void request(Outcome outcome, long latencyNanos) {
+      try {
+        v.request(outcome, latencyNanos);
+      } catch (RuntimeException e) {
+        failed("request", e);
+      }
+    }
+
+    @Override
+    public void queueWait(long nanos) {
+      try {
+        v.queueWait(nanos);
+      } catch (RuntimeException e) {
+        failed("queueWait", e);
+      }
+    }
+
+    @Override
+    public void batch(int rows, long engineNanos) {
+      try {
+        v.batch(rows, engineNanos);
+      } catch (RuntimeException e) {
+        failed("batch", e);
+      }
+    }
+
+    @Override
+    public void queueDepth(IntSupplier depth) {
+      try {
+        v.queueDepth(depth);
+      } catch (RuntimeException e) {
+        failed("queueDepth", e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        v.close();
+      } catch (RuntimeException e) {
+        failed("close", e);
+      }
+    }
+  }
+}

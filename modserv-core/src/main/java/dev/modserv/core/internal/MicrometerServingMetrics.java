@@ -1,0 +1,116 @@
+package dev.modserv.core.internal;
+
+import dev.modserv.core.ServingMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+
+/** {@link ServingMetrics} over a Micrometer registry; meters are built once per version. */
+public final class MicrometerServingMetrics implements ServingMetrics {
+  private final MeterRegistry registry;
+  // Gauges hold their state weakly: keep the suppliers reachable.
+  private final List<IntSupplier> strongGaugeRefs = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  public MicrometerServingMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public VersionMetrics version(String model, long version) {
+    return new ForVersion(Tags.of("model", model, "version", Long.toString(version)));
+  }
+
+  @Override
+  public void loadFinished(String model, long version, long nanos, boolean success) {
+    Timer.builder("modserv.model.load.duration")
+        .description("Time from load start to ready or failure")
+        .tags("model", model, "version", Long.toString(version))
+        .tag("outcome", success ? "success" : "error")
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void loadedModels(IntSupplier count) {
+    strongGaugeRefs.add(count);
+    Gauge.builder("modserv.models.loaded", count, IntSupplier::getAsInt)
+        .description("Model versions ready to serve")
+        .register(registry);
+  }
+
+  private final class ForVersion implements VersionMetrics {
+    private final Tags tags;
+    private final Counter[] requests = new Counter[Outcome.values().length];
+    private final Timer[] latency = new Timer[Outcome.values().length];
+    private final Timer queueWait;
+    private final DistributionSummary batchSize;
+    private final Timer inference;
+    private final List<Meter> meters = new ArrayList<>();
+    private volatile IntSupplier depth = () -> 0;
+
+    ForVersion(Tags tags) {
+      this.tags = tags;
+      for (Outcome outcome : Outcome.values()) {
+        Tags withOutcome = tags.and("outcome", outcome.tag());
+        requests[outcome.ordinal()] = (keep(Counter.builder("modserv.requests")
+            .description("Requests finished, by outcome").tags(withOutcome).register(registry)));
+        latency[outcome.ordinal()] = (keep(Timer.builder("modserv.request.latency")
+            .description("End-to-end request latency").tags(withOutcome).register(registry)));
+      }
+      queueWait = keep(Timer.builder("modserv.queue.wait")
+          .description("Time from submission to the start of the engine call")
+          .tags(tags).register(registry));
+      batchSize = keep(DistributionSummary.builder("modserv.batch.size")
+          .description("Rows per engine call").baseUnit("rows").tags(tags).register(registry));
+      inference = keep(Timer.builder("modserv.inference.latency")
+          .description("Engine time per batch").tags(tags).register(registry));
+      keep(Gauge.builder("modserv.queue.depth", this, v -> v.depth.getAsInt())
+          .description("Requests waiting for the engine").tags(tags).register(registry));
+    }
+
+    private <M extends Meter> M keep(M meter) {
+      meters.add(meter);
+      return meter;
+    }
+
+    @Override
+    public void request(Outcome outcome, long latencyNanos) {
+      requests[outcome.ordinal()].increment();
+      latency[outcome.ordinal()].record(latencyNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void queueWait(long nanos) {
+      queueWait.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void batch(int rows, long engineNanos) {
+      batchSize.record(rows);
+      inference.record(engineNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void queueDepth(IntSupplier depth) {
+      this.depth = depth;
+    }
+
+    @Override
+    public void close() {
+      meters.forEach(registry::remove);
+    }
+
+    @Override
+    public String toString() {
+      return "VersionMetrics" + tags;
+    }
+  }
+}

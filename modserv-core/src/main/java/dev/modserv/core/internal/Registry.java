@@ -1,0 +1,771 @@
+package dev.modserv.core.internal;
+
+import dev.modserv.api.Capability;
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.InferenceRequest;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelRef;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Tensor;
+import dev.modserv.api.TensorSpec;
+import dev.modserv.api.Timings;
+import dev.modserv.core.ModelConfig;
+import dev.modserv.core.ModelRegistry;
+import dev.modserv.core.ModelServerListener;
+import dev.modserv.core.ModelState;
+import dev.modserv.core.ModelStatus;
+import dev.modserv.core.ServingMetrics;
+import dev.modserv.core.ServingMetrics.Outcome;
+import dev.modserv.core.Ticker;
+import dev.modserv.core.VersionPolicy;
+import dev.modserv.spi.Backend;
+import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.ModelSource;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registry and the request path behind {@code ModelServer}.
+ *
+ * <p>Structural changes of one model name (load, ready, drain, labels) hold that name's lock;
+ * requests never take it: they resolve a version from concurrent maps and take a lease by
+ * compare-and-set. Each structural change bumps the name's epoch, so a request whose resolution
+ * raced with a switch (it saw the old version just as it began draining) resolves again instead
+ * of failing.
+ */
+public final class Registry implements ModelRegistry {
+  private static final Logger log = LoggerFactory.getLogger(Registry.class);
+  private static final int MAX_RESOLVE_ATTEMPTS = 64;
+
+  private final Map<String, Entry> models = new ConcurrentHashMap<>();
+  private final BackendCatalog catalog;
+  private final Executor executor;
+  private final ScheduledExecutorService scheduler;
+  private final Ticker ticker;
+  private final InstantSource clock;
+  private final ServingMetrics metrics;
+  private final ModelServerListener listener;
+  private volatile boolean closed;
+
+  /** The versions, labels and configuration of one model name. */
+  private static final class Entry {
+    final String name;
+    final ConcurrentSkipListMap<Long, ModelVersion> versions = new ConcurrentSkipListMap<>();
+    final Map<String, Long> labels = new ConcurrentHashMap<>();
+    final AtomicLong epoch = new AtomicLong();
+    volatile ModelConfig config = ModelConfig.defaults();
+
+    Entry(String name) {
+      this.name = name;
+    }
+
+    Set<String> labelsOf(long version) {
+      Set<String> out = new TreeSet<>();
+      labels.forEach((label, v) -> {
+        if (v == version) {
+          out.add(label);
+        }
+      });
+      return out;
+    }
+  }
+
+  public Registry(
+      BackendCatalog catalog,
+      Executor executor,
+      ScheduledExecutorService scheduler,
+      Ticker ticker,
+      InstantSource clock,
+      ServingMetrics metrics,
+      ModelServerListener listener) {
+    this.catalog = catalog;
+    this.executor = executor;
+    this.scheduler = scheduler;
+    this.ticker = ticker;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.listener = listener;
+    metrics.loadedModels(this::readyCount);
+  }
+
+  private int readyCount() {
+    int n = 0;
+    for (Entry e : models.values()) {
+      for (ModelVersion v : e.versions.values()) {
+        if (v.state() == ModelState.READY) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- configuration and status
+
+  @Override
+  public void configure(String name, ModelConfig config) {
+    ModelRef.requireName(name);
+    java.util.Objects.requireNonNull(config, "config");
+    Entry e = models.computeIfAbsent(name, Entry::new);
+    synchronized (e) {
+      e.config = config;
+    }
+  }
+
+  @Override
+  public ModelConfig config(String name) {
+    Entry e = models.get(name);
+    return e == null ? ModelConfig.defaults() : e.config;
+  }
+
+  @Override
+  public List<ModelStatus> models() {
+    List<ModelStatus> out = new ArrayList<>();
+    new TreeSet<>(models.keySet()).forEach(name -> out.addAll(versions(name)));
+    return out;
+  }
+
+  @Override
+  public List<ModelStatus> versions(String name) {
+    Entry e = models.get(name);
+    if (e == null) {
+      return List.of();
+    }
+    List<ModelStatus> out = new ArrayList<>();
+    for (ModelVersion v : e.versions.values()) {
+      out.add(v.status(e.labelsOf(v.version)));
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<ModelStatus> status(String name, long version) {
+    Entry e = models.get(name);
+    if (e == null) {
+      return Optional.empty();
+    }
+    ModelVersion v = e.versions.get(version);
+    return v == null ? Optional.empty() : Optional.of(v.status(e.labelsOf(version)));
+  }
+
+  // ---------------------------------------------------------------- load
+
+  @Override
+  public CompletableFuture<ModelStatus> load(String name, long version, ModelSource source) {
+    ModelRef.requireName(name);
+    ModelRef.requireVersion(version);
+    java.util.Objects.requireNonNull(source, "source");
+    if (closed) {
+      return CompletableFuture.failedFuture(shuttingDown("the server is closed; load refused"));
+    }
+    Entry e = models.computeIfAbsent(name, Entry::new);
+    ModelVersion v;
+    synchronized (e) {
+      ModelConfig config = e.config;
+      if (config.versionPolicy() instanceof VersionPolicy.Specific s
+          && !s.versions().contains(version)) {
+        return CompletableFuture.failedFuture(new ModelServingException(ErrorCode.LOAD_FAILED,
+            "version " + version + " of '" + name + "' is not in its version policy " + s
+                + "; change the policy or load one of those versions"));
+      }
+      ModelVersion existing = e.versions.get(version);
+      if (existing != null && existing.state() != ModelState.FAILED) {
+        return CompletableFuture.failedFuture(new ModelServingException(ErrorCode.LOAD_FAILED,
+            "version " + version + " of '" + name + "' is already " + existing.state()
+                + "; unload it (and wait for the unload) before loading it again"));
+      }
+      ServingMetrics.VersionMetrics vm = metrics.version(name, version);
+      ModelVersion[] self = new ModelVersion[1];
+      v = new ModelVersion(name, version, config, vm, ticker.read(), () -> closed(e, self[0]));
+      self[0] = v;
+      e.versions.put(version, v);
+      e.epoch.incrementAndGet();
+    }
+    listener.loadStarted(name, version);
+    CompletableFuture<ModelStatus> result = new CompletableFuture<>();
+    try {
+      executor.execute(() -> runLoad(e, v, source, result));
+    } catch (RejectedExecutionException rejected) {
+      fail(e, v, shuttingDown("the server's executor refused the load"), result);
+    }
+    return result;
+  }
+
+  private void runLoad(
+      Entry e, ModelVersion v, ModelSource source, CompletableFuture<ModelStatus> result) {
+    try {
+      Backend backend = catalog.select(source, v.config.backend());
+      log.info("loading '{}' version {} from {} with {}", v.name, v.version, source.location(),
+          backend.name());
+      LoadedModel model = backend.load(source);
+      ModelMetadata metadata;
+      try {
+        metadata = model.metadata();
+      } catch (RuntimeException | LinkageError metadataFailure) {
+        closeQuietly(model, v);
+        throw metadataFailure;
+      }
+      v.loaded(model, metadata);
+      v.state(ModelState.WARMING);
+      long warmStart = ticker.read();
+      warmUp(v, metadata);
+      Duration warmTook = Duration.ofNanos(ticker.read() - warmStart);
+      listener.warmupFinished(v.name, v.version, warmTook);
+      boolean unloadInstead;
+      synchronized (e) {
+        unloadInstead = v.unloadRequested || closed;
+        if (!unloadInstead) {
+          v.ready(clock.instant());
+          e.epoch.incrementAndGet();
+        }
+      }
+      long loadNanos = ticker.read() - v.loadStartNanos;
+      if (unloadInstead) {
+        metrics.loadFinished(v.name, v.version, loadNanos, false);
+        v.state(ModelState.DRAINING);
+        v.closeToNewLeases();
+        result.completeExceptionally(
+            shuttingDown("version " + v.version + " of '" + v.name + "' was unloaded while loading"));
+        return;
+      }
+      metrics.loadFinished(v.name, v.version, loadNanos, true);
+      log.info("'{}' version {} is ready ({} ms)", v.name, v.version, loadNanos / 1_000_000);
+      listener.ready(v.name, v.version, Duration.ofNanos(loadNanos));
+      result.complete(v.status(e.labelsOf(v.version)));
+      applyPolicy(e);
+    } catch (Throwable t) {
+      ModelServingException failure = asLoadFailure(v, source, t);
+      fail(e, v, failure, result);
+      if (t instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+    }
+  }
+
+  private void fail(
+      Entry e, ModelVersion v, ModelServingException failure, CompletableFuture<ModelStatus> result) {
+    log.warn("'{}' version {} failed to load: {}", v.name, v.version, failure.getMessage());
+    boolean remove;
+    synchronized (e) {
+      v.failed(failure);
+      e.epoch.incrementAndGet();
+      remove = v.unloadRequested || closed;
+    }
+    metrics.loadFinished(v.name, v.version, ticker.read() - v.loadStartNanos, false);
+    listener.loadFailed(v.name, v.version, failure);
+    // Frees whatever the engine had loaded; a FAILED version stays listed with its cause.
+    v.closeToNewLeases();
+    if (remove) {
+      removeFailed(e, v);
+    }
+    result.completeExceptionally(failure);
+  }
+
+  private static ModelServingException asLoadFailure(ModelVersion v, ModelSource source, Throwable t) {
+    if (t instanceof ModelServingException mse
+        && (mse.code() == ErrorCode.LOAD_FAILED || mse.code() == ErrorCode.SHUTTING_DOWN)) {
+      return mse;
+    }
+    return new ModelServingException(ErrorCode.LOAD_FAILED,
+        "version " + v.version + " of '" + v.name + "' failed to load from " + source.location()
+            + ": " + t, t);
+  }
+
+  private void warmUp(ModelVersion v, ModelMetadata metadata) throws Exception {
+    ModelConfig config = v.config;
+    if (!config.warmup() || !metadata.has(Capability.TENSOR)) {
+      v.warmedUp(false);
+      return;
+    }
+    List<Map<String, Tensor>> samples = config.warmupSamples();
+    if (samples.isEmpty()) {
+      Optional<Map<String, Tensor>> zeros = zeros(metadata);
+      if (zeros.isEmpty()) {
+        log.info("'{}' version {}: no warm-up, an input has an unknown rank; declare warm-up"
+            + " samples in its configuration", v.name, v.version);
+        return;
+      }
+      samples = List.of(zeros.get());
+    }
+    for (Map<String, Tensor> sample : samples) {
+      try {
+        InputValidator.validate(v.name, metadata, sample, Set.of());
+        v.model().run(sample, Set.of());
+      } catch (Exception e) {
+        throw new ModelServingException(ErrorCode.LOAD_FAILED,
+            "warm-up of '" + v.name + "' version " + v.version + " failed: " + e.getMessage(), e);
+      }
+    }
+    v.warmedUp(true);
+  }
+
+  /** One request of zeros, one row wherever a dimension is dynamic. */
+  static Optional<Map<String, Tensor>> zeros(ModelMetadata metadata) {
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    for (TensorSpec spec : metadata.inputs()) {
+      if (!spec.isRankKnown()) {
+        return Optional.empty();
+      }
+      long[] shape = spec.shape();
+      for (int i = 0; i < shape.length; i++) {
+        if (shape[i] == -1) {
+          shape[i] = 1;
+        }
+      }
+      inputs.put(spec.name(), Tensor.zeros(spec.dataType(), shape));
+    }
+    return inputs.isEmpty() ? Optional.empty() : Optional.of(inputs);
+  }
+
+  // ---------------------------------------------------------------- policy, unload, labels
+
+  /** Drains ready versions outside the policy; a labelled version is kept. */
+  private void applyPolicy(Entry e) {
+    synchronized (e) {
+      if (!(e.config.versionPolicy() instanceof VersionPolicy.Latest latest)) {
+        return;
+      }
+      int kept = 0;
+      for (ModelVersion v : e.versions.descendingMap().values()) {
+        if (v.state() != ModelState.READY) {
+          continue;
+        }
+        if (kept < latest.count()) {
+          kept++;
+        } else if (!e.labels.containsValue(v.version)) {
+          log.info("'{}' version {} is outside version policy {}; unloading", e.name, v.version,
+              latest);
+          startDrain(e, v);
+        }
+      }
+    }
+  }
+
+  /** Moves a ready version to DRAINING; caller holds the entry's lock. */
+  private void startDrain(Entry e, ModelVersion v) {
+    v.state(ModelState.DRAINING);
+    e.epoch.incrementAndGet();
+    listener.drainStarted(v.name, v.version);
+    v.closeToNewLeases();
+    if (!v.isClosed()) {
+      Duration grace = v.config.drainGrace();
+      scheduler.schedule(() -> failPending(v, "the drain grace of " + grace + " ended"),
+          grace.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void closed(Entry e, ModelVersion v) {
+    synchronized (e) {
+      if (v.state() != ModelState.FAILED) {
+        e.versions.remove(v.version, v);
+      }
+      e.epoch.incrementAndGet();
+    }
+    if (v.state() != ModelState.FAILED) {
+      log.info("'{}' version {} unloaded", v.name, v.version);
+      listener.unloaded(v.name, v.version);
+    }
+  }
+
+  private void removeFailed(Entry e, ModelVersion v) {
+    synchronized (e) {
+      e.versions.remove(v.version, v);
+      e.epoch.incrementAndGet();
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> unload(String name, long version) {
+    Entry e = requireEntry(name);
+    synchronized (e) {
+      ModelVersion v = e.versions.get(version);
+      if (v == null) {
+        return CompletableFuture.failedFuture(versionNotFound(e, "version " + version));
+      }
+      return unload(e, v);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> unload(String name) {
+    Entry e = requireEntry(name);
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    synchronized (e) {
+      for (ModelVersion v : List.copyOf(e.versions.values())) {
+        all.add(unload(e, v));
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  /** Caller holds the entry's lock. */
+  private CompletableFuture<Void> unload(Entry e, ModelVersion v) {
+    e.labels.values().removeIf(target -> target == v.version);
+    switch (v.state()) {
+      case FAILED -> {
+        e.versions.remove(v.version, v);
+        e.epoch.incrementAndGet();
+        return CompletableFuture.completedFuture(null);
+      }
+      case LOADING, WARMING -> v.unloadRequested = true;
+      case READY -> startDrain(e, v);
+      case DRAINING, UNLOADED -> { }
+    }
+    return v.closedFuture;
+  }
+
+  @Override
+  public void label(String name, String label, long version) {
+    ModelRef.requireLabel(label);
+    if (ModelRef.LATEST.equals(label)) {
+      throw new IllegalArgumentException(
+          "the label 'latest' is reserved: it always means the highest ready version");
+    }
+    Entry e = requireEntry(name);
+    Long previous;
+    synchronized (e) {
+      ModelVersion v = e.versions.get(version);
+      if (v == null) {
+        throw versionNotFound(e, "version " + version);
+      }
+      if (v.state() != ModelState.READY) {
+        throw new ModelServingException(ErrorCode.MODEL_NOT_READY,
+            "cannot point label '" + label + "' at version " + version + " of '" + name
+                + "': it is " + v.state() + ", and a label may only point at a READY version");
+      }
+      previous = e.labels.put(label, version);
+      e.epoch.incrementAndGet();
+    }
+    listener.labelMoved(name, label, version);
+    if (previous != null && previous != version) {
+      applyPolicy(e);
+    }
+  }
+
+  @Override
+  public void removeLabel(String name, String label) {
+    Entry e = requireEntry(name);
+    Long previous;
+    synchronized (e) {
+      previous = e.labels.remove(label);
+      e.epoch.incrementAndGet();
+    }
+    if (previous == null) {
+      throw versionNotFound(e, "label '" + label + "'");
+    }
+    listener.labelMoved(name, label, 0);
+    applyPolicy(e);
+  }
+
+  private Entry requireEntry(String name) {
+    Entry e = models.get(name);
+    if (e == null) {
+      throw modelNotFound(name);
+    }
+    return e;
+  }
+
+  private ModelServingException modelNotFound(String name) {
+    List<String> known = new ArrayList<>(new TreeSet<>(models.keySet()));
+    String list = known.size() > 20 ? known.subList(0, 20) + " and " + (known.size() - 20) + " more"
+        : known.toString();
+    return new ModelServingException(ErrorCode.MODEL_NOT_FOUND,
+        "model '" + name + "' is not registered; registered models: " + list);
+  }
+
+  private static ModelServingException versionNotFound(Entry e, String what) {
+    return new ModelServingException(ErrorCode.VERSION_NOT_FOUND,
+        "model '" + e.name + "' has no " + what + "; versions: " + e.versions.keySet()
+            + ", labels: " + new TreeSet<>(e.labels.keySet()));
+  }
+
+  private static ModelServingException shuttingDown(String message) {
+    return new ModelServingException(ErrorCode.SHUTTING_DOWN, message);
+  }
+
+  // ---------------------------------------------------------------- the request path
+
+  /**
+   * Resolves {@code ref} to a ready version and takes a lease on it.
+   *
+   * @throws ModelServingException MODEL_NOT_FOUND, VERSION_NOT_FOUND, MODEL_NOT_READY or
+   *     SHUTTING_DOWN
+   */
+  ModelVersion acquire(ModelRef ref) {
+    if (closed) {
+      throw shuttingDown("the server is closed");
+    }
+    Entry e = models.get(ref.name());
+    if (e == null) {
+      throw modelNotFound(ref.name());
+    }
+    for (int attempt = 0; attempt < MAX_RESOLVE_ATTEMPTS; attempt++) {
+      long epoch = e.epoch.get();
+      ModelVersion candidate = resolve(e, ref);
+      if (candidate != null && candidate.tryAcquire()) {
+        return candidate;
+      }
+      if (e.epoch.get() == epoch) {
+        // Nothing moved while we looked: the refusal is the registry's real state.
+        throw notServable(e, ref, candidate);
+      }
+    }
+    throw new ModelServingException(ErrorCode.MODEL_NOT_READY,
+        "model '" + ref + "' kept changing while resolving it; retry");
+  }
+
+  private static @Nullable ModelVersion resolve(Entry e, ModelRef ref) {
+    if (ref.version().isPresent()) {
+      return e.versions.get(ref.version().getAsLong());
+    }
+    if (ref.label().isPresent()) {
+      Long target = e.labels.get(ref.label().get());
+      return target == null ? null : e.versions.get(target);
+    }
+    for (ModelVersion v : e.versions.descendingMap().values()) {
+      if (v.state() == ModelState.READY) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  private ModelServingException notServable(Entry e, ModelRef ref, @Nullable ModelVersion v) {
+    if (closed) {
+      return shuttingDown("the server is closed");
+    }
+    if (v == null) {
+      if (ref.version().isPresent()) {
+        return versionNotFound(e, "version " + ref.version().getAsLong());
+      }
+      if (ref.label().isPresent()) {
+        return versionNotFound(e, "label '" + ref.label().get() + "'");
+      }
+      StringBuilder states = new StringBuilder();
+      e.versions.values().forEach(x -> states.append(states.isEmpty() ? "" : ", ").append(x.version)
+          .append(' ').append(x.state()));
+      return new ModelServingException(ErrorCode.MODEL_NOT_READY,
+          "model '" + e.name + "' has no READY version (" + (states.isEmpty() ? "none loaded"
+              : states) + "); wait for a load to finish or load a version");
+    }
+    return switch (v.state()) {
+      case DRAINING, UNLOADED -> shuttingDown(
+          "version " + v.version + " of '" + e.name + "' is unloading; send requests to another"
+              + " version");
+      case FAILED -> new ModelServingException(ErrorCode.MODEL_NOT_READY,
+          "version " + v.version + " of '" + e.name + "' failed to load: "
+              + (v.failure() == null ? "unknown cause" : v.failure().getMessage()));
+      default -> new ModelServingException(ErrorCode.MODEL_NOT_READY,
+          "version " + v.version + " of '" + e.name + "' is " + v.state()
+              + "; retry when it is READY");
+    };
+  }
+
+  /** Validates, then runs {@code request} on a leased version; completes exactly once. */
+  public CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
+      @Nullable Duration defaultTimeout) {
+    ModelVersion v;
+    try {
+      v = acquire(request.model());
+    } catch (ModelServingException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    try {
+      InputValidator.validate(v.name, v.metadata(), request.inputs(), request.outputs());
+    } catch (ModelServingException invalid) {
+      v.release();
+      v.metrics.request(Outcome.ERROR, ticker.read() - submittedNanos);
+      return CompletableFuture.failedFuture(invalid);
+    }
+    Duration timeout = request.timeout().orElse(defaultTimeout);
+    long deadline = timeout == null ? Long.MAX_VALUE : submittedNanos + timeout.toNanos();
+    Call call = new Call(request, v, submittedNanos, deadline);
+    v.pending.add(call);
+    if (timeout != null) {
+      long delay = deadline - ticker.read();
+      call.timeoutTask = scheduler.schedule(() -> expire(call), Math.max(0, delay),
+          TimeUnit.NANOSECONDS);
+    }
+    try {
+      executor.execute(() -> run(call));
+    } catch (RejectedExecutionException rejected) {
+      abandon(call, shuttingDown("the server's executor refused the request"), Outcome.REJECTED);
+    }
+    return call.future;
+  }
+
+  private void run(Call call) {
+    if (!call.start()) {
+      return;
+    }
+    ModelVersion v = call.version;
+    v.pending.remove(call);
+    long start = ticker.read();
+    v.metrics.queueWait(start - call.submittedNanos);
+    if (start - call.deadlineNanos > 0 && call.deadlineNanos != Long.MAX_VALUE) {
+      call.finished();
+      complete(call, null, timeout(call), Outcome.TIMEOUT);
+      return;
+    }
+    Map<String, Tensor> outputs = null;
+    Throwable failure = null;
+    try {
+      outputs = v.model().run(call.request.inputs(), call.request.outputs());
+    } catch (Throwable t) {
+      failure = t;
+    }
+    long end = ticker.read();
+    call.finished();
+    v.metrics.batch((int) Math.min(Integer.MAX_VALUE, call.request.rows()), end - start);
+    if (failure != null) {
+      ModelServingException error = failure instanceof ModelServingException mse ? mse
+          : new ModelServingException(ErrorCode.BACKEND_ERROR,
+              "'" + v.name + "' version " + v.version + " failed: " + failure, failure);
+      complete(call, null, error, Outcome.ERROR);
+      if (failure instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      return;
+    }
+    InferenceResult result;
+    try {
+      result = new InferenceResult(v.name, v.version, select(call, outputs),
+          new Timings(Duration.ofNanos(start - call.submittedNanos), Duration.ofNanos(end - start),
+              Duration.ofNanos(ticker.read() - call.submittedNanos)));
+    } catch (ModelServingException e) {
+      complete(call, null, e, Outcome.ERROR);
+      return;
+    }
+    complete(call, result, null, Outcome.SUCCESS);
+  }
+
+  private static Map<String, Tensor> select(Call call, @Nullable Map<String, Tensor> outputs) {
+    if (outputs == null) {
+      throw new ModelServingException(ErrorCode.BACKEND_ERROR,
+          "the engine returned no outputs for '" + call.version.name + "'");
+    }
+    Set<String> wanted = call.request.outputs();
+    if (wanted.isEmpty()) {
+      return outputs;
+    }
+    Map<String, Tensor> selected = new LinkedHashMap<>();
+    for (String name : wanted) {
+      Tensor t = outputs.get(name);
+      if (t == null) {
+        throw new ModelServingException(ErrorCode.BACKEND_ERROR,
+            "the engine did not return output '" + name + "' of '" + call.version.name + "'");
+      }
+      selected.put(name, t);
+    }
+    return selected;
+  }
+
+  private void complete(Call call, @Nullable InferenceResult result,
+      @Nullable ModelServingException error, Outcome outcome) {
+    ModelVersion v = call.version;
+    v.metrics.request(outcome, ticker.read() - call.submittedNanos);
+    try {
+      if (error != null) {
+        call.future.completeExceptionally(error);
+      } else {
+        call.future.complete(result);
+      }
+    } finally {
+      v.release();
+    }
+  }
+
+  private void expire(Call call) {
+    abandon(call, timeout(call), Outcome.TIMEOUT);
+  }
+
+  private static ModelServingException timeout(Call call) {
+    Duration waited = call.request.timeout().orElse(Duration.ofNanos(call.deadlineNanos
+        - call.submittedNanos));
+    return new ModelServingException(ErrorCode.TIMEOUT,
+        "request to '" + call.version.name + "' version " + call.version.version
+            + " did not start within its timeout of " + waited.toMillis() + " ms; it was not run");
+  }
+
+  /** Fails a call that has not started; a call already running finishes normally. */
+  private void abandon(Call call, ModelServingException error, Outcome outcome) {
+    if (call.abandon()) {
+      call.version.pending.remove(call);
+      call.finished();
+      complete(call, null, error, outcome);
+    }
+  }
+
+  private void failPending(ModelVersion v, String why) {
+    for (Call call : List.copyOf(v.pending)) {
+      abandon(call, shuttingDown("version " + v.version + " of '" + v.name + "' unloaded before"
+          + " the request started: " + why), Outcome.REJECTED);
+    }
+  }
+
+  // ---------------------------------------------------------------- close
+
+  /**
+   * Refuses new work, unloads every version (each with its drain grace), and waits for their
+   * models to close.
+   */
+  public CompletableFuture<Void> closeAll() {
+    closed = true;
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (Entry e : models.values()) {
+      synchronized (e) {
+        for (ModelVersion v : List.copyOf(e.versions.values())) {
+          all.add(unload(e, v));
+        }
+      }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  private static void closeQuietly(LoadedModel model, ModelVersion v) {
+    try {
+      model.close();
+    } catch (Exception ex) {
+      log.warn("closing '{}' version {} after a failed load failed", v.name, v.version, ex);
+    }
+  }
+
+  /** Returns the longest drain grace of any model, to bound a close. */
+  public Duration longestGrace() {
+    Duration max = ModelConfig.DEFAULT_DRAIN_GRACE;
+    for (Entry e : models.values()) {
+      if (e.config.drainGrace().compareTo(max) > 0) {
+        max = e.config.drainGrace();
+      }
+    }
+    return max;
+  }
+
+  public List<String> backends() {
+    return catalog.names();
+  }
+
+  public List<String> discoveryFailures() {
+    return catalog.discoveryFailures();
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * modserv's server: {@link dev.modserv.core.ModelServer}, the versioned model registry with
+ * in-flight leases, input validation, metrics and engine discovery.
+ */
+@org.jspecify.annotations.NullMarked
+module dev.modserv.core {
+  requires transitive dev.modserv.api;
+  requires transitive micrometer.core;
+  requires org.slf4j;
+  requires static org.jspecify;
+
+  exports dev.modserv.core;
+
+  uses dev.modserv.spi.BackendProvider;
+}
