@@ -109,7 +109,6 @@ public final class ModelVersion {
 
   void ready(Instant at) {
     this.loadedAt = at;
-    this.warmedUp = true;
     this.state = ModelState.READY;
   }
 

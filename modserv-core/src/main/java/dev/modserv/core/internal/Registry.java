@@ -251,8 +251,8 @@ public final class Registry implements ModelRegistry {
       metrics.loadFinished(v.name, v.version, loadNanos, true);
       log.info("'{}' version {} is ready ({} ms)", v.name, v.version, loadNanos / 1_000_000);
       listener.ready(v.name, v.version, Duration.ofNanos(loadNanos));
-      result.complete(v.status(e.labelsOf(v.version)));
       applyPolicy(e);
+      result.complete(v.status(e.labelsOf(v.version)));
     } catch (Throwable t) {
       ModelServingException failure = asLoadFailure(v, source, t);
       fail(e, v, failure, result);
