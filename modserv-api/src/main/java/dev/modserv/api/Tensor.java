@@ -464,7 +464,17 @@ public final class Tensor {
       case INT32 -> intBuffer();
       case INT64 -> longBuffer();
       case INT16, FP16, BF16 -> shortBuffer();
-      case INT8, UINT8, BOOL -> byteBuffer();
+      case INT8, UINT8 -> byteBuffer();
+      case BOOL -> {
+        // Any non-zero byte is true (DataType.BOOL): compare and hash the truth values, so that
+        // bytes {2} and booleans {true} are equal.
+        ByteBuffer raw = byteBuffer();
+        byte[] truth = new byte[elementCount];
+        for (int i = 0; i < elementCount; i++) {
+          truth[i] = raw.get(i) != 0 ? (byte) 1 : (byte) 0;
+        }
+        yield ByteBuffer.wrap(truth);
+      }
       case STRING -> strings();
     };
   }
@@ -487,7 +497,9 @@ public final class Tensor {
             case IntBuffer b -> String.valueOf(b.get(i));
             case LongBuffer b -> String.valueOf(b.get(i));
             case ShortBuffer b -> String.valueOf(b.get(i));
-            case ByteBuffer b -> String.valueOf(b.get(i));
+            case ByteBuffer b ->
+                String.valueOf(
+                    dataType == DataType.UINT8 ? Byte.toUnsignedInt(b.get(i)) : b.get(i));
             case List<?> l -> '"' + String.valueOf(l.get(i)) + '"';
             default -> "?";
           });
