@@ -12,4 +12,6 @@ module dev.modserv.testkit {
   requires static org.jspecify;
 
   exports dev.modserv.testkit;
+
+  provides dev.modserv.spi.BackendProvider with dev.modserv.testkit.FakeBackendProvider;
 }

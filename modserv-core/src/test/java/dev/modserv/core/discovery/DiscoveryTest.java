@@ -25,7 +25,8 @@ class DiscoveryTest {
   @Test
   void ordersByPriorityThenNameAndSurvivesBrokenProviders() {
     try (ModelServer server = ModelServer.builder().build()) {
-      assertThat(server.backends()).containsExactly("high", "alpha", "beta");
+      // The testkit's fake provider is on the class path too, with the lowest priority.
+      assertThat(server.backends()).containsExactly("high", "alpha", "beta", "fake");
       assertThat(server.discoveryFailures()).hasSize(2);
       assertThat(String.join("\n", server.discoveryFailures()))
           .contains("TestProviders$Broken")
@@ -69,7 +70,7 @@ class DiscoveryTest {
   @Test
   void excludedAndDisabledDiscovery() {
     try (ModelServer server = ModelServer.builder().excludeBackend("high").build()) {
-      assertThat(server.backends()).containsExactly("alpha", "beta");
+      assertThat(server.backends()).containsExactly("alpha", "beta", "fake");
     }
     try (ModelServer server = ModelServer.builder().discoverBackends(false).build()) {
       assertThat(server.backends()).isEmpty();
