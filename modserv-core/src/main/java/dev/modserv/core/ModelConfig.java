@@ -32,6 +32,7 @@ public final class ModelConfig {
   private final boolean warmup;
   private final Duration drainGrace;
   private final @Nullable String backend;
+  private final BatchingPolicy batching;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -39,6 +40,7 @@ public final class ModelConfig {
     this.warmup = b.warmup;
     this.drainGrace = b.drainGrace != null ? b.drainGrace : DEFAULT_DRAIN_GRACE;
     this.backend = b.backend;
+    this.batching = b.batching != null ? b.batching : BatchingPolicy.defaults();
   }
 
   /** Returns the configuration used for models that set none. */
@@ -82,6 +84,11 @@ public final class ModelConfig {
     return Optional.ofNullable(backend);
   }
 
+  /** Returns how requests are queued and batched; defaults to {@link BatchingPolicy#defaults()}. */
+  public BatchingPolicy batching() {
+    return batching;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -90,8 +97,18 @@ public final class ModelConfig {
     private boolean warmupSet;
     private @Nullable Duration drainGrace;
     private @Nullable String backend;
+    private @Nullable BatchingPolicy batching;
 
     private Builder() {}
+
+    /** Sets how requests are queued and batched. */
+    public Builder batching(BatchingPolicy policy) {
+      if (batching != null) {
+        throw new IllegalStateException("batching was already set to " + batching);
+      }
+      this.batching = java.util.Objects.requireNonNull(policy, "policy");
+      return this;
+    }
 
     /** Sets the version policy; defaults to {@code latest(1)}. */
     public Builder versionPolicy(VersionPolicy policy) {

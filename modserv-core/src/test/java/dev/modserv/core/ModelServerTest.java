@@ -292,7 +292,8 @@ class ModelServerTest {
     serve(backend);
     server.registry().load("iris", 1, MODEL).join();
     assertCode(() -> server.infer("iris", row(-1, 0, 0, 0)), ErrorCode.BACKEND_ERROR,
-        "'iris' version 1 failed: java.lang.IllegalStateException: engine exploded");
+        "'iris' version 1 failed on a batch of 1 request(s): java.lang.IllegalStateException:"
+            + " engine exploded");
     assertThat(server.infer("iris", row(1, 0, 0, 0)).requireOutput("y").toFloatArray()[0])
         .isEqualTo(2f);
   }

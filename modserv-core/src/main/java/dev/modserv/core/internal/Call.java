@@ -8,40 +8,51 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One accepted request on its way to the engine. It moves from pending to running to done, or
- * from pending straight to done (timed out, or failed by a drain), by compare-and-set, so it runs
- * at most once and completes exactly once.
+ * One accepted request on its way to the engine. It moves from queued to running to done, or
+ * from queued straight to done (timed out, or failed by a drain), by compare-and-set, so that it
+ * runs at most once and completes exactly once.
  */
 final class Call {
-  private static final int PENDING = 0;
+  private static final int QUEUED = 0;
   private static final int RUNNING = 1;
   private static final int DONE = 2;
 
   final InferenceRequest request;
-  final ModelVersion version;
   final long submittedNanos;
   final long deadlineNanos;
+  final long rows;
+  final int level;
   final CompletableFuture<InferenceResult> future = new CompletableFuture<>();
-  private final AtomicInteger stage = new AtomicInteger(PENDING);
+  /** Releases what the call holds (its lease on the model version); run once, when done. */
+  final Runnable release;
+  private final AtomicInteger stage = new AtomicInteger(QUEUED);
   volatile @Nullable Future<?> timeoutTask;
 
-  Call(InferenceRequest request, ModelVersion version, long submittedNanos, long deadlineNanos) {
+  Call(InferenceRequest request, long submittedNanos, long deadlineNanos, int level,
+      Runnable release) {
     this.request = request;
-    this.version = version;
     this.submittedNanos = submittedNanos;
     this.deadlineNanos = deadlineNanos;
+    this.rows = request.rows();
+    this.level = level;
+    this.release = release;
+  }
+
+  boolean hasDeadline() {
+    return deadlineNanos != Long.MAX_VALUE;
   }
 
   /** Claims the call for running; false when it already timed out or was failed. */
   boolean start() {
-    return stage.compareAndSet(PENDING, RUNNING);
+    return stage.compareAndSet(QUEUED, RUNNING);
   }
 
-  /** Claims a pending call for failing without running it. */
+  /** Claims a queued call for failing it without running it. */
   boolean abandon() {
-    return stage.compareAndSet(PENDING, DONE);
+    return stage.compareAndSet(QUEUED, DONE);
   }
 
+  /** Marks a running call done and cancels its timeout. */
   void finished() {
     stage.set(DONE);
     Future<?> t = timeoutTask;

@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -47,7 +46,7 @@ public final class ModelVersion {
   private final AtomicLong leases = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
   final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
-  final Set<Call> pending = ConcurrentHashMap.newKeySet();
+  private volatile @Nullable Batcher batcher;
   private final Runnable onClosed;
 
   ModelVersion(
@@ -92,6 +91,23 @@ public final class ModelVersion {
 
   @Nullable LoadedModel modelOrNull() {
     return model;
+  }
+
+  /** The batcher; set before the version becomes ready. */
+  Batcher batcher() {
+    Batcher b = batcher;
+    if (b == null) {
+      throw new IllegalStateException("version " + version + " of '" + name + "' has no batcher");
+    }
+    return b;
+  }
+
+  @Nullable Batcher batcherOrNull() {
+    return batcher;
+  }
+
+  void batcher(Batcher batcher) {
+    this.batcher = batcher;
   }
 
   void loaded(LoadedModel model, ModelMetadata metadata) {

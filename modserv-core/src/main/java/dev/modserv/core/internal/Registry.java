@@ -231,6 +231,7 @@ public final class Registry implements ModelRegistry {
       warmUp(v, metadata);
       Duration warmTook = Duration.ofNanos(ticker.read() - warmStart);
       listener.warmupFinished(v.name, v.version, warmTook);
+      v.batcher(newBatcher(v, metadata));
       boolean unloadInstead;
       synchronized (e) {
         unloadInstead = v.unloadRequested || closed;
@@ -367,10 +368,18 @@ public final class Registry implements ModelRegistry {
     e.epoch.incrementAndGet();
     listener.drainStarted(v.name, v.version);
     v.closeToNewLeases();
-    if (!v.isClosed()) {
+    Batcher batcher = v.batcherOrNull();
+    if (batcher != null && !v.isClosed()) {
       Duration grace = v.config.drainGrace();
-      scheduler.schedule(() -> failPending(v, "the drain grace of " + grace + " ended"),
-          grace.toNanos(), TimeUnit.NANOSECONDS);
+      Runnable failQueued = () -> batcher.failQueued(shuttingDown("version " + v.version + " of '"
+          + v.name + "' unloaded before the request started: the drain grace of " + grace
+          + " ended"));
+      if (grace.isZero()) {
+        failQueued.run();
+      } else {
+        batcher.drain();
+        scheduler.schedule(failQueued, grace.toNanos(), TimeUnit.NANOSECONDS);
+      }
     }
   }
 
@@ -581,7 +590,7 @@ public final class Registry implements ModelRegistry {
     };
   }
 
-  /** Validates, then runs {@code request} on a leased version; completes exactly once. */
+  /** Validates, then queues {@code request} on a leased version; completes exactly once. */
   public CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
       @Nullable Duration defaultTimeout) {
     ModelVersion v;
@@ -590,137 +599,29 @@ public final class Registry implements ModelRegistry {
     } catch (ModelServingException e) {
       return CompletableFuture.failedFuture(e);
     }
+    Batcher batcher = v.batcher();
+    int level;
     try {
       InputValidator.validate(v.name, v.metadata(), request.inputs(), request.outputs());
+      level = batcher.levelOf(request.priority(), request.rows());
     } catch (ModelServingException invalid) {
       v.release();
       v.metrics.request(Outcome.ERROR, ticker.read() - submittedNanos);
       return CompletableFuture.failedFuture(invalid);
     }
-    Duration timeout = request.timeout().orElse(defaultTimeout);
+    Duration timeout = request.timeout()
+        .or(() -> v.config.batching().defaultTimeout())
+        .orElse(defaultTimeout);
     long deadline = timeout == null ? Long.MAX_VALUE : submittedNanos + timeout.toNanos();
-    Call call = new Call(request, v, submittedNanos, deadline);
-    v.pending.add(call);
-    if (timeout != null) {
-      long delay = deadline - ticker.read();
-      call.timeoutTask = scheduler.schedule(() -> expire(call), Math.max(0, delay),
-          TimeUnit.NANOSECONDS);
-    }
-    try {
-      executor.execute(() -> run(call));
-    } catch (RejectedExecutionException rejected) {
-      abandon(call, shuttingDown("the server's executor refused the request"), Outcome.REJECTED);
-    }
+    Call call = new Call(request, submittedNanos, deadline, level, v::release);
+    batcher.submit(call);
     return call.future;
   }
 
-  private void run(Call call) {
-    if (!call.start()) {
-      return;
-    }
-    ModelVersion v = call.version;
-    v.pending.remove(call);
-    long start = ticker.read();
-    v.metrics.queueWait(start - call.submittedNanos);
-    if (start - call.deadlineNanos > 0 && call.deadlineNanos != Long.MAX_VALUE) {
-      call.finished();
-      complete(call, null, timeout(call), Outcome.TIMEOUT);
-      return;
-    }
-    Map<String, Tensor> outputs = null;
-    Throwable failure = null;
-    try {
-      outputs = v.model().run(call.request.inputs(), call.request.outputs());
-    } catch (Throwable t) {
-      failure = t;
-    }
-    long end = ticker.read();
-    call.finished();
-    v.metrics.batch((int) Math.min(Integer.MAX_VALUE, call.request.rows()), end - start);
-    if (failure != null) {
-      ModelServingException error = failure instanceof ModelServingException mse ? mse
-          : new ModelServingException(ErrorCode.BACKEND_ERROR,
-              "'" + v.name + "' version " + v.version + " failed: " + failure, failure);
-      complete(call, null, error, Outcome.ERROR);
-      if (failure instanceof VirtualMachineError vme) {
-        throw vme;
-      }
-      return;
-    }
-    InferenceResult result;
-    try {
-      result = new InferenceResult(v.name, v.version, select(call, outputs),
-          new Timings(Duration.ofNanos(start - call.submittedNanos), Duration.ofNanos(end - start),
-              Duration.ofNanos(ticker.read() - call.submittedNanos)));
-    } catch (ModelServingException e) {
-      complete(call, null, e, Outcome.ERROR);
-      return;
-    }
-    complete(call, result, null, Outcome.SUCCESS);
-  }
-
-  private static Map<String, Tensor> select(Call call, @Nullable Map<String, Tensor> outputs) {
-    if (outputs == null) {
-      throw new ModelServingException(ErrorCode.BACKEND_ERROR,
-          "the engine returned no outputs for '" + call.version.name + "'");
-    }
-    Set<String> wanted = call.request.outputs();
-    if (wanted.isEmpty()) {
-      return outputs;
-    }
-    Map<String, Tensor> selected = new LinkedHashMap<>();
-    for (String name : wanted) {
-      Tensor t = outputs.get(name);
-      if (t == null) {
-        throw new ModelServingException(ErrorCode.BACKEND_ERROR,
-            "the engine did not return output '" + name + "' of '" + call.version.name + "'");
-      }
-      selected.put(name, t);
-    }
-    return selected;
-  }
-
-  private void complete(Call call, @Nullable InferenceResult result,
-      @Nullable ModelServingException error, Outcome outcome) {
-    ModelVersion v = call.version;
-    v.metrics.request(outcome, ticker.read() - call.submittedNanos);
-    try {
-      if (error != null) {
-        call.future.completeExceptionally(error);
-      } else {
-        call.future.complete(result);
-      }
-    } finally {
-      v.release();
-    }
-  }
-
-  private void expire(Call call) {
-    abandon(call, timeout(call), Outcome.TIMEOUT);
-  }
-
-  private static ModelServingException timeout(Call call) {
-    Duration waited = call.request.timeout().orElse(Duration.ofNanos(call.deadlineNanos
-        - call.submittedNanos));
-    return new ModelServingException(ErrorCode.TIMEOUT,
-        "request to '" + call.version.name + "' version " + call.version.version
-            + " did not start within its timeout of " + waited.toMillis() + " ms; it was not run");
-  }
-
-  /** Fails a call that has not started; a call already running finishes normally. */
-  private void abandon(Call call, ModelServingException error, Outcome outcome) {
-    if (call.abandon()) {
-      call.version.pending.remove(call);
-      call.finished();
-      complete(call, null, error, outcome);
-    }
-  }
-
-  private void failPending(ModelVersion v, String why) {
-    for (Call call : List.copyOf(v.pending)) {
-      abandon(call, shuttingDown("version " + v.version + " of '" + v.name + "' unloaded before"
-          + " the request started: " + why), Outcome.REJECTED);
-    }
+  private Batcher newBatcher(ModelVersion v, ModelMetadata metadata) {
+    LoadedModel model = v.model();
+    return new Batcher(v.name, v.version, metadata, v.config.batching(), model::run, executor,
+        (task, delay) -> scheduler.schedule(task, delay, TimeUnit.NANOSECONDS), ticker, v.metrics);
   }
 
   // ---------------------------------------------------------------- close

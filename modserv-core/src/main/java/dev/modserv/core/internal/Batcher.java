@@ -1,0 +1,558 @@
+package dev.modserv.core.internal;
+
+import dev.modserv.api.Capability;
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Tensor;
+import dev.modserv.api.Timings;
+import dev.modserv.core.BatchingPolicy;
+import dev.modserv.core.ServingMetrics;
+import dev.modserv.core.ServingMetrics.Outcome;
+import dev.modserv.core.Ticker;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The bounded queue and dynamic batcher of one model version (DESIGN.md, "The batching
+ * contract"; Triton's rules A to D).
+ *
+ * <p>There is no batcher thread. Whoever changes the queue's state (a submitting caller, a
+ * finishing batch, a timer at the end of a delay window) calls {@link #pump()}, which forms every
+ * batch it can while an engine instance is free and hands each to the executor. The lock guards
+ * the queue only: it is never held while the engine runs or while a future completes.
+ */
+final class Batcher {
+  /** Runs one batch on the engine. */
+  interface Engine {
+    Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception;
+  }
+
+  /** Schedules a task after a delay; returns a handle to cancel it. */
+  interface Scheduler {
+    Future<?> schedule(Runnable task, long delayNanos);
+  }
+
+  private final String name;
+  private final long version;
+  private final BatchingPolicy policy;
+  private final boolean stacking;
+  private final int maxRows;
+  private final int maxPreferred;
+  private final long delayNanos;
+  private final Engine engine;
+  private final Executor executor;
+  private final Scheduler scheduler;
+  private final Ticker ticker;
+  private final ServingMetrics.VersionMetrics metrics;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ArrayDeque<Call>[] levels;
+  private int queued;
+  private int freeInstances;
+  private boolean draining;
+  private boolean closed;
+  private long wakeAt = Long.MAX_VALUE;
+  // Recent drain rate, for QUEUE_FULL's retry-after hint: an average of nanos per dispatched request.
+  private double nanosPerRequest = -1;
+  private long lastDispatchNanos = Long.MIN_VALUE;
+
+  @SuppressWarnings("unchecked")
+  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, Engine engine,
+      Executor executor, Scheduler scheduler, Ticker ticker,
+      ServingMetrics.VersionMetrics metrics) {
+    this.name = name;
+    this.version = version;
+    this.policy = policy;
+    this.stacking = metadata.has(Capability.BATCHABLE) && policy.maxBatchSize() > 1;
+    this.maxRows = policy.maxBatchSize();
+    this.maxPreferred = policy.preferredBatchSizes().last();
+    this.delayNanos = policy.maxQueueDelay().toNanos();
+    this.engine = engine;
+    this.executor = executor;
+    this.scheduler = scheduler;
+    this.ticker = ticker;
+    this.metrics = metrics;
+    this.levels = new ArrayDeque[policy.priorityLevels()];
+    for (int i = 0; i < levels.length; i++) {
+      levels[i] = new ArrayDeque<>();
+    }
+    this.freeInstances = policy.instances();
+    metrics.queueDepth(this::queued);
+  }
+
+  int queued() {
+    return queued;
+  }
+
+  boolean stacking() {
+    return stacking;
+  }
+
+  /** Checks what can be checked before queueing; throws INVALID_INPUT. */
+  int levelOf(int priority, long rows) {
+    if (stacking && rows > maxRows) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT,
+          "request has " + rows + " rows; '" + name + "' version " + version + " takes at most "
+              + maxRows + " rows per batch (maxBatchSize); split the request");
+    }
+    if (priority >= levels.length) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT,
+          "priority " + priority + " is out of range: '" + name + "' has " + levels.length
+              + " priority level" + (levels.length == 1 ? " (0)" : "s (0 to " + (levels.length - 1)
+              + ")"));
+    }
+    return priority;
+  }
+
+  /** Queues a call, or completes it at once with QUEUE_FULL or SHUTTING_DOWN. */
+  void submit(Call call) {
+    ModelServingException refusal = null;
+    lock.lock();
+    try {
+      if (closed) {
+        refusal = new ModelServingException(ErrorCode.SHUTTING_DOWN,
+            "version " + version + " of '" + name + "' is unloading; send requests to another"
+                + " version");
+      } else if (queued >= policy.maxQueueSize()) {
+        Duration retry = retryAfter();
+        refusal = new ModelServingException(ErrorCode.QUEUE_FULL,
+            "the queue of '" + name + "' version " + version + " is full ("
+                + policy.maxQueueSize() + " requests); retry after " + retry.toMillis() + " ms",
+            null, retry);
+      } else {
+        levels[call.level].addLast(call);
+        queued++;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (refusal != null) {
+      finish(call, null, refusal, Outcome.REJECTED);
+      return;
+    }
+    if (call.hasDeadline()) {
+      long delay = Math.max(0, call.deadlineNanos - ticker.read());
+      call.timeoutTask = scheduler.schedule(() -> expire(call), delay);
+    }
+    pump();
+  }
+
+  private Duration retryAfter() {
+    if (nanosPerRequest <= 0) {
+      return Duration.ofSeconds(1);
+    }
+    long nanos = (long) Math.min(60e9, Math.max(1e6, nanosPerRequest * queued));
+    return Duration.ofNanos(nanos);
+  }
+
+  /** Forms and dispatches every batch it can now; schedules a wake-up for a delay window. */
+  void pump() {
+    List<List<Call>> batches = null;
+    List<Call> expired = null;
+    long wakeIn = -1;
+    lock.lock();
+    try {
+      long now = ticker.read();
+      while (freeInstances > 0 && queued > 0) {
+        Formed formed = form(now);
+        if (formed.expired != null) {
+          if (expired == null) {
+            expired = new ArrayList<>();
+          }
+          expired.addAll(formed.expired);
+        }
+        if (formed.batch != null) {
+          freeInstances--;
+          if (batches == null) {
+            batches = new ArrayList<>(2);
+          }
+          batches.add(formed.batch);
+          noteDispatch(now, formed.batch.size());
+        } else {
+          if (formed.waitNanos > 0 && now + formed.waitNanos < wakeAt) {
+            wakeAt = now + formed.waitNanos;
+            wakeIn = formed.waitNanos;
+          }
+          break;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (expired != null) {
+      for (Call call : expired) {
+        finish(call, null, timeout(call), Outcome.TIMEOUT);
+      }
+    }
+    if (batches != null) {
+      for (List<Call> batch : batches) {
+        dispatch(batch);
+      }
+    }
+    if (wakeIn > 0) {
+      scheduler.schedule(this::wake, wakeIn);
+    }
+  }
+
+  private void wake() {
+    lock.lock();
+    try {
+      wakeAt = Long.MAX_VALUE;
+    } finally {
+      lock.unlock();
+    }
+    pump();
+  }
+
+  private void noteDispatch(long now, int requests) {
+    if (lastDispatchNanos != Long.MIN_VALUE) {
+      double sample = (double) (now - lastDispatchNanos) / requests;
+      nanosPerRequest = nanosPerRequest < 0 ? sample : 0.8 * nanosPerRequest + 0.2 * sample;
+    }
+    lastDispatchNanos = now;
+  }
+
+  /** The outcome of one look at the queue. */
+  private record Formed(@Nullable List<Call> batch, long waitNanos, @Nullable List<Call> expired) {}
+
+  /** Triton's GetDynamicBatch over the queue (priority, then arrival); caller holds the lock. */
+  private Formed form(long now) {
+    List<Call> expired = null;
+    long rows = 0;
+    int count = 0;
+    int best = 0;
+    int bestCount = 0;
+    boolean pastPreferred = false;
+    boolean sendNow = false;
+    long oldest = Long.MAX_VALUE;
+    long nearestDeadline = Long.MAX_VALUE;
+    Call first = null;
+    walk:
+    for (ArrayDeque<Call> level : levels) {
+      for (Iterator<Call> it = level.iterator(); it.hasNext(); ) {
+        Call call = it.next();
+        if (call.hasDeadline() && now - call.deadlineNanos >= 0) {
+          it.remove();
+          queued--;
+          if (call.abandon()) {
+            if (expired == null) {
+              expired = new ArrayList<>();
+            }
+            expired.add(call);
+          }
+          continue;
+        }
+        if (first != null && (!stacking || rows + call.rows > maxRows || !stackable(first, call))) {
+          sendNow = true;
+          break walk;
+        }
+        if (first == null) {
+          first = call;
+        }
+        if (!pastPreferred && rows + call.rows > maxPreferred) {
+          pastPreferred = true;
+          if (best == 0) {
+            best = (int) rows;
+            bestCount = count;
+          }
+        }
+        rows += call.rows;
+        count++;
+        oldest = Math.min(oldest, call.submittedNanos);
+        if (call.hasDeadline()) {
+          nearestDeadline = Math.min(nearestDeadline, call.deadlineNanos);
+        }
+        if (!pastPreferred && policy.preferredBatchSizes().contains((int) rows)) {
+          best = (int) rows;
+          bestCount = count;
+        }
+      }
+    }
+    if (count == 0) {
+      return new Formed(null, 0, expired);
+    }
+    long age = now - oldest;
+    boolean exceeded = draining || (delayNanos != 0 && age >= delayNanos);
+    int take;
+    if (best != 0 && bestCount > 0 && !exceeded) {
+      take = bestCount;                                   // rule A: a preferred size
+    } else if (sendNow || rows >= maxPreferred || exceeded || delayNanos == 0) {
+      take = count;                                       // rules B and C
+    } else {                                              // rule D: wait
+      long wait = delayNanos - age;
+      if (nearestDeadline != Long.MAX_VALUE) {
+        wait = Math.min(wait, nearestDeadline - now);
+      }
+      return new Formed(null, Math.max(1, wait), expired);
+    }
+    List<Call> batch = new ArrayList<>(take);
+    for (ArrayDeque<Call> level : levels) {
+      while (batch.size() < take && !level.isEmpty()) {
+        Call call = level.pollFirst();
+        queued--;
+        if (call.start()) {
+          batch.add(call);
+        }
+      }
+    }
+    return new Formed(batch.isEmpty() ? null : batch, 0, expired);
+  }
+
+  /** Whether {@code call} can share a batch with {@code first}: same shapes, or padded inputs. */
+  private boolean stackable(Call first, Call call) {
+    for (Map.Entry<String, Tensor> input : first.request.inputs().entrySet()) {
+      Tensor other = call.request.inputs().get(input.getKey());
+      if (other == null) {
+        return false;
+      }
+      if (!Tensors.sameRowShape(input.getValue(), other)
+          && !(policy.padding().containsKey(input.getKey())
+              && input.getValue().rank() == other.rank()
+              && input.getValue().dataType() != dev.modserv.api.DataType.STRING)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void dispatch(List<Call> batch) {
+    try {
+      executor.execute(() -> run(batch));
+    } catch (RejectedExecutionException e) {
+      ModelServingException refusal = new ModelServingException(ErrorCode.SHUTTING_DOWN,
+          "the server's executor refused the batch of '" + name + "'");
+      for (Call call : batch) {
+        call.finished();
+        finish(call, null, refusal, Outcome.REJECTED);
+      }
+      instanceFree();
+    }
+  }
+
+  /** Runs one batch in the engine and completes each of its calls with its own rows. */
+  private void run(List<Call> batch) {
+    long start = ticker.read();
+    try {
+      for (Call call : batch) {
+        metrics.queueWait(start - call.submittedNanos);
+      }
+      Map<String, Tensor> outputs;
+      Throwable failure = null;
+      long totalRows = 0;
+      for (Call call : batch) {
+        totalRows += call.rows;
+      }
+      Map<String, Tensor> results = null;
+      try {
+        results = engine.run(inputs(batch), outputsWanted(batch));
+      } catch (Throwable t) {
+        failure = t;
+      }
+      long end = ticker.read();
+      metrics.batch((int) Math.min(Integer.MAX_VALUE, totalRows), end - start);
+      if (failure != null || results == null) {
+        ModelServingException error = failure instanceof ModelServingException mse ? mse
+            : new ModelServingException(ErrorCode.BACKEND_ERROR, "'" + name + "' version "
+                + version + " failed on a batch of " + batch.size() + " request(s): "
+                + (failure == null ? "the engine returned no outputs" : failure), failure);
+        for (Call call : batch) {
+          call.finished();
+          finish(call, null, error, Outcome.ERROR);
+        }
+        if (failure instanceof VirtualMachineError vme) {
+          throw vme;
+        }
+        return;
+      }
+      outputs = results;
+      long offset = 0;
+      for (Call call : batch) {
+        call.finished();
+        InferenceResult result;
+        try {
+          result = new InferenceResult(name, version, split(call, outputs, offset, totalRows,
+              batch.size()), new Timings(Duration.ofNanos(start - call.submittedNanos),
+              Duration.ofNanos(end - start), Duration.ofNanos(ticker.read() - call.submittedNanos)));
+        } catch (ModelServingException e) {
+          finish(call, null, e, Outcome.ERROR);
+          offset += call.rows;
+          continue;
+        }
+        offset += call.rows;
+        finish(call, result, null, Outcome.SUCCESS);
+      }
+    } finally {
+      instanceFree();
+    }
+  }
+
+  private void instanceFree() {
+    lock.lock();
+    try {
+      freeInstances++;
+    } finally {
+      lock.unlock();
+    }
+    pump();
+  }
+
+  private Map<String, Tensor> inputs(List<Call> batch) {
+    if (batch.size() == 1) {
+      return batch.get(0).request.inputs();
+    }
+    Map<String, Tensor> stacked = new LinkedHashMap<>();
+    for (String input : batch.get(0).request.inputs().keySet()) {
+      List<Tensor> parts = new ArrayList<>(batch.size());
+      for (Call call : batch) {
+        parts.add(call.request.inputs().get(input));
+      }
+      stacked.put(input, Tensors.stack(parts, policy.padding().getOrDefault(input, 0.0)));
+    }
+    return stacked;
+  }
+
+  private static Set<String> outputsWanted(List<Call> batch) {
+    Set<String> wanted = new LinkedHashSet<>();
+    for (Call call : batch) {
+      if (call.request.outputs().isEmpty()) {
+        return Set.of();
+      }
+      wanted.addAll(call.request.outputs());
+    }
+    return wanted;
+  }
+
+  private Map<String, Tensor> split(Call call, Map<String, Tensor> outputs, long offset,
+      long totalRows, int batchSize) {
+    Set<String> wanted = call.request.outputs().isEmpty() ? outputs.keySet()
+        : call.request.outputs();
+    Map<String, Tensor> mine = new LinkedHashMap<>();
+    long trimLength = trimLength(call);
+    for (String output : wanted) {
+      Tensor t = outputs.get(output);
+      if (t == null) {
+        throw new ModelServingException(ErrorCode.BACKEND_ERROR,
+            "the engine did not return output '" + output + "' of '" + name + "'");
+      }
+      if (batchSize == 1 && trimLength < 0) {
+        mine.put(output, t);
+        continue;
+      }
+      if (Tensors.rows(t) != totalRows) {
+        throw new ModelServingException(ErrorCode.BACKEND_ERROR,
+            "the engine returned " + Tensors.rows(t) + " rows of '" + output + "' for a batch of "
+                + totalRows + " rows");
+      }
+      int axis = policy.trimmedOutputs().getOrDefault(output, -1);
+      mine.put(output, Tensors.rows(t, offset, call.rows, axis, trimLength));
+    }
+    return mine;
+  }
+
+  /** The unpadded length of axis 1 of the call's first padded input, or -1. */
+  private long trimLength(Call call) {
+    if (policy.trimmedOutputs().isEmpty()) {
+      return -1;
+    }
+    for (String input : policy.padding().keySet()) {
+      Tensor t = call.request.inputs().get(input);
+      if (t != null && t.rank() > 1) {
+        return t.dim(1);
+      }
+    }
+    return -1;
+  }
+
+  /** Fails a queued call whose deadline passed; a call already running finishes normally. */
+  private void expire(Call call) {
+    boolean removed;
+    lock.lock();
+    try {
+      removed = levels[call.level].remove(call);
+      if (removed) {
+        queued--;
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (removed && call.abandon()) {
+      finish(call, null, timeout(call), Outcome.TIMEOUT);
+    }
+  }
+
+  private ModelServingException timeout(Call call) {
+    return new ModelServingException(ErrorCode.TIMEOUT,
+        "request to '" + name + "' version " + version + " did not start within its timeout of "
+            + Duration.ofNanos(call.deadlineNanos - call.submittedNanos).toMillis()
+            + " ms; it was not run");
+  }
+
+  /**
+   * Sends what is queued without waiting out delay windows. New requests are already refused by
+   * the version's leases; a caller that took its lease before the drain is still queued.
+   */
+  void drain() {
+    lock.lock();
+    try {
+      draining = true;
+    } finally {
+      lock.unlock();
+    }
+    pump();
+  }
+
+  /** Fails every queued call with {@code error}; running batches finish. */
+  void failQueued(ModelServingException error) {
+    List<Call> failed = new ArrayList<>();
+    lock.lock();
+    try {
+      closed = true;
+      for (ArrayDeque<Call> level : levels) {
+        for (Call call : level) {
+          if (call.abandon()) {
+            failed.add(call);
+          }
+        }
+        level.clear();
+      }
+      queued = 0;
+    } finally {
+      lock.unlock();
+    }
+    for (Call call : failed) {
+      finish(call, null, error, Outcome.REJECTED);
+    }
+  }
+
+  private void finish(Call call, @Nullable InferenceResult result,
+      @Nullable ModelServingException error, Outcome outcome) {
+    Future<?> timeoutTask = call.timeoutTask;
+    if (timeoutTask != null) {
+      timeoutTask.cancel(false);
+    }
+    metrics.request(outcome, ticker.read() - call.submittedNanos);
+    try {
+      if (error != null) {
+        call.future.completeExceptionally(error);
+      } else {
+        call.future.complete(result);
+      }
+    } finally {
+      call.release.run();
+    }
+  }
+}
