@@ -49,6 +49,7 @@ final class Batcher {
   private final String name;
   private final long version;
   private final BatchingPolicy policy;
+  private final boolean batchable;
   private final boolean stacking;
   private final int maxRows;
   private final int maxPreferred;
@@ -77,7 +78,8 @@ final class Batcher {
     this.name = name;
     this.version = version;
     this.policy = policy;
-    this.stacking = metadata.has(Capability.BATCHABLE) && policy.maxBatchSize() > 1;
+    this.batchable = metadata.has(Capability.BATCHABLE);
+    this.stacking = batchable && policy.maxBatchSize() > 1;
     this.maxRows = policy.maxBatchSize();
     this.maxPreferred = policy.preferredBatchSizes().last();
     this.delayNanos = policy.maxQueueDelay().toNanos();
@@ -102,9 +104,38 @@ final class Batcher {
     return stacking;
   }
 
+  /** Whether the model has a batch dimension, and so a row limit per engine call. */
+  boolean batchable() {
+    return batchable;
+  }
+
+  /** The queued calls in batching order (priority, then arrival); for tests and diagnostics. */
+  List<Call> queuedSnapshot() {
+    lock.lock();
+    try {
+      List<Call> all = new ArrayList<>(queued);
+      for (ArrayDeque<Call> level : levels) {
+        all.addAll(level);
+      }
+      return all;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Engine instances not running a batch now; for tests and diagnostics. */
+  int freeInstances() {
+    lock.lock();
+    try {
+      return freeInstances;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Checks what can be checked before queueing; throws INVALID_INPUT. */
   int levelOf(int priority, long rows) {
-    if (stacking && rows > maxRows) {
+    if (batchable && rows > maxRows) {
       throw new ModelServingException(ErrorCode.INVALID_INPUT,
           "request has " + rows + " rows; '" + name + "' version " + version + " takes at most "
               + maxRows + " rows per batch (maxBatchSize); split the request");
