@@ -27,7 +27,12 @@ public enum ErrorCode {
   /** The request body is larger than allowed. HTTP 413. */
   PAYLOAD_TOO_LARGE(10),
   /** The engine failed while running a valid request; the cause says why. HTTP 500. */
-  BACKEND_ERROR(11);
+  BACKEND_ERROR(11),
+  /**
+   * A model does not fit the server's memory budget, even after unloading every idle model; it was
+   * not loaded. HTTP 507.
+   */
+  INSUFFICIENT_MEMORY(12);
 
   private final int value;
 

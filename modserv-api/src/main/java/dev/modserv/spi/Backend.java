@@ -21,6 +21,14 @@ public interface Backend extends AutoCloseable {
    */
   LoadedModel load(ModelSource source) throws Exception;
 
+  /**
+   * Returns how many bytes of native memory a model takes per byte of its artifact, for the
+   * server's memory budget when {@link LoadedModel#memoryBytes()} cannot tell. Defaults to 1.5.
+   */
+  default double memoryFactor() {
+    return 1.5;
+  }
+
   /** Releases the engine's shared resources. Defaults to doing nothing. */
   @Override
   default void close() {}

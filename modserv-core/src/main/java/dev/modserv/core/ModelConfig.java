@@ -33,6 +33,8 @@ public final class ModelConfig {
   private final Duration drainGrace;
   private final @Nullable String backend;
   private final BatchingPolicy batching;
+  private final Duration keepAlive;
+  private final long memoryBytes;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -41,6 +43,8 @@ public final class ModelConfig {
     this.drainGrace = b.drainGrace != null ? b.drainGrace : DEFAULT_DRAIN_GRACE;
     this.backend = b.backend;
     this.batching = b.batching != null ? b.batching : BatchingPolicy.defaults();
+    this.keepAlive = b.keepAlive != null ? b.keepAlive : Duration.ofSeconds(-1);
+    this.memoryBytes = b.memoryBytes;
   }
 
   /** Returns the configuration used for models that set none. */
@@ -89,6 +93,23 @@ public final class ModelConfig {
     return batching;
   }
 
+  /**
+   * Returns how long a version may stay loaded with no request before it unloads (Ollama's
+   * keep_alive): zero unloads it as soon as it is idle, negative (the default) never. An unloaded
+   * version that was loaded through the registry loads again on its next request.
+   */
+  public Duration keepAlive() {
+    return keepAlive;
+  }
+
+  /**
+   * Returns the declared native memory of one version in bytes, or -1 (the default) to use what
+   * the engine reports, else the artifact's size times the engine's factor.
+   */
+  public long memoryBytes() {
+    return memoryBytes;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -98,8 +119,31 @@ public final class ModelConfig {
     private @Nullable Duration drainGrace;
     private @Nullable String backend;
     private @Nullable BatchingPolicy batching;
+    private @Nullable Duration keepAlive;
+    private long memoryBytes = -1;
 
     private Builder() {}
+
+    /** Sets the idle keep-alive: positive, zero (unload when idle) or negative (never). */
+    public Builder keepAlive(Duration keepAlive) {
+      if (this.keepAlive != null) {
+        throw new IllegalStateException("keepAlive was already set to " + this.keepAlive);
+      }
+      this.keepAlive = java.util.Objects.requireNonNull(keepAlive, "keepAlive");
+      return this;
+    }
+
+    /** Declares one version's native memory in bytes; at least 1. */
+    public Builder memoryBytes(long bytes) {
+      if (memoryBytes != -1) {
+        throw new IllegalStateException("memoryBytes was already set to " + memoryBytes);
+      }
+      if (bytes < 1) {
+        throw new IllegalArgumentException("memoryBytes must be >= 1: " + bytes);
+      }
+      this.memoryBytes = bytes;
+      return this;
+    }
 
     /** Sets how requests are queued and batched. */
     public Builder batching(BatchingPolicy policy) {

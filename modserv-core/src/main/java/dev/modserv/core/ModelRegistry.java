@@ -44,6 +44,18 @@ public interface ModelRegistry {
   }
 
   /**
+   * Registers a version without loading it: it loads on its first request (the caller waits for
+   * the load within its timeout; concurrent first requests share one load). A version unloaded
+   * because it was idle (keep-alive) or to make room for another loads again the same way.
+   */
+  void register(String name, long version, ModelSource source);
+
+  /** Registers {@code path}; see {@link #register(String, long, ModelSource)}. */
+  default void register(String name, long version, Path path) {
+    register(name, version, ModelSource.of(path));
+  }
+
+  /**
    * Unloads one version: it stops taking requests, labels pointing at it are removed, in-flight
    * requests finish (those not started when the drain grace ends fail with {@code SHUTTING_DOWN}),
    * then the model closes. Completes once it is closed. A version still loading is unloaded as soon

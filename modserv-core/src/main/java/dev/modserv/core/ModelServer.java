@@ -93,7 +93,7 @@ public final class ModelServer implements AutoCloseable {
     this.catalog = BackendCatalog.create(b.backends, loader, b.excluded);
     this.registry = new Registry(catalog, executor, scheduler, ticker,
         b.clock != null ? b.clock : InstantSource.system(), metrics,
-        new GuardedListener(b.listeners));
+        new GuardedListener(b.listeners), b.maxLoadedBytes);
     if (!catalog.discoveryFailures().isEmpty()) {
       log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
     }
@@ -210,8 +210,28 @@ public final class ModelServer implements AutoCloseable {
     private @Nullable Ticker ticker;
     private @Nullable InstantSource clock;
     private @Nullable Duration defaultTimeout;
+    private long maxLoadedBytes = Long.MAX_VALUE;
+    private boolean maxLoadedBytesSet;
 
     private Builder() {}
+
+    /**
+     * Bounds the native memory of loaded models, as estimated at load (the engine's report, a
+     * model's declared {@code memoryBytes}, else the artifact's size times the engine's factor).
+     * When a load does not fit, idle models unload, least recently used first; a model that does
+     * not fit even then is refused with {@code INSUFFICIENT_MEMORY}. Defaults to no bound.
+     */
+    public Builder maxLoadedBytes(long bytes) {
+      if (maxLoadedBytesSet) {
+        throw new IllegalStateException("maxLoadedBytes was already set to " + maxLoadedBytes);
+      }
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxLoadedBytes must be >= 1: " + bytes);
+      }
+      this.maxLoadedBytes = bytes;
+      this.maxLoadedBytesSet = true;
+      return this;
+    }
 
     /**
      * Adds an engine. Backends added here are tried before discovered ones, in the order added,

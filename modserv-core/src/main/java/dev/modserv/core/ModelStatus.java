@@ -15,6 +15,7 @@ import java.util.Set;
  * @param metadata the model's inputs and outputs, once loaded
  * @param loadedAt when it became ready
  * @param warmedUp whether warm-up completed
+ * @param memoryBytes the native memory it holds in the server's budget, 0 when none
  * @param failure what made the load fail, for {@link ModelState#FAILED}
  */
 public record ModelStatus(
@@ -25,6 +26,7 @@ public record ModelStatus(
     Optional<ModelMetadata> metadata,
     Optional<Instant> loadedAt,
     boolean warmedUp,
+    long memoryBytes,
     Optional<String> failure) {
 
   /** Copies the labels. */

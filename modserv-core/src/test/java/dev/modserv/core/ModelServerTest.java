@@ -299,14 +299,14 @@ class ModelServerTest {
   }
 
   @Test
-  void requestStillLoadingIsModelNotReady() {
+  void requestsToAVersionStillLoadingWaitForItWithinTheirTimeout() {
     serve(FakeBackend.builder().loadDelay(Duration.ofMillis(300)).build());
     CompletableFuture<ModelStatus> loading = server.registry().load("iris", 1, MODEL);
-    assertCode(() -> server.infer("iris:1", row(1, 2, 3, 4)), ErrorCode.MODEL_NOT_READY,
-        "version 1 of 'iris' is LOADING; retry when it is READY");
-    assertCode(() -> server.infer("iris", row(1, 2, 3, 4)), ErrorCode.MODEL_NOT_READY,
-        "model 'iris' has no READY version (1 LOADING)");
-    loading.join();
+    assertFailed(server.inferAsync(InferenceRequest.builder("iris:1").inputs(row(1, 2, 3, 4))
+        .timeout(Duration.ofMillis(20)).build()), ErrorCode.TIMEOUT,
+        "'iris:1' did not load within the request's timeout of 20 ms");
+    assertThat(server.infer("iris", row(1, 2, 3, 4)).version()).isEqualTo(1);
+    assertThat(loading).isCompleted();
   }
 
   @Test

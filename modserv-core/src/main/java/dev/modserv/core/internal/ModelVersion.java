@@ -42,6 +42,12 @@ public final class ModelVersion {
   private volatile @Nullable Instant loadedAt;
   private volatile boolean warmedUp;
   volatile boolean unloadRequested;
+  /** Bytes this version holds in the memory budget; given back when it closes. */
+  volatile long weight;
+  /** When the last request finished (ticker nanos), for idle eviction. */
+  volatile long lastUsedNanos;
+  /** Completes when the load ends, ready or not. */
+  final CompletableFuture<ModelStatus> loadFuture = new CompletableFuture<>();
 
   private final AtomicLong leases = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -177,6 +183,14 @@ public final class ModelVersion {
     }
   }
 
+  /**
+   * Stops new leases only if none is held now; the caller then closes. An idle eviction never
+   * touches a version in use.
+   */
+  boolean stopIfIdle() {
+    return leases.compareAndSet(0, NO_NEW_LEASES);
+  }
+
   /** Closes the native model exactly once and reports it. */
   void closeOnce() {
     if (!closed.compareAndSet(false, true)) {
@@ -215,6 +229,7 @@ public final class ModelVersion {
         Optional.ofNullable(metadata),
         Optional.ofNullable(loadedAt),
         warmedUp,
+        weight,
         f == null ? Optional.empty() : Optional.of(String.valueOf(f.getMessage())));
   }
 

@@ -66,6 +66,8 @@ public final class Registry implements ModelRegistry {
   private final ServingMetrics metrics;
   private final ModelServerListener listener;
   private volatile boolean closed;
+  private final MemoryBudget budget;
+  private final Object evictionLock = new Object();
 
   /** The versions, labels and configuration of one model name. */
   private static final class Entry {
@@ -74,6 +76,8 @@ public final class Registry implements ModelRegistry {
     final Map<String, Long> labels = new ConcurrentHashMap<>();
     final AtomicLong epoch = new AtomicLong();
     volatile ModelConfig config = ModelConfig.defaults();
+    /** Where each version came from, to load it again on demand after an idle eviction. */
+    final Map<Long, ModelSource> sources = new ConcurrentHashMap<>();
 
     Entry(String name) {
       this.name = name;
@@ -97,7 +101,9 @@ public final class Registry implements ModelRegistry {
       Ticker ticker,
       InstantSource clock,
       ServingMetrics metrics,
-      ModelServerListener listener) {
+      ModelServerListener listener,
+      long maxLoadedBytes) {
+    this.budget = new MemoryBudget(maxLoadedBytes);
     this.catalog = catalog;
     this.executor = executor;
     this.scheduler = scheduler;
@@ -106,6 +112,7 @@ public final class Registry implements ModelRegistry {
     this.metrics = metrics;
     this.listener = listener;
     metrics.loadedModels(this::readyCount);
+    scheduler.scheduleWithFixedDelay(this::evictExpired, 100, 100, TimeUnit.MILLISECONDS);
   }
 
   private int readyCount() {
@@ -194,15 +201,27 @@ public final class Registry implements ModelRegistry {
             "version " + version + " of '" + name + "' is already " + existing.state()
                 + "; unload it (and wait for the unload) before loading it again"));
       }
-      ServingMetrics.VersionMetrics vm = metrics.version(name, version);
-      ModelVersion[] self = new ModelVersion[1];
-      v = new ModelVersion(name, version, config, vm, ticker.read(), () -> closed(e, self[0]));
-      self[0] = v;
-      e.versions.put(version, v);
-      e.epoch.incrementAndGet();
+      v = newVersion(e, version, source);
     }
-    listener.loadStarted(name, version);
-    CompletableFuture<ModelStatus> result = new CompletableFuture<>();
+    return start(e, v, source);
+  }
+
+  /** Creates and lists a LOADING version; caller holds the entry's lock. */
+  private ModelVersion newVersion(Entry e, long version, ModelSource source) {
+    ServingMetrics.VersionMetrics vm = metrics.version(e.name, version);
+    ModelVersion[] self = new ModelVersion[1];
+    ModelVersion v = new ModelVersion(e.name, version, e.config, vm, ticker.read(),
+        () -> closed(e, self[0]));
+    self[0] = v;
+    e.versions.put(version, v);
+    e.sources.put(version, source);
+    e.epoch.incrementAndGet();
+    return v;
+  }
+
+  private CompletableFuture<ModelStatus> start(Entry e, ModelVersion v, ModelSource source) {
+    listener.loadStarted(v.name, v.version);
+    CompletableFuture<ModelStatus> result = v.loadFuture;
     try {
       executor.execute(() -> runLoad(e, v, source, result));
     } catch (RejectedExecutionException rejected) {
@@ -215,9 +234,24 @@ public final class Registry implements ModelRegistry {
       Entry e, ModelVersion v, ModelSource source, CompletableFuture<ModelStatus> result) {
     try {
       Backend backend = catalog.select(source, v.config.backend());
+      long estimate = v.config.memoryBytes() > 0 ? v.config.memoryBytes()
+          : (long) (artifactBytes(source) * backend.memoryFactor());
+      reserve(v, estimate);
       log.info("loading '{}' version {} from {} with {}", v.name, v.version, source.location(),
           backend.name());
       LoadedModel model = backend.load(source);
+      long reported = v.config.memoryBytes() > 0 ? -1 : model.memoryBytes();
+      if (reported >= 0 && reported != estimate) {
+        budget.add(reported - estimate);
+        v.weight = reported;
+        if (budget.over()) {
+          makeRoom(0, v);
+          if (budget.over()) {
+            closeQuietly(model, v);
+            throw insufficient(v, reported);
+          }
+        }
+      }
       ModelMetadata metadata;
       try {
         metadata = model.metadata();
@@ -236,6 +270,7 @@ public final class Registry implements ModelRegistry {
       synchronized (e) {
         unloadInstead = v.unloadRequested || closed;
         if (!unloadInstead) {
+          v.lastUsedNanos = ticker.read();
           v.ready(clock.instant());
           e.epoch.incrementAndGet();
         }
@@ -284,7 +319,8 @@ public final class Registry implements ModelRegistry {
 
   private static ModelServingException asLoadFailure(ModelVersion v, ModelSource source, Throwable t) {
     if (t instanceof ModelServingException mse
-        && (mse.code() == ErrorCode.LOAD_FAILED || mse.code() == ErrorCode.SHUTTING_DOWN)) {
+        && (mse.code() == ErrorCode.LOAD_FAILED || mse.code() == ErrorCode.SHUTTING_DOWN
+            || mse.code() == ErrorCode.INSUFFICIENT_MEMORY)) {
       return mse;
     }
     return new ModelServingException(ErrorCode.LOAD_FAILED,
@@ -338,6 +374,144 @@ public final class Registry implements ModelRegistry {
     return inputs.isEmpty() ? Optional.empty() : Optional.of(inputs);
   }
 
+  // ---------------------------------------------------------------- memory budget, idle models
+
+  /** Registers a version to load on its first request, without loading it now. */
+  @Override
+  public void register(String name, long version, ModelSource source) {
+    ModelRef.requireName(name);
+    ModelRef.requireVersion(version);
+    java.util.Objects.requireNonNull(source, "source");
+    Entry e = models.computeIfAbsent(name, Entry::new);
+    e.sources.put(version, source);
+    e.epoch.incrementAndGet();
+  }
+
+  /** Reserves a loading version's estimate, evicting idle models if needed. */
+  private void reserve(ModelVersion v, long estimate) {
+    if (estimate > budget.max()) {
+      throw insufficient(v, estimate);
+    }
+    if (!makeRoom(estimate, v)) {
+      throw insufficient(v, estimate);
+    }
+    v.weight = estimate;
+  }
+
+  private ModelServingException insufficient(ModelVersion v, long needed) {
+    return new ModelServingException(ErrorCode.INSUFFICIENT_MEMORY,
+        "version " + v.version + " of '" + v.name + "' needs about " + mib(needed)
+            + " but the server's budget is " + mib(budget.max()) + ", with " + mib(budget.used())
+            + " held by models in use or loading; raise maxLoadedBytes, declare a smaller"
+            + " memoryBytes, or unload a model");
+  }
+
+  private static String mib(long bytes) {
+    return bytes >= (1L << 20) ? (bytes >> 20) + " MiB" : bytes + " bytes";
+  }
+
+  /**
+   * Reserves {@code bytes}, evicting idle ready versions, least recently used first, until they
+   * fit; false when they cannot fit even with every idle version gone.
+   */
+  private boolean makeRoom(long bytes, ModelVersion loading) {
+    synchronized (evictionLock) {
+      while (!budget.tryReserve(bytes)) {
+        if (bytes == 0 && !budget.over()) {
+          return true;
+        }
+        ModelVersion victim = null;
+        Entry victimEntry = null;
+        for (Entry e : models.values()) {
+          for (ModelVersion v : e.versions.values()) {
+            if (v != loading && v.state() == ModelState.READY && v.inFlight() == 0
+                && (victim == null || v.lastUsedNanos < victim.lastUsedNanos)) {
+              victim = v;
+              victimEntry = e;
+            }
+          }
+        }
+        if (victim == null || victimEntry == null) {
+          return false;
+        }
+        log.info("unloading idle '{}' version {} to make room for '{}' version {}",
+            victim.name, victim.version, loading.name, loading.version);
+        evictIdle(victimEntry, victim);
+      }
+      return true;
+    }
+  }
+
+  /** Unloads a ready version if no request holds it; its source stays registered. */
+  private boolean evictIdle(Entry e, ModelVersion v) {
+    synchronized (e) {
+      if (v.state() != ModelState.READY || !v.stopIfIdle()) {
+        return false;
+      }
+      v.state(ModelState.DRAINING);
+      e.epoch.incrementAndGet();
+    }
+    listener.drainStarted(v.name, v.version);
+    v.closeOnce();
+    return true;
+  }
+
+  /** Unloads versions idle for longer than their keep-alive. */
+  private void evictExpired() {
+    try {
+      long now = ticker.read();
+      for (Entry e : models.values()) {
+        long keepAlive = e.config.keepAlive().toNanos();
+        if (keepAlive < 0) {
+          continue;
+        }
+        for (ModelVersion v : e.versions.values()) {
+          if (v.state() == ModelState.READY && v.inFlight() == 0
+              && now - v.lastUsedNanos >= keepAlive && evictIdle(e, v)) {
+            log.info("'{}' version {} unloaded after {} idle (keep-alive)", v.name, v.version,
+                e.config.keepAlive());
+          }
+        }
+      }
+    } catch (RuntimeException ex) {
+      log.warn("idle eviction failed; will try again", ex);
+    }
+  }
+
+  /** Called when a request lets go of its version. */
+  private void released(ModelVersion v) {
+    v.lastUsedNanos = ticker.read();
+    v.release();
+    if (v.config.keepAlive().isZero() && v.inFlight() == 0) {
+      scheduler.execute(this::evictExpired);
+    }
+  }
+
+  private static long artifactBytes(ModelSource source) {
+    java.nio.file.Path path = source.location();
+    try {
+      if (java.nio.file.Files.isDirectory(path)) {
+        try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(path)) {
+          return files.filter(java.nio.file.Files::isRegularFile).mapToLong(f -> {
+            try {
+              return java.nio.file.Files.size(f);
+            } catch (java.io.IOException ex) {
+              return 0;
+            }
+          }).sum();
+        }
+      }
+      return java.nio.file.Files.isRegularFile(path) ? java.nio.file.Files.size(path) : 0;
+    } catch (java.io.IOException | java.io.UncheckedIOException ex) {
+      return 0;
+    }
+  }
+
+  /** Bytes held by loaded and loading models. */
+  public long memoryUsed() {
+    return budget.used();
+  }
+
   // ---------------------------------------------------------------- policy, unload, labels
 
   /** Drains ready versions outside the policy; a labelled version is kept. */
@@ -356,6 +530,7 @@ public final class Registry implements ModelRegistry {
         } else if (!e.labels.containsValue(v.version)) {
           log.info("'{}' version {} is outside version policy {}; unloading", e.name, v.version,
               latest);
+          e.sources.remove(v.version);   // the policy retired it: no load on demand
           startDrain(e, v);
         }
       }
@@ -384,6 +559,9 @@ public final class Registry implements ModelRegistry {
   }
 
   private void closed(Entry e, ModelVersion v) {
+    long weight = v.weight;
+    v.weight = 0;
+    budget.add(-weight);
     synchronized (e) {
       if (v.state() != ModelState.FAILED) {
         e.versions.remove(v.version, v);
@@ -430,6 +608,7 @@ public final class Registry implements ModelRegistry {
   /** Caller holds the entry's lock. */
   private CompletableFuture<Void> unload(Entry e, ModelVersion v) {
     e.labels.values().removeIf(target -> target == v.version);
+    e.sources.remove(v.version);
     switch (v.state()) {
       case FAILED -> {
         e.versions.remove(v.version, v);
@@ -590,14 +769,25 @@ public final class Registry implements ModelRegistry {
     };
   }
 
-  /** Validates, then queues {@code request} on a leased version; completes exactly once. */
+  /**
+   * Validates, then queues {@code request} on a leased version; completes exactly once. A version
+   * that is registered but not loaded (never, or unloaded while idle) loads first; the request
+   * waits for it within its timeout.
+   */
   public CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
       @Nullable Duration defaultTimeout) {
+    return submit(request, submittedNanos, defaultTimeout, true);
+  }
+
+  private CompletableFuture<InferenceResult> submit(InferenceRequest request,
+      long submittedNanos, @Nullable Duration defaultTimeout, boolean mayLoad) {
     ModelVersion v;
     try {
       v = acquire(request.model());
     } catch (ModelServingException e) {
-      return CompletableFuture.failedFuture(e);
+      CompletableFuture<ModelStatus> loading = mayLoad ? loadOnDemand(request.model()) : null;
+      return loading == null ? CompletableFuture.failedFuture(e)
+          : afterLoad(loading, request, submittedNanos, defaultTimeout);
     }
     Batcher batcher = v.batcher();
     int level;
@@ -605,7 +795,7 @@ public final class Registry implements ModelRegistry {
       InputValidator.validate(v.name, v.metadata(), request.inputs(), request.outputs());
       level = batcher.levelOf(request.priority(), request.rows());
     } catch (ModelServingException invalid) {
-      v.release();
+      released(v);
       v.metrics.request(Outcome.ERROR, ticker.read() - submittedNanos);
       return CompletableFuture.failedFuture(invalid);
     }
@@ -613,9 +803,88 @@ public final class Registry implements ModelRegistry {
         .or(() -> v.config.batching().defaultTimeout())
         .orElse(defaultTimeout);
     long deadline = timeout == null ? Long.MAX_VALUE : submittedNanos + timeout.toNanos();
-    Call call = new Call(request, submittedNanos, deadline, level, v::release);
+    Call call = new Call(request, submittedNanos, deadline, level, () -> released(v));
     batcher.submit(call);
     return call.future;
+  }
+
+  private CompletableFuture<InferenceResult> afterLoad(CompletableFuture<ModelStatus> loading,
+      InferenceRequest request, long submittedNanos, @Nullable Duration defaultTimeout) {
+    CompletableFuture<InferenceResult> out = new CompletableFuture<>();
+    loading.whenComplete((status, failure) -> {
+      if (out.isDone()) {
+        return;
+      }
+      if (failure != null) {
+        out.completeExceptionally(ModelServingException.find(failure).map(Throwable.class::cast)
+            .orElse(failure));
+        return;
+      }
+      submit(request, submittedNanos, defaultTimeout, false).whenComplete((result, error) -> {
+        if (error != null) {
+          out.completeExceptionally(error);
+        } else {
+          out.complete(result);
+        }
+      });
+    });
+    Duration timeout = request.timeout()
+        .or(() -> config(request.model().name()).batching().defaultTimeout())
+        .orElse(defaultTimeout);
+    if (timeout != null && !out.isDone()) {
+      long delay = submittedNanos + timeout.toNanos() - ticker.read();
+      scheduler.schedule(() -> out.completeExceptionally(new ModelServingException(
+          ErrorCode.TIMEOUT, "'" + request.model() + "' did not load within the request's"
+              + " timeout of " + timeout.toMillis() + " ms; the load goes on")),
+          Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+    return out;
+  }
+
+  /**
+   * Starts (or joins) the load of the registered version {@code ref} needs, or returns null when
+   * none is registered for it. Concurrent first requests share one load.
+   */
+  private @Nullable CompletableFuture<ModelStatus> loadOnDemand(ModelRef ref) {
+    Entry e = models.get(ref.name());
+    if (e == null || closed) {
+      return null;
+    }
+    Long target;
+    if (ref.version().isPresent()) {
+      target = ref.version().getAsLong();
+    } else if (ref.label().isPresent()) {
+      target = e.labels.get(ref.label().get());
+    } else {
+      target = e.sources.isEmpty() ? null : java.util.Collections.max(e.sources.keySet());
+    }
+    if (target == null) {
+      return null;
+    }
+    ModelSource source = e.sources.get(target);
+    if (source == null) {
+      return null;
+    }
+    long version = target;
+    ModelVersion v;
+    synchronized (e) {
+      ModelVersion existing = e.versions.get(version);
+      if (existing != null) {
+        return switch (existing.state()) {
+          case LOADING, WARMING -> existing.loadFuture;
+          case READY -> CompletableFuture.completedFuture(existing.status(Set.of()));
+          case DRAINING, UNLOADED -> existing.closedFuture.thenCompose(x -> {
+            CompletableFuture<ModelStatus> again = loadOnDemand(ref);
+            return again != null ? again : CompletableFuture.failedFuture(
+                shuttingDown("version " + version + " of '" + e.name + "' was unloaded"));
+          });
+          case FAILED -> null;
+        };
+      }
+      v = newVersion(e, version, source);
+    }
+    log.info("loading '{}' version {} on first use", e.name, version);
+    return start(e, v, source);
   }
 
   private Batcher newBatcher(ModelVersion v, ModelMetadata metadata) {

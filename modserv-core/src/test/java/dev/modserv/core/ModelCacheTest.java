@@ -1,0 +1,201 @@
+package dev.modserv.core;
+
+import static dev.modserv.core.ModelServerTest.assertCode;
+import static dev.modserv.core.ModelServerTest.assertFailed;
+import static dev.modserv.core.ModelServerTest.row;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.InferenceRequest;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.spi.ModelSource;
+import dev.modserv.testkit.FakeBackend;
+import dev.modserv.testkit.FakeModel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/** The memory budget, idle keep-alive and load on first use. */
+class ModelCacheTest {
+
+  static ModelSource sized(String name, long bytes) {
+    return ModelSource.of(Path.of(name + ".fake")).withOption("memory-bytes", Long.toString(bytes));
+  }
+
+  static void eventually(BooleanSupplier condition, String what) {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("not within 10 s: " + what);
+      }
+      Thread.onSpinWait();
+      Thread.yield();
+    }
+  }
+
+  static long used(ModelServer server) {
+    return server.registry().models().stream().mapToLong(ModelStatus::memoryBytes).sum();
+  }
+
+  @Test
+  void idleModelsUnloadLeastRecentlyUsedFirstToMakeRoom() {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .maxLoadedBytes(100).build()) {
+      server.registry().load("a", 1, sized("a", 40)).join();
+      server.registry().load("b", 1, sized("b", 40)).join();
+      server.infer("a", row(1, 1, 1, 1));                  // b is now the least recently used
+      assertThat(used(server)).isEqualTo(80);
+      server.registry().load("c", 1, sized("c", 50)).join();
+      FakeModel b = backend.loaded().get(1);
+      assertThat(b.closeCalls()).isEqualTo(1);
+      assertThat(backend.loaded().get(0).closeCalls()).isZero();
+      assertThat(used(server)).isEqualTo(90);
+      assertThat(server.registry().versions("b")).isEmpty();
+
+      // b is still registered: its next request loads it again, making room the same way.
+      assertThat(server.infer("b", row(1, 1, 1, 1)).requireOutput("y").toFloatArray())
+          .containsExactly(2, 2, 2, 2);
+      assertThat(backend.loaded()).hasSize(4);
+      assertThat(used(server)).isLessThanOrEqualTo(100);
+    }
+  }
+
+  @Test
+  void aModelThatCannotFitIsRefusedBeforeItLoads() {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .maxLoadedBytes(100).build()) {
+      server.registry().configure("big", ModelConfig.builder().memoryBytes(150).build());
+      assertFailed(server.registry().load("big", 1, Path.of("big.fake")),
+          ErrorCode.INSUFFICIENT_MEMORY,
+          "version 1 of 'big' needs about 150 bytes but the server's budget is 100 bytes");
+      assertThat(backend.loadCalls()).isZero();
+      assertThat(server.registry().status("big", 1).orElseThrow().state())
+          .isEqualTo(ModelState.FAILED);
+    }
+  }
+
+  @Test
+  void aModelLargerThanReportedIsUnloadedAndRefused() {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .maxLoadedBytes(100).build()) {
+      assertFailed(server.registry().load("big", 1, sized("big", 150)),
+          ErrorCode.INSUFFICIENT_MEMORY, "needs about 150 bytes");
+      assertThat(backend.loaded().get(0).closeCalls()).isEqualTo(1);
+      assertThat(used(server)).isZero();
+    }
+  }
+
+  @Test
+  void aModelInUseIsNeverEvicted() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    FakeBackend backend = FakeBackend.builder().duringRun(in -> {
+      if (in.get("x").toFloatArray()[0] == 42) {
+        entered.countDown();
+        ModelServerTest.await(release);
+      }
+    }).build();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .maxLoadedBytes(100).build()) {
+      server.registry().load("a", 1, sized("a", 60)).join();
+      CompletableFuture<InferenceResult> busy = server.inferAsync(
+          InferenceRequest.builder("a").inputs(row(42, 0, 0, 0)).build());
+      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      assertFailed(server.registry().load("b", 1, sized("b", 60)),
+          ErrorCode.INSUFFICIENT_MEMORY, "held by models in use or loading");
+      assertThat(backend.loaded().get(0).closeCalls()).isZero();
+      release.countDown();
+      busy.get(10, TimeUnit.SECONDS);
+      server.registry().load("b", 2, sized("b", 60)).join();   // a is idle now: it makes room
+      assertThat(backend.loaded().get(0).closeCalls()).isEqualTo(1);
+      assertThat(backend.loaded().get(0).closedDuringRun()).isFalse();
+    }
+  }
+
+  @Test
+  void keepAliveZeroUnloadsWhenIdleAndTheNextRequestLoadsAgain() {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().configure("m", ModelConfig.builder().keepAlive(Duration.ZERO)
+          .warmup(false).build());
+      server.registry().load("m", 1, Path.of("m.fake")).join();
+      server.infer("m", row(1, 1, 1, 1));
+      eventually(() -> backend.loaded().get(0).closeCalls() == 1, "unload after the request");
+      server.infer("m", row(1, 1, 1, 1));
+      assertThat(backend.loadCalls()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void keepAliveUnloadsAfterTheIdleTimeOnly() throws Exception {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().configure("m", ModelConfig.builder().keepAlive(Duration.ofMillis(400))
+          .build());
+      server.registry().load("m", 1, Path.of("m.fake")).join();
+      long start = System.nanoTime();
+      eventually(() -> backend.loaded().get(0).closeCalls() == 1, "keep-alive unload");
+      assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(
+          TimeUnit.MILLISECONDS.toNanos(300));
+      assertThat(server.registry().versions("m")).isEmpty();
+    }
+  }
+
+  @Test
+  void concurrentFirstRequestsShareOneLoad() throws Exception {
+    FakeBackend backend = FakeBackend.builder().loadDelay(Duration.ofMillis(100)).build();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().register("m", 1, Path.of("m.fake"));
+      assertThat(backend.loadCalls()).isZero();
+      List<CompletableFuture<InferenceResult>> calls = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        calls.add(server.inferAsync(InferenceRequest.builder("m").inputs(row(i, 0, 0, 0))
+            .build()));
+      }
+      for (int i = 0; i < calls.size(); i++) {
+        assertThat(calls.get(i).get(10, TimeUnit.SECONDS).requireOutput("y").toFloatArray()[0])
+            .isEqualTo(2f * i);
+      }
+      assertThat(backend.loadCalls()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aFirstRequestWaitsForTheLoadOnlyWithinItsTimeout() {
+    FakeBackend backend = FakeBackend.builder().loadDelay(Duration.ofMillis(500)).build();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().register("m", 1, Path.of("m.fake"));
+      assertFailed(server.inferAsync(InferenceRequest.builder("m").inputs(row(1, 0, 0, 0))
+              .timeout(Duration.ofMillis(50)).build()), ErrorCode.TIMEOUT,
+          "'m' did not load within the request's timeout of 50 ms");
+      assertThat(server.infer("m", row(1, 0, 0, 0)).version()).isEqualTo(1);
+      assertThat(backend.loadCalls()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void unknownAndExplicitlyUnloadedModelsAreNotLoadedOnDemand() {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().load("m", 1, Path.of("m.fake")).join();
+      server.registry().unload("m", 1).join();
+      assertCode(() -> server.infer("m", row(1, 0, 0, 0)), ErrorCode.MODEL_NOT_READY,
+          "has no READY version");
+      assertThat(backend.loadCalls()).isEqualTo(1);
+    }
+  }
+}
