@@ -131,7 +131,13 @@ public final class ModelServer implements AutoCloseable {
    * @throws ModelServingException with the code of what went wrong
    */
   public InferenceResult infer(InferenceRequest request) {
-    return await(inferAsync(request));
+    Objects.requireNonNull(request, "request");
+    long submitted = ticker.read();
+    if (closed.get()) {
+      throw new ModelServingException(ErrorCode.SHUTTING_DOWN, "the model server is closed");
+    }
+    // The caller waits anyway: a batch it forms runs on its own thread.
+    return await(registry.submit(request, submitted, defaultTimeout, true));
   }
 
   /** Runs {@code inputs} through the highest ready version of {@code model} (or {@code name:ver}). */
@@ -150,7 +156,7 @@ public final class ModelServer implements AutoCloseable {
       return CompletableFuture.failedFuture(new ModelServingException(ErrorCode.SHUTTING_DOWN,
           "the model server is closed"));
     }
-    return registry.submit(request, submitted, defaultTimeout);
+    return registry.submit(request, submitted, defaultTimeout, false);
   }
 
   private static <T> T await(CompletableFuture<T> future) {

@@ -775,12 +775,13 @@ public final class Registry implements ModelRegistry {
    * waits for it within its timeout.
    */
   public CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
-      @Nullable Duration defaultTimeout) {
-    return submit(request, submittedNanos, defaultTimeout, true);
+      @Nullable Duration defaultTimeout, boolean callerWaits) {
+    return submit(request, submittedNanos, defaultTimeout, true, callerWaits);
   }
 
   private CompletableFuture<InferenceResult> submit(InferenceRequest request,
-      long submittedNanos, @Nullable Duration defaultTimeout, boolean mayLoad) {
+      long submittedNanos, @Nullable Duration defaultTimeout, boolean mayLoad,
+      boolean callerWaits) {
     ModelVersion v;
     try {
       v = acquire(request.model());
@@ -804,7 +805,7 @@ public final class Registry implements ModelRegistry {
         .orElse(defaultTimeout);
     long deadline = timeout == null ? Long.MAX_VALUE : submittedNanos + timeout.toNanos();
     Call call = new Call(request, submittedNanos, deadline, level, () -> released(v));
-    batcher.submit(call);
+    batcher.submit(call, callerWaits);
     return call.future;
   }
 
@@ -820,7 +821,7 @@ public final class Registry implements ModelRegistry {
             .orElse(failure));
         return;
       }
-      submit(request, submittedNanos, defaultTimeout, false).whenComplete((result, error) -> {
+      submit(request, submittedNanos, defaultTimeout, false, false).whenComplete((result, error) -> {
         if (error != null) {
           out.completeExceptionally(error);
         } else {
