@@ -20,12 +20,14 @@ import org.jspecify.annotations.Nullable;
 /**
  * A fake engine for tests: it "loads" any source whose file name ends with {@code .fake} (the file
  * need not exist) into a {@link FakeModel} that computes {@code y = x * scale + offset} on FP32
- * tensors, and records how it was used. Its cost (a sleep in every run), its load delay and its
- * failures are set on the {@link Builder}.
+ * tensors, and records how it was used. Its cost (time spent in every run: a fixed part per call
+ * plus a part per row of the batch), its load delay and its failures are set on the {@link
+ * Builder}.
  *
  * <pre>{@code
  * FakeBackend backend = FakeBackend.builder()
  *     .cost(Duration.ofMillis(5))
+ *     .rowCost(Duration.ofNanos(20_000))
  *     .runFailureEvery(3, () -> new IllegalStateException("injected"))
  *     .build();
  * FakeModel model = backend.load(ModelSource.of(Path.of("iris.fake")).withOption("scale", "3"));
@@ -40,6 +42,18 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code memory-bytes}: what {@link FakeModel#memoryBytes()} reports; defaults to -1.
  * </ul>
  *
+ * <h2>How the cost is spent</h2>
+ *
+ * A run takes {@code cost + rowCost * rows}, where {@code rows} is the first dimension of its first
+ * input. {@code Thread.sleep} alone is too coarse for engine-like costs of microseconds (it
+ * overshoots by tens of microseconds to milliseconds, depending on the OS timer), so a run spends
+ * its cost as follows: a cost under 1 ms is spun out on {@link System#nanoTime()} with {@link
+ * Thread#onSpinWait()}; of a longer cost, all but the last 1 ms is slept and the rest is spun. A
+ * run therefore never takes less than its cost, and rarely more than a few microseconds beyond it
+ * when a core is free. Like a real engine, a spinning run keeps its core busy: on a machine with
+ * few cores, concurrent runs and their callers compete for CPU. An interrupt during the cost ends
+ * the run with {@link InterruptedException}. The load delay is slept, not spun.
+ *
  * <p>Thread-safe: a backend may load, and its models may run, from any number of threads.
  */
 public final class FakeBackend implements Backend {
@@ -49,11 +63,17 @@ public final class FakeBackend implements Backend {
   /** The file-name suffix of sources this backend supports: {@value}. */
   public static final String SUFFIX = ".fake";
 
+  /** Costs below this are spun out rather than slept; of longer ones, this much is spun. */
+  private static final long SPIN_BELOW_NANOS = 1_000_000;
+
   /** Option keys a source may carry. */
   static final List<String> OPTIONS = List.of("scale", "offset", "memory-bytes");
 
   private final ModelMetadata metadata;
   private final Duration cost;
+  private final Duration rowCost;
+  private final long costNanos;
+  private final long rowCostNanos;
   private final Duration loadDelay;
   private final @Nullable Failure<ModelSource> loadFailure;
   private final @Nullable Failure<Map<String, Tensor>> runFailure;
@@ -68,6 +88,9 @@ public final class FakeBackend implements Backend {
   private FakeBackend(Builder b) {
     this.metadata = b.metadata != null ? b.metadata : defaultMetadata();
     this.cost = b.cost != null ? b.cost : Duration.ZERO;
+    this.rowCost = b.rowCost != null ? b.rowCost : Duration.ZERO;
+    this.costNanos = saturatedNanos(cost);
+    this.rowCostNanos = saturatedNanos(rowCost);
     this.loadDelay = b.loadDelay != null ? b.loadDelay : Duration.ZERO;
     this.loadFailure = b.loadFailure;
     this.runFailure = b.runFailure;
@@ -205,13 +228,53 @@ public final class FakeBackend implements Backend {
 
   @Override
   public String toString() {
-    return "FakeBackend[loaded=" + loaded.size() + ", cost=" + cost + "]";
+    return "FakeBackend[loaded=" + loaded.size() + ", cost=" + cost + ", rowCost=" + rowCost + "]";
   }
 
   // ---- what FakeModel asks of its backend ----
 
-  Duration cost() {
-    return cost;
+  /** Returns the time a run of {@code rows} rows takes, in nanoseconds (saturated, never < 0). */
+  long costNanos(long rows) {
+    long perRows;
+    try {
+      perRows = Math.multiplyExact(rowCostNanos, Math.max(0, rows));
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+    long total = costNanos + perRows;
+    return total < 0 ? Long.MAX_VALUE : total;
+  }
+
+  private static long saturatedNanos(Duration duration) {
+    try {
+      return duration.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  /**
+   * Spends {@code nanos} as an engine would: spins on {@link System#nanoTime()} for the last 1 ms
+   * and sleeps before that (see the class comment).
+   *
+   * @throws InterruptedException when interrupted while sleeping or spinning; the interrupt status
+   *     is then cleared, as {@link Thread#sleep} does
+   */
+  static void spend(long nanos) throws InterruptedException {
+    if (nanos <= 0) {
+      return;
+    }
+    long start = System.nanoTime();
+    long sleepNanos = nanos - SPIN_BELOW_NANOS;
+    if (sleepNanos > 0) {
+      Thread.sleep(Duration.ofNanos(sleepNanos));
+    }
+    while (System.nanoTime() - start < nanos) {
+      if (Thread.interrupted()) {
+        throw new InterruptedException("interrupted during the fake engine's cost");
+      }
+      Thread.onSpinWait();
+    }
   }
 
   /** Runs the hook and throws the injected failure, if any, for run number {@code call}. */
@@ -242,6 +305,7 @@ public final class FakeBackend implements Backend {
   public static final class Builder {
     private @Nullable ModelMetadata metadata;
     private @Nullable Duration cost;
+    private @Nullable Duration rowCost;
     private @Nullable Duration loadDelay;
     private @Nullable Failure<ModelSource> loadFailure;
     private @Nullable Failure<Map<String, Tensor>> runFailure;
@@ -278,10 +342,25 @@ public final class FakeBackend implements Backend {
       return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
     }
 
-    /** Sets how long every run sleeps, as an engine's time per batch; defaults to zero. */
+    /**
+     * Sets how long every run takes, as an engine's fixed time per call (per batch), whatever its
+     * rows; defaults to zero. Short costs are spun out rather than slept, for accuracy; see the
+     * class comment.
+     */
     public Builder cost(Duration cost) {
       requireUnset(this.cost, "cost");
       this.cost = requireNotNegative(cost, "cost");
+      return this;
+    }
+
+    /**
+     * Sets how long every run takes per row of its batch (the first dimension of its first input),
+     * on top of {@link #cost(Duration)}; defaults to zero. With {@code cost(200 µs)} and {@code
+     * rowCost(20 µs)}, a run of 1 row takes 220 µs and a run of 32 rows 840 µs.
+     */
+    public Builder rowCost(Duration rowCost) {
+      requireUnset(this.rowCost, "rowCost");
+      this.rowCost = requireNotNegative(rowCost, "rowCost");
       return this;
     }
 

@@ -8,12 +8,13 @@ import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.ModelSource;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -46,7 +47,7 @@ public final class FakeModel implements LoadedModel {
   private final AtomicInteger closeCalls = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean closedDuringRun = new AtomicBoolean();
-  private final List<Long> rowsPerRun = new CopyOnWriteArrayList<>();
+  private final RowLog rowLog = new RowLog();
 
   FakeModel(
       FakeBackend backend,
@@ -69,7 +70,8 @@ public final class FakeModel implements LoadedModel {
   }
 
   /**
-   * Runs one batch: checks the inputs, sleeps the backend's cost, calls its {@code duringRun}
+   * Runs one batch: checks the inputs, spends the backend's cost for its rows ({@code cost +
+   * rowCost * rows}, spun or slept as {@link FakeBackend} describes), calls its {@code duringRun}
    * action, throws its injected failure if this run is one to fail, then computes the outputs.
    *
    * @throws IllegalStateException {@code "model closed"} after {@link #close()}
@@ -89,8 +91,9 @@ public final class FakeModel implements LoadedModel {
       int call = runCalls.incrementAndGet();
       maxConcurrentRuns.accumulateAndGet(now, Math::max);
       checkInputs(inputs, outputs);
-      rowsPerRun.add(rows(inputs));
-      FakeBackend.sleep(backend.cost());
+      long rows = rows(inputs);
+      rowLog.add(rows);
+      FakeBackend.spend(backend.costNanos(rows));
       backend.beforeCompute(inputs, call);
       return compute(inputs, outputs);
     } finally {
@@ -233,7 +236,15 @@ public final class FakeModel implements LoadedModel {
    * dimension of the first input (1 for a scalar).
    */
   public List<Long> rowsPerRun() {
-    return List.copyOf(rowsPerRun);
+    return rowLog.list();
+  }
+
+  /**
+   * Returns the sum of {@link #rowsPerRun()}, without copying it: with {@link #runCalls()}, the
+   * mean batch size of a load test.
+   */
+  public long totalRows() {
+    return rowLog.totalRows();
   }
 
   /** Returns how many times {@link #close()} was called. */
@@ -254,6 +265,47 @@ public final class FakeModel implements LoadedModel {
   /** Returns whether {@link #close()} was called while a run was in flight. */
   public boolean closedDuringRun() {
     return closedDuringRun.get();
+  }
+
+  /**
+   * The rows of every run, run-length encoded: runs of one size in a row (the common case of a
+   * load test) take one entry, so that millions of runs neither grow memory nor slow {@link #run}
+   * down (a copy-on-write list did, quadratically).
+   */
+  private static final class RowLog {
+    private long[] sizes = new long[16];
+    private long[] counts = new long[16];
+    private int entries;
+    private long totalRows;
+
+    synchronized void add(long rows) {
+      totalRows += rows;
+      if (entries > 0 && sizes[entries - 1] == rows) {
+        counts[entries - 1]++;
+        return;
+      }
+      if (entries == sizes.length) {
+        sizes = Arrays.copyOf(sizes, entries * 2);
+        counts = Arrays.copyOf(counts, entries * 2);
+      }
+      sizes[entries] = rows;
+      counts[entries] = 1;
+      entries++;
+    }
+
+    synchronized long totalRows() {
+      return totalRows;
+    }
+
+    synchronized List<Long> list() {
+      List<Long> all = new ArrayList<>();
+      for (int i = 0; i < entries; i++) {
+        for (long c = 0; c < counts[i]; c++) {
+          all.add(sizes[i]);
+        }
+      }
+      return Collections.unmodifiableList(all);
+    }
   }
 
   @Override

@@ -245,6 +245,78 @@ class FakeBackendTest {
   }
 
   @Test
+  void rowCostIsSpentPerRowOnTopOfTheCost() throws Exception {
+    FakeModel model =
+        FakeBackend.builder().rowCost(Duration.ofMillis(1)).build().load(SOURCE);
+    long start = System.nanoTime();
+    model.run(Map.of("x", Tensor.zeros(DataType.FP32, 10, 4)), Set.of());
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("10 rows at 1 ms a row")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(10));
+
+    FakeModel both =
+        FakeBackend.builder()
+            .cost(Duration.ofMillis(5))
+            .rowCost(Duration.ofMillis(2))
+            .build()
+            .load(SOURCE);
+    start = System.nanoTime();
+    both.run(Map.of("x", Tensor.zeros(DataType.FP32, 3, 4)), Set.of());
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("5 ms a call + 3 rows at 2 ms")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(11));
+    assertThat(both.rowsPerRun()).containsExactly(3L);
+  }
+
+  @Test
+  void shortCostsAreSpunOutNotOverslept() throws Exception {
+    // 200 µs + 20 µs a row: a sleep would round this up to the OS timer; spinning keeps it close.
+    FakeModel model =
+        FakeBackend.builder()
+            .cost(Duration.ofNanos(200_000))
+            .rowCost(Duration.ofNanos(20_000))
+            .build()
+            .load(SOURCE);
+    Map<String, Tensor> twoRows = Map.of("x", Tensor.zeros(DataType.FP32, 2, 4));
+    long fastest = Long.MAX_VALUE;
+    for (int i = 0; i < 50; i++) {
+      long start = System.nanoTime();
+      model.run(twoRows, Set.of());
+      long took = System.nanoTime() - start;
+      assertThat(took).as("never less than the cost").isGreaterThanOrEqualTo(240_000L);
+      fastest = Math.min(fastest, took);
+    }
+    // A generous bound, for noisy machines: the fastest of 50 runs is well within 1 ms of 240 µs.
+    assertThat(fastest).isLessThan(1_240_000L);
+  }
+
+  @Test
+  void anInterruptEndsASpinningRun() throws Exception {
+    FakeModel model = FakeBackend.builder().cost(Duration.ofNanos(900_000)).build().load(SOURCE);
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> model.run(X, Set.of())).isInstanceOf(InterruptedException.class);
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(model.run(X, Set.of())).containsKey("y");
+  }
+
+  @Test
+  void totalRowsSumsEveryRunWithoutKeepingACopyPerRun() throws Exception {
+    FakeModel model = FakeBackend.create().load(SOURCE);
+    for (int i = 0; i < 100_000; i++) {
+      model.run(X, Set.of());
+    }
+    model.run(Map.of("x", Tensor.zeros(DataType.FP32, 3, 4)), Set.of());
+    model.run(X, Set.of());
+    assertThat(model.totalRows()).isEqualTo(100_004L);
+    List<Long> rows = model.rowsPerRun();
+    assertThat(rows).hasSize(100_002);
+    assertThat(rows.subList(99_999, 100_002)).containsExactly(1L, 3L, 1L);
+  }
+
+  @Test
   void loadDelayIsSlept() throws Exception {
     Duration delay = Duration.ofMillis(30);
     FakeBackend backend = FakeBackend.builder().loadDelay(delay).build();
@@ -346,6 +418,13 @@ class FakeBackendTest {
     assertThatThrownBy(() -> FakeBackend.builder().loadDelay(Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("loadDelay must not be negative: PT-0.001S");
+    assertThatThrownBy(() -> FakeBackend.builder().rowCost(Duration.ofNanos(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("rowCost must not be negative: PT-0.000000001S");
+    assertThatThrownBy(
+            () -> FakeBackend.builder().rowCost(Duration.ZERO).rowCost(Duration.ofMillis(1)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("rowCost was already set to PT0S");
     assertThatThrownBy(() -> FakeBackend.builder().runFailureEvery(0, IllegalStateException::new))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("runFailureEvery needs n >= 1: 0");
