@@ -394,60 +394,60 @@ final class Batcher {
     }
   }
 
-  /** Runs one batch in the engine and completes each of its calls with its own rows. */
+  /**
+   * Runs one batch in the engine and completes each of its calls with its own rows. The instance
+   * is given back as soon as the engine returns, so that the next batch starts while this one's
+   * results are split and handed out.
+   */
   private void run(List<Call> batch) {
     long start = ticker.read();
+    long totalRows = 0;
+    Map<String, Tensor> results = null;
+    Throwable failure = null;
     try {
       for (Call call : batch) {
         metrics.queueWait(start - call.submittedNanos);
-      }
-      Map<String, Tensor> outputs;
-      Throwable failure = null;
-      long totalRows = 0;
-      for (Call call : batch) {
         totalRows += call.rows;
       }
-      Map<String, Tensor> results = null;
-      try {
-        results = engine.run(inputs(batch), outputsWanted(batch));
-      } catch (Throwable t) {
-        failure = t;
-      }
-      long end = ticker.read();
-      metrics.batch((int) Math.min(Integer.MAX_VALUE, totalRows), end - start);
-      if (failure != null || results == null) {
-        ModelServingException error = failure instanceof ModelServingException mse ? mse
-            : new ModelServingException(ErrorCode.BACKEND_ERROR, "'" + name + "' version "
-                + version + " failed on a batch of " + batch.size() + " request(s): "
-                + (failure == null ? "the engine returned no outputs" : failure), failure);
-        for (Call call : batch) {
-          call.finished();
-          finish(call, null, error, Outcome.ERROR);
-        }
-        if (failure instanceof VirtualMachineError vme) {
-          throw vme;
-        }
-        return;
-      }
-      outputs = results;
-      long offset = 0;
-      for (Call call : batch) {
-        call.finished();
-        InferenceResult result;
-        try {
-          result = new InferenceResult(name, version, split(call, outputs, offset, totalRows,
-              batch.size()), new Timings(Duration.ofNanos(start - call.submittedNanos),
-              Duration.ofNanos(end - start), Duration.ofNanos(ticker.read() - call.submittedNanos)));
-        } catch (ModelServingException e) {
-          finish(call, null, e, Outcome.ERROR);
-          offset += call.rows;
-          continue;
-        }
-        offset += call.rows;
-        finish(call, result, null, Outcome.SUCCESS);
-      }
+      results = engine.run(inputs(batch), outputsWanted(batch));
+    } catch (Throwable t) {
+      failure = t;
     } finally {
       instanceFree();
+    }
+    long end = ticker.read();
+    metrics.batch((int) Math.min(Integer.MAX_VALUE, totalRows), end - start);
+    if (failure != null || results == null) {
+      ModelServingException error = failure instanceof ModelServingException mse ? mse
+          : new ModelServingException(ErrorCode.BACKEND_ERROR, "'" + name + "' version "
+              + version + " failed on a batch of " + batch.size() + " request(s): "
+              + (failure == null ? "the engine returned no outputs" : failure), failure);
+      for (Call call : batch) {
+        call.finished();
+        finish(call, null, error, Outcome.ERROR);
+      }
+      if (failure instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      return;
+    }
+    long offset = 0;
+    for (Call call : batch) {
+      call.finished();
+      InferenceResult result = null;
+      ModelServingException error = null;
+      try {
+        result = new InferenceResult(name, version, split(call, results, offset, totalRows,
+            batch.size()), new Timings(Duration.ofNanos(start - call.submittedNanos),
+            Duration.ofNanos(end - start), Duration.ofNanos(ticker.read() - call.submittedNanos)));
+      } catch (ModelServingException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new ModelServingException(ErrorCode.BACKEND_ERROR, "splitting the outputs of '"
+            + name + "' failed: " + e, e);
+      }
+      offset += call.rows;
+      finish(call, result, error, error == null ? Outcome.SUCCESS : Outcome.ERROR);
     }
   }
 
