@@ -8,6 +8,16 @@ public enum Capability {
   BATCHABLE,
   /** Generates text, streaming tokens. */
   GENERATIVE,
-  /** Turns text into embedding vectors. */
-  EMBEDDING
+  /**
+   * Turns text into embedding vectors. Such a model takes a STRING input named {@link
+   * #EMBEDDING_INPUT} of shape {@code [n]} and gives an FP32 output named {@link
+   * #EMBEDDING_OUTPUT} of shape {@code [n, dimensions]}, one vector per string.
+   */
+  EMBEDDING;
+
+  /** The input name of an embedding model: the strings to embed. */
+  public static final String EMBEDDING_INPUT = "text";
+
+  /** The output name of an embedding model: one vector per string. */
+  public static final String EMBEDDING_OUTPUT = "embedding";
 }

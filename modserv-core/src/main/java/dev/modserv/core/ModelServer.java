@@ -159,6 +159,39 @@ public final class ModelServer implements AutoCloseable {
     return registry.submit(request, submitted, defaultTimeout, false);
   }
 
+  /**
+   * Embeds {@code texts} with an {@link dev.modserv.api.Capability#EMBEDDING} model: one vector
+   * per text, in order. The texts go through the model's batcher like any request.
+   *
+   * @throws ModelServingException {@code INVALID_INPUT} for an empty list or a model that does not
+   *     embed text; the codes of {@link #infer} otherwise
+   */
+  public float[][] embed(String model, java.util.List<String> texts) {
+    if (texts.isEmpty()) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT, "nothing to embed: the list of"
+          + " texts is empty");
+    }
+    InferenceResult result = infer(InferenceRequest.builder(model)
+        .input(dev.modserv.api.Capability.EMBEDDING_INPUT,
+            Tensor.of(texts.toArray(String[]::new), texts.size()))
+        .build());
+    Tensor vectors = result.output(dev.modserv.api.Capability.EMBEDDING_OUTPUT).orElseThrow(
+        () -> new ModelServingException(ErrorCode.INVALID_INPUT, "model '" + model
+            + "' gives no '" + dev.modserv.api.Capability.EMBEDDING_OUTPUT + "' output; it is not"
+            + " an embedding model"));
+    if (vectors.rank() != 2 || vectors.dim(0) != texts.size()) {
+      throw new ModelServingException(ErrorCode.BACKEND_ERROR, "model '" + model + "' returned "
+          + java.util.Arrays.toString(vectors.shape()) + " for " + texts.size() + " texts");
+    }
+    int dimensions = (int) vectors.dim(1);
+    java.nio.FloatBuffer all = vectors.floatBuffer();
+    float[][] out = new float[texts.size()][dimensions];
+    for (float[] row : out) {
+      all.get(row);
+    }
+    return out;
+  }
+
   private static <T> T await(CompletableFuture<T> future) {
     try {
       return future.join();
