@@ -17,7 +17,6 @@ import dev.modserv.testkit.FakeBackend;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -31,30 +30,19 @@ class BatchingTest {
     return InferenceRequest.builder("m").input("x", Tensor.of(x, rows, 4)).build();
   }
 
-  /** A backend whose run blocks while the first input value is 42, until released. */
-  private static FakeBackend blocking(CountDownLatch entered, CountDownLatch release) {
-    return FakeBackend.builder().duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        entered.countDown();
-        ModelServerTest.await(release);
-      }
-    }).build();
-  }
-
   @Test
   void requestsQueuedWhileTheInstanceIsBusyGoAsOneBatch() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = blocking(entered, release);
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
         .build()) {
       server.registry().configure("m", ModelConfig.builder().warmup(false).build());
       server.registry().load("m", 1, MODEL).join();
       CompletableFuture<InferenceResult> blocker = server.inferAsync(request(42, 1));
-      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      gate.awaitEntered();
       CompletableFuture<InferenceResult> a = server.inferAsync(request(1, 2));
       CompletableFuture<InferenceResult> b = server.inferAsync(request(2, 3));
-      release.countDown();
+      gate.open();
       assertThat(a.get(10, TimeUnit.SECONDS).requireOutput("y").toFloatArray())
           .hasSize(8).containsOnly(2f);
       assertThat(b.get(10, TimeUnit.SECONDS).requireOutput("y").toFloatArray())
@@ -70,14 +58,8 @@ class BatchingTest {
         .input(TensorSpec.of("x", DataType.FP32, -1, -1))
         .output(TensorSpec.of("y", DataType.FP32, -1, -1))
         .build();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = FakeBackend.builder().metadata(sequences).duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        entered.countDown();
-        ModelServerTest.await(release);
-      }
-    }).build();
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().metadata(sequences).duringRun(gate).build();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
         .build()) {
       server.registry().configure("m", ModelConfig.builder().warmup(false)
@@ -85,12 +67,12 @@ class BatchingTest {
       server.registry().load("m", 1, MODEL).join();
       CompletableFuture<InferenceResult> blocker = server.inferAsync(InferenceRequest
           .builder("m").input("x", Tensor.of(new float[] {42}, 1, 1)).build());
-      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      gate.awaitEntered();
       CompletableFuture<InferenceResult> shortOne = server.inferAsync(InferenceRequest
           .builder("m").input("x", Tensor.of(new float[] {1, 2}, 1, 2)).build());
       CompletableFuture<InferenceResult> longOne = server.inferAsync(InferenceRequest
           .builder("m").input("x", Tensor.of(new float[] {3, 4, 5, 6, 7, 8}, 2, 3)).build());
-      release.countDown();
+      gate.open();
       Tensor y1 = shortOne.get(10, TimeUnit.SECONDS).requireOutput("y");
       Tensor y2 = longOne.get(10, TimeUnit.SECONDS).requireOutput("y");
       assertThat(y1.shape()).containsExactly(1, 2);
@@ -108,26 +90,20 @@ class BatchingTest {
         .input(TensorSpec.of("x", DataType.FP32, -1, -1))
         .output(TensorSpec.of("y", DataType.FP32, -1, -1))
         .build();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = FakeBackend.builder().metadata(sequences).duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        entered.countDown();
-        ModelServerTest.await(release);
-      }
-    }).build();
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().metadata(sequences).duringRun(gate).build();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
         .build()) {
       server.registry().configure("m", ModelConfig.builder().warmup(false).build());
       server.registry().load("m", 1, MODEL).join();
       CompletableFuture<InferenceResult> blocker = server.inferAsync(InferenceRequest
           .builder("m").input("x", Tensor.of(new float[] {42}, 1, 1)).build());
-      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      gate.awaitEntered();
       CompletableFuture<InferenceResult> a = server.inferAsync(InferenceRequest.builder("m")
           .input("x", Tensor.of(new float[] {1, 2}, 1, 2)).build());
       CompletableFuture<InferenceResult> b = server.inferAsync(InferenceRequest.builder("m")
           .input("x", Tensor.of(new float[] {3, 4, 5}, 1, 3)).build());
-      release.countDown();
+      gate.open();
       assertThat(a.get(10, TimeUnit.SECONDS).requireOutput("y").toFloatArray())
           .containsExactly(2, 4);
       assertThat(b.get(10, TimeUnit.SECONDS).requireOutput("y").toFloatArray())
@@ -139,9 +115,8 @@ class BatchingTest {
 
   @Test
   void refusalsCarryTheirCodes() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = blocking(entered, release);
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
         .build()) {
       server.registry().configure("m", ModelConfig.builder().warmup(false)
@@ -155,7 +130,7 @@ class BatchingTest {
           "priority 2 is out of range: 'm' has 2 priority levels (0 to 1)");
 
       CompletableFuture<InferenceResult> blocker = server.inferAsync(request(42, 1));
-      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      gate.awaitEntered();
       CompletableFuture<InferenceResult> queued = server.inferAsync(request(1, 1));
       CompletableFuture<InferenceResult> refused = server.inferAsync(request(2, 1));
       assertThat(refused).isCompletedExceptionally();
@@ -164,7 +139,7 @@ class BatchingTest {
       ModelServingException full = ModelServingException.find(
           org.assertj.core.api.Assertions.catchThrowable(refused::join)).orElseThrow();
       assertThat(full.retryAfter()).isPresent();
-      release.countDown();
+      gate.open();
       assertThat(queued.get(10, TimeUnit.SECONDS).version()).isEqualTo(1);
       blocker.get(10, TimeUnit.SECONDS);
     }
@@ -172,9 +147,8 @@ class BatchingTest {
 
   @Test
   void aPolicyDefaultTimeoutAppliesToRequestsWithoutOne() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = blocking(entered, release);
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
         .build()) {
       server.registry().configure("m", ModelConfig.builder().warmup(false)
@@ -182,9 +156,9 @@ class BatchingTest {
           .build());
       server.registry().load("m", 1, MODEL).join();
       CompletableFuture<InferenceResult> blocker = server.inferAsync(request(42, 1));
-      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      gate.awaitEntered();
       assertFailed(server.inferAsync(request(1, 1)), ErrorCode.TIMEOUT, "timeout of 30 ms");
-      release.countDown();
+      gate.open();
       blocker.get(10, TimeUnit.SECONDS);
       assertThat(backend.loaded().get(0).runCalls()).isEqualTo(1);
     }

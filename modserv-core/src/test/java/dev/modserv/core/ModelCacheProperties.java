@@ -60,14 +60,8 @@ class ModelCacheProperties {
       @ForAll @IntRange(min = 1, max = 3) int busyModels,
       @ForAll @Size(min = 1, max = 6) List<@IntRange(min = 10, max = 60) Integer> laterLoads)
       throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    CountDownLatch entered = new CountDownLatch(busyModels);
-    FakeBackend backend = FakeBackend.builder().duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        entered.countDown();
-        ModelServerTest.await(release);
-      }
-    }).build();
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
         .maxLoadedBytes(100).build()) {
       List<CompletableFuture<InferenceResult>> busy = new ArrayList<>();
@@ -76,7 +70,7 @@ class ModelCacheProperties {
         busy.add(server.inferAsync(InferenceRequest.builder("busy" + i)
             .inputs(row(42, 0, 0, 0)).build()));
       }
-      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      gate.awaitEntered();
       for (int i = 0; i < laterLoads.size(); i++) {
         try {
           server.registry().load("later" + i, 1, ModelCacheTest.sized("later" + i,
@@ -89,7 +83,7 @@ class ModelCacheProperties {
         }
         assertThat(ModelCacheTest.used(server)).isLessThanOrEqualTo(100);
       }
-      release.countDown();
+      gate.open();
       for (CompletableFuture<InferenceResult> f : busy) {
         f.get(10, TimeUnit.SECONDS);
       }

@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -96,24 +95,18 @@ class ModelCacheTest {
 
   @Test
   void aModelInUseIsNeverEvicted() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = FakeBackend.builder().duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        entered.countDown();
-        ModelServerTest.await(release);
-      }
-    }).build();
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
         .maxLoadedBytes(100).build()) {
       server.registry().load("a", 1, sized("a", 60)).join();
       CompletableFuture<InferenceResult> busy = server.inferAsync(
           InferenceRequest.builder("a").inputs(row(42, 0, 0, 0)).build());
-      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      gate.awaitEntered();
       assertFailed(server.registry().load("b", 1, sized("b", 60)),
           ErrorCode.INSUFFICIENT_MEMORY, "held by models in use or loading");
       assertThat(backend.loaded().get(0).closeCalls()).isZero();
-      release.countDown();
+      gate.open();
       busy.get(10, TimeUnit.SECONDS);
       server.registry().load("b", 2, sized("b", 60)).join();   // a is idle now: it makes room
       assertThat(backend.loaded().get(0).closeCalls()).isEqualTo(1);

@@ -311,12 +311,8 @@ class ModelServerTest {
 
   @Test
   void requestThatCannotStartBeforeItsTimeoutIsTimeoutAndNeverRuns() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = FakeBackend.builder().duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        await(release);
-      }
-    }).build();
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     ExecutorService single = Executors.newSingleThreadExecutor();
     try {
       server = ModelServer.builder().backend(backend).discoverBackends(false).executor(single)
@@ -327,14 +323,14 @@ class ModelServerTest {
       CompletableFuture<InferenceResult> late = server.inferAsync(InferenceRequest
           .builder("iris").inputs(row(7, 0, 0, 0)).timeout(Duration.ofMillis(50)).build());
       assertFailed(late, ErrorCode.TIMEOUT, "did not start within its timeout of 50 ms");
-      release.countDown();
+      gate.open();
       assertThat(blocker.get(10, TimeUnit.SECONDS).requireOutput("y").toFloatArray()[0])
           .isEqualTo(84f);
       FakeModel model = backend.loaded().get(0);
       // warm-up + the blocker; the timed-out request never reached the engine
       assertThat(model.runCalls()).isEqualTo(2);
     } finally {
-      release.countDown();
+      gate.open();
       server.close();
       server = null;
       single.shutdownNow();
@@ -343,19 +339,13 @@ class ModelServerTest {
 
   @Test
   void unloadWaitsForInFlightRequestsAndClosesOnceAfterTheLast() throws Exception {
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = FakeBackend.builder().duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        entered.countDown();
-        await(release);
-      }
-    }).build();
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     serve(backend);
     server.registry().load("iris", 1, MODEL).join();
     CompletableFuture<InferenceResult> inFlight =
         server.inferAsync(InferenceRequest.builder("iris").inputs(row(42, 0, 0, 0)).build());
-    assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+    gate.awaitEntered();
 
     CompletableFuture<Void> unload = server.registry().unload("iris", 1);
     assertThat(server.registry().status("iris", 1).orElseThrow().state())
@@ -366,7 +356,7 @@ class ModelServerTest {
     assertThat(model.closeCalls()).isZero();
     assertThat(unload).isNotDone();
 
-    release.countDown();
+    gate.open();
     assertThat(inFlight.get(10, TimeUnit.SECONDS).requireOutput("y").toFloatArray()[0])
         .isEqualTo(84f);
     unload.get(10, TimeUnit.SECONDS);
@@ -377,12 +367,8 @@ class ModelServerTest {
 
   @Test
   void drainGraceFailsRequestsThatHaveNotStartedWithShuttingDown() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    FakeBackend backend = FakeBackend.builder().duringRun(in -> {
-      if (in.get("x").toFloatArray()[0] == 42) {
-        await(release);
-      }
-    }).build();
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
     ExecutorService single = Executors.newSingleThreadExecutor();
     try {
       server = ModelServer.builder().backend(backend).discoverBackends(false).executor(single)
@@ -398,13 +384,13 @@ class ModelServerTest {
       assertFailed(waiting, ErrorCode.SHUTTING_DOWN,
           "unloaded before the request started: the drain grace of PT0.1S ended");
       assertThat(unload).isNotDone();
-      release.countDown();
+      gate.open();
       assertThat(running.get(10, TimeUnit.SECONDS).version()).isEqualTo(1);
       unload.get(10, TimeUnit.SECONDS);
       assertThat(backend.loaded().get(0).closeCalls()).isEqualTo(1);
       assertThat(backend.loaded().get(0).runsAfterClose()).isZero();
     } finally {
-      release.countDown();
+      gate.open();
       server.close();
       server = null;
       single.shutdownNow();

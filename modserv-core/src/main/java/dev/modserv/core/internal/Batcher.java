@@ -543,6 +543,9 @@ final class Batcher {
     if (removed && call.abandon()) {
       finish(call, null, timeout(call), Outcome.TIMEOUT);
     }
+    if (removed) {
+      pump();   // what is left may now make a preferred or full batch
+    }
   }
 
   private ModelServingException timeout(Call call) {

@@ -170,6 +170,21 @@ class BatchingContractProperties {
     assertRules(s, "rule 9", "rule 1/9");
   }
 
+  /**
+   * Found by {@link #rule4PreferredAndFullBatchesGoAtOnce}: when a queued request timed out, the
+   * request left behind made a preferred batch (1 row) but nothing looked at the queue again
+   * until the next timer.
+   */
+  @net.jqwik.api.Example
+  void aTimeoutThatLeavesAPreferredBatchDispatchesIt() {
+    BatchingPolicy policy = BatchingPolicy.builder().maxBatchSize(8).preferredBatchSizes(1, 4)
+        .maxQueueDelay(Duration.ofNanos(500)).maxQueueSize(2).build();
+    Scenario s = new Scenario(policy, List.of(
+        new BatcherSimulation.Arrival(0, 2, 0, 200, false),
+        new BatcherSimulation.Arrival(0, 1, 0, 0, false)), new long[] {100}, true);
+    assertThat(simulate(s)).isEmpty();
+  }
+
   @Property(tries = 100)
   void noViolationOfAnyRule(@ForAll("scenarios") Scenario s) {
     assertThat(simulate(s)).isEmpty();
