@@ -1,0 +1,41 @@
+package dev.modserv.onnx.internal;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Counts runs in progress so that a session is closed only after the last one returned: ONNX
+ * Runtime's own {@code close()} does not wait for them. A model server already closes a model only
+ * after its drain; this guard keeps direct users of the engine safe as well.
+ */
+final class RunGuard {
+  private final AtomicInteger active = new AtomicInteger();
+  private volatile boolean closed;
+
+  /** Enters a run; throws when the model is closed. */
+  void enter() {
+    active.incrementAndGet();
+    if (closed) {
+      active.decrementAndGet();
+      throw new IllegalStateException("the model is closed");
+    }
+  }
+
+  /** Leaves a run. */
+  void exit() {
+    active.decrementAndGet();
+  }
+
+  /** Refuses new runs and waits for those in progress; returns false when already closed. */
+  boolean closeAndAwait() {
+    if (closed) {
+      return false;
+    }
+    closed = true;
+    while (active.get() > 0) {
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+    }
+    return true;
+  }
+}
