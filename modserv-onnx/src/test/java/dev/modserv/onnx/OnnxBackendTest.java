@@ -142,6 +142,8 @@ class OnnxBackendTest {
     assertInvalid(() -> mlp.run(Map.of("z", Tensor.of(new float[] {1, 2, 3, 4}, 1, 4)), Set.of()),
         "unknown input 'z'");
     assertInvalid(() -> mlp.run(Map.of(), Set.of()), "input 'x' is missing");
+    assertInvalid(() -> mlp.run(Map.of("x", Tensor.of(new float[0], 0, 4)), Set.of()),
+        "input 'x': expected at least 1 row, got 0");
     assertInvalid(() -> mlp.run(Map.of("x", Tensor.of(new float[] {1, 2, 3, 4}, 1, 4)),
         Set.of("nope")), "unknown output 'nope'");
     // Each input fits its spec, but a batchable model needs the same rows in every input.

@@ -167,7 +167,11 @@ public final class EmbeddingModel implements LoadedModel {
     }
     Tensors.check(metadata.inputs().get(0), text);
     String[] texts = text.toStringArray();
-    float[][] vectors = texts.length == 0 ? new float[0][hidden] : embed(texts);
+    if (texts.length == 0) {
+      throw Tensors.invalid("input '" + Capability.EMBEDDING_INPUT
+          + "': expected at least 1 text, got 0");
+    }
+    float[][] vectors = embed(texts);
     float[] flat = new float[texts.length * hidden];
     for (int i = 0; i < vectors.length; i++) {
       System.arraycopy(vectors[i], 0, flat, i * hidden, hidden);

@@ -131,7 +131,7 @@ public final class OnnxModel implements LoadedModel {
     }
   }
 
-  /** Every input of a batchable model has the same rows: its first dimension is the batch. */
+  /** Every input of a batchable model has the same rows, at least one: its first dimension is the batch. */
   private void checkRows(Map<String, Tensor> in) {
     @Nullable String first = null;
     long rows = -1;
@@ -139,6 +139,10 @@ public final class OnnxModel implements LoadedModel {
       Tensor t = in.get(spec.name());
       if (t == null || t.rank() == 0) {
         continue;
+      }
+      if (t.dim(0) == 0) {
+        throw Tensors.invalid("input '" + spec.name() + "': expected at least 1 row, got 0 (shape "
+            + java.util.Arrays.toString(t.shape()) + ")");
       }
       if (first == null) {
         first = spec.name();
