@@ -13,7 +13,6 @@ import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import java.lang.reflect.Array;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -22,7 +21,6 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -208,33 +206,10 @@ public final class Tensors {
     return next;
   }
 
-  /** Closes every value, keeping the first failure and suppressing the rest. */
-  public static void closeAll(Collection<? extends AutoCloseable> values) throws Exception {
-    Exception failure = null;
-    for (AutoCloseable v : values) {
-      try {
-        v.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
-  }
-
   /** Closes every tensor of {@code tensors}; OnnxTensor.close does not throw. */
   public static void closeTensors(Map<String, OnnxTensor> tensors) {
     for (OnnxTensor t : tensors.values()) {
       t.close();
     }
-  }
-
-  static boolean isDirect(Buffer b) {
-    return b.isDirect();
   }
 }
