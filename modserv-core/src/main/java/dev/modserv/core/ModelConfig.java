@@ -35,6 +35,7 @@ public final class ModelConfig {
   private final BatchingPolicy batching;
   private final Duration keepAlive;
   private final long memoryBytes;
+  private final boolean rejectNaN;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -45,6 +46,7 @@ public final class ModelConfig {
     this.batching = b.batching != null ? b.batching : BatchingPolicy.defaults();
     this.keepAlive = b.keepAlive != null ? b.keepAlive : Duration.ofSeconds(-1);
     this.memoryBytes = b.memoryBytes;
+    this.rejectNaN = b.rejectNaN;
   }
 
   /** Returns the configuration used for models that set none. */
@@ -110,6 +112,14 @@ public final class ModelConfig {
     return memoryBytes;
   }
 
+  /**
+   * Returns whether floating-point inputs holding NaN are refused with {@code INVALID_INPUT}
+   * before they are queued; defaults to false (checking reads every element).
+   */
+  public boolean rejectNaN() {
+    return rejectNaN;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -121,8 +131,20 @@ public final class ModelConfig {
     private @Nullable BatchingPolicy batching;
     private @Nullable Duration keepAlive;
     private long memoryBytes = -1;
+    private boolean rejectNaN;
+    private boolean rejectNaNSet;
 
     private Builder() {}
+
+    /** Refuses floating-point inputs holding NaN (FP32, FP64, FP16, BF16) with INVALID_INPUT. */
+    public Builder rejectNaN(boolean reject) {
+      if (rejectNaNSet) {
+        throw new IllegalStateException("rejectNaN was already set to " + rejectNaN);
+      }
+      this.rejectNaN = reject;
+      this.rejectNaNSet = true;
+      return this;
+    }
 
     /** Sets the idle keep-alive: positive, zero (unload when idle) or negative (never). */
     public Builder keepAlive(Duration keepAlive) {

@@ -268,6 +268,20 @@ class ModelServerTest {
   }
 
   @Test
+  void emptyBatchesAndConfiguredNaNAreInvalidInput() {
+    serve(FakeBackend.create());
+    server.registry().configure("strict", ModelConfig.builder().rejectNaN(true).build());
+    server.registry().load("iris", 1, MODEL).join();
+    server.registry().load("strict", 1, Path.of("strict.fake")).join();
+    assertCode(() -> server.infer("iris", Map.of("x", Tensor.of(new float[0], 0, 4))),
+        ErrorCode.INVALID_INPUT, "input 'x' has 0 rows; send at least one row");
+    assertCode(() -> server.infer("strict", row(1, Float.NaN, 3, 4)), ErrorCode.INVALID_INPUT,
+        "input 'x' holds NaN at element 1; this model's configuration refuses NaN");
+    assertThat(server.infer("iris", row(1, Float.NaN, 3, 4)).requireOutput("y").toFloatArray()[1])
+        .as("NaN passes where the configuration allows it").isNaN();
+  }
+
+  @Test
   void missingInputAndMismatchedRowsAreInvalidInput() {
     ModelMetadata twoInputs = ModelMetadata.builder("fake")
         .input(TensorSpec.of("a", DataType.FP32, -1, 2))

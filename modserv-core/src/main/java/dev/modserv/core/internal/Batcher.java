@@ -599,14 +599,16 @@ final class Batcher {
       timeoutTask.cancel(false);
     }
     metrics.request(outcome, ticker.read() - call.submittedNanos);
+    // The lease goes first: once a caller sees its answer, the version is no longer in use by it
+    // (an unload or an idle eviction right after must not wait for, or skip, this request).
     try {
+      call.release.run();
+    } finally {
       if (error != null) {
         call.future.completeExceptionally(error);
       } else {
         call.future.complete(result);
       }
-    } finally {
-      call.release.run();
     }
   }
 }

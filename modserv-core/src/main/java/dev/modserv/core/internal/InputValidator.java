@@ -23,6 +23,12 @@ public final class InputValidator {
    */
   public static void validate(
       String model, ModelMetadata metadata, Map<String, Tensor> inputs, Set<String> outputs) {
+    validate(model, metadata, inputs, outputs, false);
+  }
+
+  /** As above; with {@code rejectNaN}, a floating-point input holding NaN is refused too. */
+  public static void validate(String model, ModelMetadata metadata, Map<String, Tensor> inputs,
+      Set<String> outputs, boolean rejectNaN) {
     for (String name : inputs.keySet()) {
       if (metadata.input(name).isEmpty()) {
         throw invalid("model '" + model + "' has no input '" + name + "'; it takes "
@@ -38,6 +44,12 @@ public final class InputValidator {
         throw invalid("model '" + model + "': missing input '" + spec.name() + "' (" + spec + ")");
       }
       checkOne(spec, tensor);
+      if (rejectNaN) {
+        checkNaN(spec.name(), tensor);
+      }
+      if (batchable && tensor.rank() > 0 && tensor.dim(0) == 0) {
+        throw invalid("input '" + spec.name() + "' has 0 rows; send at least one row");
+      }
       if (batchable && tensor.rank() > 0) {
         if (firstName == null) {
           firstName = spec.name();
@@ -82,6 +94,44 @@ public final class InputValidator {
             + ", got " + actual[i] + " (expected shape " + Arrays.toString(expected) + ", got "
             + Arrays.toString(actual) + ")");
       }
+    }
+  }
+
+  private static void checkNaN(String name, Tensor tensor) {
+    int index = -1;
+    switch (tensor.dataType()) {
+      case FP32 -> {
+        java.nio.FloatBuffer b = tensor.floatBuffer();
+        for (int i = 0; i < b.limit() && index < 0; i++) {
+          if (Float.isNaN(b.get(i))) {
+            index = i;
+          }
+        }
+      }
+      case FP64 -> {
+        java.nio.DoubleBuffer b = tensor.doubleBuffer();
+        for (int i = 0; i < b.limit() && index < 0; i++) {
+          if (Double.isNaN(b.get(i))) {
+            index = i;
+          }
+        }
+      }
+      case FP16, BF16 -> {
+        java.nio.ShortBuffer b = tensor.shortBuffer();
+        boolean half = tensor.dataType() == dev.modserv.api.DataType.FP16;
+        for (int i = 0; i < b.limit() && index < 0; i++) {
+          short bits = b.get(i);
+          float value = half ? Float.float16ToFloat(bits) : Float.intBitsToFloat(bits << 16);
+          if (Float.isNaN(value)) {
+            index = i;
+          }
+        }
+      }
+      default -> { }
+    }
+    if (index >= 0) {
+      throw invalid("input '" + name + "' holds NaN at element " + index
+          + "; this model's configuration refuses NaN (rejectNaN)");
     }
   }
 

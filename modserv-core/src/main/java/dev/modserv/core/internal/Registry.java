@@ -793,7 +793,8 @@ public final class Registry implements ModelRegistry {
     Batcher batcher = v.batcher();
     int level;
     try {
-      InputValidator.validate(v.name, v.metadata(), request.inputs(), request.outputs());
+      InputValidator.validate(v.name, v.metadata(), request.inputs(), request.outputs(),
+          v.config.rejectNaN());
       level = batcher.levelOf(request.priority(), request.rows());
     } catch (ModelServingException invalid) {
       released(v);
