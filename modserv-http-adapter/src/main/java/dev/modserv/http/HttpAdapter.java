@@ -1,0 +1,361 @@
+package dev.modserv.http;
+
+import dev.modserv.core.ModelServer;
+import dev.modserv.http.internal.Router;
+import dev.modserv.http.internal.Settings;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves a {@link ModelServer} over HTTP: the native API ({@code /api/predict}, ...), the Open
+ * Inference Protocol v2 ({@code /v2/...}), the management API ({@code /models}, off unless a model
+ * root is given) and operations ({@code /health}, {@code /ready}, {@code /metrics}). See {@code
+ * docs/http.md} for every endpoint and its JSON.
+ *
+ * <pre>{@code
+ * try (HttpAdapter http = HttpAdapter.builder(server).port(8080).build()) {
+ *   http.start();
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Standalone, {@link #start()} runs a Jetty server with a TCP connector and, when {@link
+ * Builder#unixSocket(Path)} is set, a Unix domain socket connector. To mount the routes in a Jetty
+ * 12 server of your own instead, use {@link #handler()} and do not call {@code start()}.
+ *
+ * <h2>Shutdown</h2>
+ *
+ * {@link #close()} makes readiness answer 503, stops accepting connections, lets requests in flight
+ * finish within the grace period, then stops. The {@code ModelServer} stays open: its owner closes
+ * it, which unloads the models.
+ */
+public final class HttpAdapter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HttpAdapter.class);
+
+  private final Settings settings;
+  private final Router router;
+  private final int port;
+  private final String host;
+  private final @Nullable Path unixSocket;
+  private final Duration gracePeriod;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile @Nullable Server jetty;
+  private volatile int localPort = -1;
+
+  private HttpAdapter(Builder b) {
+    this.port = b.port;
+    this.host = b.host;
+    this.unixSocket = b.unixSocket;
+    this.gracePeriod = b.gracePeriod;
+    PrometheusMeterRegistry registry = b.registry != null ? b.registry
+        : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
+        b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot, List.copyOf(b.requiredModels),
+        registry, b.requestTimeout, new AtomicBoolean(true), version());
+    this.router = new Router(settings);
+  }
+
+  /** Returns a builder for an adapter over {@code server}. */
+  public static Builder builder(ModelServer server) {
+    return new Builder(Objects.requireNonNull(server, "server"));
+  }
+
+  /**
+   * Returns the adapter's routes as a Jetty core handler, to mount in a server of your own. It is
+   * the same handler {@link #start()} runs.
+   */
+  public Handler handler() {
+    return router;
+  }
+
+  /**
+   * Starts the standalone server.
+   *
+   * @throws IllegalStateException when started twice or after close
+   * @throws UncheckedIOException when a connector cannot bind
+   */
+  public void start() {
+    if (closed.get()) {
+      throw new IllegalStateException("the adapter is closed");
+    }
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("the adapter was already started");
+    }
+    Server server = new Server();
+    ServerConnector tcp = new ServerConnector(server);
+    tcp.setHost(host);
+    tcp.setPort(port);
+    server.addConnector(tcp);
+    if (unixSocket != null) {
+      UnixDomainServerConnector uds = new UnixDomainServerConnector(server,
+          new HttpConnectionFactory());
+      uds.setUnixDomainPath(unixSocket);
+      server.addConnector(uds);
+    }
+    // Inside out: the router exists before the wrapper that holds it (http-stacks.md).
+    server.setHandler(new GracefulHandler(router));
+    server.setStopTimeout(gracePeriod.toMillis());
+    try {
+      server.start();
+    } catch (Exception e) {
+      try {
+        server.stop();
+      } catch (Exception suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw new UncheckedIOException(new IOException("could not start the HTTP server on "
+          + host + ":" + port + (unixSocket == null ? "" : " and " + unixSocket), e));
+    }
+    jetty = server;
+    localPort = tcp.getLocalPort();
+    log.info("modserv HTTP adapter listening on {}:{}{}", host, localPort,
+        unixSocket == null ? "" : " and unix:" + unixSocket);
+  }
+
+  /**
+   * Returns the TCP port the standalone server listens on (the chosen one for port 0).
+   *
+   * @throws IllegalStateException before {@link #start()}
+   */
+  public int port() {
+    if (localPort < 0) {
+      throw new IllegalStateException("the adapter is not started");
+    }
+    return localPort;
+  }
+
+  /** Returns the Unix domain socket path, when one was configured. */
+  public Optional<Path> unixSocket() {
+    return Optional.ofNullable(unixSocket);
+  }
+
+  /** Returns the registry whose meters {@code /metrics} shows. */
+  public PrometheusMeterRegistry meterRegistry() {
+    return settings.registry();
+  }
+
+  /**
+   * Stops: readiness turns false, new connections are refused, requests in flight finish within
+   * the grace period, then the server stops. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    settings.accepting().set(false);
+    Server server = jetty;
+    if (server != null) {
+      try {
+        server.stop();
+      } catch (Exception e) {
+        log.warn("the HTTP server did not stop cleanly", e);
+      }
+    }
+    if (unixSocket != null) {
+      try {
+        Files.deleteIfExists(unixSocket);
+      } catch (IOException e) {
+        log.debug("could not remove {}", unixSocket, e);
+      }
+    }
+  }
+
+  private static String version() {
+    try (InputStream in = HttpAdapter.class.getResourceAsStream(
+        "/dev/modserv/http/internal/version.properties")) {
+      if (in != null) {
+        Properties p = new Properties();
+        p.load(in);
+        return p.getProperty("version", "unknown");
+      }
+    } catch (IOException e) {
+      log.debug("no version resource", e);
+    }
+    return "unknown";
+  }
+
+  /** Options of an {@link HttpAdapter}; each may be set once. */
+  public static final class Builder {
+    private final ModelServer server;
+    private int port = 8080;
+    private boolean portSet;
+    private String host = "127.0.0.1";
+    private boolean hostSet;
+    private @Nullable Path unixSocket;
+    private @Nullable String apiKey;
+    private long maxBodyBytes = 16L << 20;
+    private boolean maxBodySet;
+    private final Set<String> corsOrigins = new LinkedHashSet<>();
+    private @Nullable Path modelRoot;
+    private Duration gracePeriod = Duration.ofSeconds(30);
+    private boolean graceSet;
+    private final List<String> requiredModels = new ArrayList<>();
+    private @Nullable PrometheusMeterRegistry registry;
+    private @Nullable Duration requestTimeout;
+
+    private Builder(ModelServer server) {
+      this.server = server;
+    }
+
+    private static void once(boolean set, String what) {
+      if (set) {
+        throw new IllegalStateException(what + " was already set");
+      }
+    }
+
+    /** The TCP port, 0 for an ephemeral one; defaults to 8080. */
+    public Builder port(int port) {
+      once(portSet, "port");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be in 0..65535: " + port);
+      }
+      this.port = port;
+      this.portSet = true;
+      return this;
+    }
+
+    /** The address the TCP connector binds; defaults to {@code 127.0.0.1} (loopback only). */
+    public Builder host(String host) {
+      once(hostSet, "host");
+      if (host.isBlank()) {
+        throw new IllegalArgumentException("host must not be blank");
+      }
+      this.host = host;
+      this.hostSet = true;
+      return this;
+    }
+
+    /** Also listen on this Unix domain socket path; defaults to none. */
+    public Builder unixSocket(Path path) {
+      once(unixSocket != null, "unixSocket");
+      this.unixSocket = Objects.requireNonNull(path, "path");
+      return this;
+    }
+
+    /**
+     * Requires {@code Authorization: Bearer <key>} on every route except liveness and readiness;
+     * defaults to no key.
+     */
+    public Builder apiKey(String key) {
+      once(apiKey != null, "apiKey");
+      if (key.isEmpty()) {
+        throw new IllegalArgumentException("apiKey must not be empty");
+      }
+      this.apiKey = key;
+      return this;
+    }
+
+    /** The largest request body taken; larger ones get 413. Defaults to 16 MiB. */
+    public Builder maxBodyBytes(long bytes) {
+      once(maxBodySet, "maxBodyBytes");
+      if (bytes < 1 || bytes > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException("maxBodyBytes must be in 1.." + (Integer.MAX_VALUE - 8)
+            + ": " + bytes);
+      }
+      this.maxBodyBytes = bytes;
+      this.maxBodySet = true;
+      return this;
+    }
+
+    /** Origins allowed cross-origin requests ({@code *} for any); defaults to none. */
+    public Builder corsOrigins(String... origins) {
+      once(!corsOrigins.isEmpty(), "corsOrigins");
+      for (String o : origins) {
+        if (o.isBlank()) {
+          throw new IllegalArgumentException("a CORS origin must not be blank");
+        }
+        corsOrigins.add(o);
+      }
+      return this;
+    }
+
+    /**
+     * Turns the management API on ({@code POST /models} loads files): models load only from inside
+     * {@code root}, which must be an existing directory. Defaults to off.
+     */
+    public Builder management(Path root) {
+      once(modelRoot != null, "management");
+      try {
+        Path real = root.toRealPath();
+        if (!Files.isDirectory(real)) {
+          throw new IllegalArgumentException("model root is not a directory: " + root);
+        }
+        this.modelRoot = real;
+      } catch (IOException e) {
+        throw new IllegalArgumentException("model root does not exist: " + root, e);
+      }
+      return this;
+    }
+
+    /** How long {@link #close()} waits for requests in flight; defaults to 30 seconds. */
+    public Builder gracePeriod(Duration grace) {
+      once(graceSet, "gracePeriod");
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("gracePeriod must be >= 0: " + grace);
+      }
+      this.gracePeriod = grace;
+      this.graceSet = true;
+      return this;
+    }
+
+    /** Readiness waits until {@code name} has a READY version; may be called for many models. */
+    public Builder requireModel(String name) {
+      if (name.isEmpty() || requiredModels.contains(name)) {
+        throw new IllegalArgumentException("required model is empty or given twice: '" + name
+            + "'");
+      }
+      requiredModels.add(name);
+      return this;
+    }
+
+    /**
+     * The registry {@code /metrics} shows and HTTP meters go to; give the {@code ModelServer} the
+     * same one to see its meters too. Defaults to a new registry of the adapter's own.
+     */
+    public Builder meterRegistry(PrometheusMeterRegistry registry) {
+      once(this.registry != null, "meterRegistry");
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** The deadline of each model call; a call past it gets 504. Defaults to the server's. */
+    public Builder requestTimeout(Duration timeout) {
+      once(requestTimeout != null, "requestTimeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive: " + timeout);
+      }
+      this.requestTimeout = timeout;
+      return this;
+    }
+
+    /** Builds the adapter; {@link HttpAdapter#start()} starts it. */
+    public HttpAdapter build() {
+      return new HttpAdapter(this);
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package dev.modserv.http.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.ModelServingException;
+import io.micrometer.core.instrument.Timer;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request being answered: the Jetty request, response and callback, the request id, the
+ * matched route and its parameters. It completes exactly once, from any thread.
+ */
+public final class Exchange {
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+  private static final byte[] EMPTY = new byte[0];
+  static final String JSON = "application/json";
+
+  private final Request request;
+  private final Response response;
+  private final Callback callback;
+  private final Settings settings;
+  private final String requestId;
+  private final long startNanos;
+  private final AtomicBoolean done = new AtomicBoolean();
+  private String route = "unmatched";
+  private Map<String, String> params = Map.of();
+  private byte[] body = EMPTY;
+
+  Exchange(Request request, Response response, Callback callback, Settings settings,
+      String requestId, long startNanos) {
+    this.request = request;
+    this.response = response;
+    this.callback = callback;
+    this.settings = settings;
+    this.requestId = requestId;
+    this.startNanos = startNanos;
+  }
+
+  /** Returns the Jetty request. */
+  public Request request() {
+    return request;
+  }
+
+  /** Returns the adapter's settings. */
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Returns the request id echoed in {@code X-Request-Id}. */
+  public String requestId() {
+    return requestId;
+  }
+
+  /** Returns {@link System#nanoTime()} when the request arrived. */
+  public long startNanos() {
+    return startNanos;
+  }
+
+  /** Returns the path parameter {@code name} of the matched route. */
+  public String param(String name) {
+    String v = params.get(name);
+    if (v == null) {
+      throw new IllegalStateException("route " + route + " has no parameter " + name);
+    }
+    return v;
+  }
+
+  /** Returns the request body (empty for routes that take none). */
+  public byte[] body() {
+    return body;
+  }
+
+  void route(String template, Map<String, String> parameters) {
+    this.route = template;
+    this.params = parameters;
+  }
+
+  void body(byte[] bytes) {
+    this.body = bytes;
+  }
+
+  /** Answers {@code status} with a JSON body. */
+  public void json(int status, byte[] json) {
+    send(status, JSON, json);
+  }
+
+  /** Answers {@code status} with {@code {"error": message}}. */
+  public void error(int status, String message) {
+    json(status, Json.error(message));
+  }
+
+  /** Answers with the status and message {@code failure} maps to (see DESIGN.md, "Errors"). */
+  public void fail(Throwable failure) {
+    Throwable t = unwrap(failure);
+    var serving = ModelServingException.find(t);
+    if (serving.isPresent()) {
+      ModelServingException e = serving.get();
+      if (e.code() == ErrorCode.QUEUE_FULL) {
+        long seconds = Math.max(1, ceilSeconds(e.retryAfter().orElse(Duration.ofSeconds(1))));
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
+      }
+      error(ErrorStatus.of(e.code()), String.valueOf(e.getMessage()));
+    } else if (t instanceof HttpError e) {
+      error(e.status(), String.valueOf(e.getMessage()));
+    } else if (t instanceof JsonProcessingException e) {
+      var loc = e.getLocation();
+      error(400, "malformed JSON" + (loc == null ? "" : " at line " + loc.getLineNr()
+          + ", column " + loc.getColumnNr()) + ": " + e.getOriginalMessage());
+    } else if (t instanceof HttpException e) {
+      int code = e.getCode();
+      error(code, code == 413 ? "request body is larger than " + settings.maxBodyBytes()
+          + " bytes" : String.valueOf(t.getMessage()));
+    } else {
+      log.error("request {} {} failed", requestId, route, t);
+      error(500, "internal error (request id " + requestId + ")");
+    }
+  }
+
+  private static long ceilSeconds(Duration d) {
+    return d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
+  }
+
+  static Throwable unwrap(Throwable t) {
+    Throwable current = t;
+    while ((current instanceof CompletionException || current instanceof ExecutionException)
+        && current.getCause() != null) {
+      current = current.getCause();
+    }
+    return current;
+  }
+
+  /** Answers {@code status} with {@code bytes} of {@code contentType}. */
+  public void send(int status, String contentType, byte[] bytes) {
+    if (!done.compareAndSet(false, true)) {
+      return;
+    }
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    long nanos = System.nanoTime() - startNanos;
+    try {
+      Timer.builder("modserv.http.requests")
+          .description("HTTP requests by route, method and status")
+          .tag("route", route)
+          .tag("method", request.getMethod())
+          .tag("status", Integer.toString(status))
+          .register(settings.registry())
+          .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (RuntimeException e) {
+      log.warn("could not record the metrics of request {}", requestId, e);
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("request {} {} {} -> {} in {} us", requestId, request.getMethod(),
+          request.getHttpURI().getPath(), status, nanos / 1000);
+    }
+    response.write(true, ByteBuffer.wrap(bytes), callback);
+  }
+}

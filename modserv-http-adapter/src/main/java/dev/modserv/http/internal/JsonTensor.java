@@ -1,0 +1,305 @@
+package dev.modserv.http.internal;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import dev.modserv.api.DataType;
+import dev.modserv.api.Tensor;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A JSON array of numbers, booleans or strings, nested or flat, read token by token into primitive
+ * arrays (no tree of boxed numbers), with its shape taken from the nesting. Ragged arrays and
+ * mixed element kinds are refused with the path of the first bad element. The element type is
+ * chosen afterwards, when the model's input type is known: {@link #toTensor}.
+ */
+public final class JsonTensor {
+  private enum Kind {
+    EMPTY,
+    NUMBER,
+    BOOL,
+    STRING
+  }
+
+  private final long[] shape;
+  private final Kind kind;
+  private final int count;
+  private final double[] doubles;
+  private final long[] longs;
+  private final boolean integral;
+  private final boolean[] bools;
+  private final List<String> strings;
+
+  private JsonTensor(Reader r) {
+    this.shape = r.shape();
+    this.kind = r.kind;
+    this.count = r.count;
+    this.doubles = r.doubles;
+    this.longs = r.longs;
+    this.integral = r.integral;
+    this.bools = r.bools;
+    this.strings = r.strings;
+  }
+
+  /**
+   * Reads the array the parser's current token starts.
+   *
+   * @param path the JSON path of the array, for error messages, e.g. {@code inputs.x}
+   * @throws HttpError 400 naming the path of a bad element
+   */
+  public static JsonTensor read(JsonParser p, String path) throws IOException {
+    if (p.currentToken() != JsonToken.START_ARRAY) {
+      throw HttpError.badField(path, "expected an array, got " + Json.describe(p.currentToken()));
+    }
+    Reader r = new Reader(path);
+    r.readArray(p, 0);
+    return new JsonTensor(r);
+  }
+
+  /** Returns the shape the nesting gave. */
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  /** Returns the number of elements. */
+  public int count() {
+    return count;
+  }
+
+  /**
+   * Builds a tensor of {@code type} and {@code shape} (whose element count must match).
+   *
+   * @throws HttpError 400 naming {@code path} when the elements do not fit {@code type}
+   */
+  public Tensor toTensor(DataType type, long[] shape, String path) {
+    long expected = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        throw HttpError.badField(path, "shape dimensions must be >= 0: " + Arrays.toString(shape));
+      }
+      expected = Math.multiplyExact(expected, d);
+    }
+    if (expected != count) {
+      throw HttpError.badField(path, "shape " + Arrays.toString(shape) + " holds " + expected
+          + " elements, got " + count);
+    }
+    return switch (type) {
+      case FP32 -> {
+        numbers(type, path);
+        float[] a = new float[count];
+        for (int i = 0; i < count; i++) {
+          a[i] = (float) doubles[i];
+        }
+        yield Tensor.of(a, shape);
+      }
+      case FP64 -> {
+        numbers(type, path);
+        yield Tensor.of(Arrays.copyOf(doubles, count), shape);
+      }
+      case INT64 -> {
+        integers(type, path, Long.MIN_VALUE, Long.MAX_VALUE);
+        yield Tensor.of(Arrays.copyOf(longs, count), shape);
+      }
+      case INT32 -> {
+        integers(type, path, Integer.MIN_VALUE, Integer.MAX_VALUE);
+        int[] a = new int[count];
+        for (int i = 0; i < count; i++) {
+          a[i] = (int) longs[i];
+        }
+        yield Tensor.of(a, shape);
+      }
+      case INT16 -> {
+        integers(type, path, Short.MIN_VALUE, Short.MAX_VALUE);
+        short[] a = new short[count];
+        for (int i = 0; i < count; i++) {
+          a[i] = (short) longs[i];
+        }
+        yield Tensor.of(DataType.INT16, a, shape);
+      }
+      case INT8, UINT8 -> {
+        if (type == DataType.INT8) {
+          integers(type, path, Byte.MIN_VALUE, Byte.MAX_VALUE);
+        } else {
+          integers(type, path, 0, 255);
+        }
+        byte[] a = new byte[count];
+        for (int i = 0; i < count; i++) {
+          a[i] = (byte) longs[i];
+        }
+        yield Tensor.of(type, a, shape);
+      }
+      case BOOL -> {
+        if (kind != Kind.BOOL && kind != Kind.EMPTY) {
+          throw HttpError.badField(path, "expected BOOL elements (true or false), got " + kindName());
+        }
+        yield Tensor.of(Arrays.copyOf(bools, count), shape);
+      }
+      case STRING -> {
+        if (kind != Kind.STRING && kind != Kind.EMPTY) {
+          throw HttpError.badField(path, "expected strings, got " + kindName());
+        }
+        yield Tensor.of(strings.toArray(String[]::new), shape);
+      }
+      case FP16, BF16 -> throw HttpError.badField(path,
+          type + " cannot be sent as JSON numbers; send FP32");
+    };
+  }
+
+  private void numbers(DataType type, String path) {
+    if (kind != Kind.NUMBER && kind != Kind.EMPTY) {
+      throw HttpError.badField(path, "expected " + type + " numbers, got " + kindName());
+    }
+  }
+
+  private void integers(DataType type, String path, long min, long max) {
+    numbers(type, path);
+    if (!integral) {
+      throw HttpError.badField(path, "expected " + type + " integers, got a number with a fraction");
+    }
+    for (int i = 0; i < count; i++) {
+      if (longs[i] < min || longs[i] > max) {
+        throw HttpError.badField(path, "element " + i + " = " + longs[i] + " is out of range for "
+            + type);
+      }
+    }
+  }
+
+  private String kindName() {
+    return switch (kind) {
+      case EMPTY -> "nothing";
+      case NUMBER -> "numbers";
+      case BOOL -> "booleans";
+      case STRING -> "strings";
+    };
+  }
+
+  /** Reads one nested array, growing primitive arrays as it goes. */
+  private static final class Reader {
+    private final String path;
+    private final List<Long> dims = new ArrayList<>();
+    private final List<Integer> index = new ArrayList<>();
+    private int leafDepth = -1;
+    Kind kind = Kind.EMPTY;
+    int count;
+    double[] doubles = new double[16];
+    long[] longs = new long[16];
+    boolean integral = true;
+    boolean[] bools = new boolean[0];
+    List<String> strings = List.of();
+
+    Reader(String path) {
+      this.path = path;
+    }
+
+    long[] shape() {
+      if (dims.isEmpty()) {
+        return new long[] {0};
+      }
+      long[] s = new long[dims.size()];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = dims.get(i);
+      }
+      return s;
+    }
+
+    private String at() {
+      StringBuilder b = new StringBuilder(path);
+      for (int i : index) {
+        b.append('[').append(i).append(']');
+      }
+      return b.toString();
+    }
+
+    void readArray(JsonParser p, int depth) throws IOException {
+      index.add(0);
+      int n = 0;
+      JsonToken t;
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        if (t == null) {
+          throw HttpError.badField(at(), "unexpected end of input");
+        }
+        index.set(depth, n);
+        if (t == JsonToken.START_ARRAY) {
+          if (leafDepth >= 0 && depth + 1 > leafDepth) {
+            throw HttpError.badField(at(), "expected a value, got an array (ragged nesting)");
+          }
+          readArray(p, depth + 1);
+        } else {
+          if (leafDepth < 0) {
+            leafDepth = depth;
+          } else if (leafDepth != depth) {
+            throw HttpError.badField(at(), "expected an array, got a value (ragged nesting)");
+          }
+          value(p, t);
+        }
+        n++;
+      }
+      index.remove(index.size() - 1);
+      if (n == 0 && leafDepth < 0) {
+        // [] or [[], []]: this depth is the last.
+        leafDepth = depth + 1;
+      }
+      while (dims.size() <= depth) {
+        dims.add(-1L);
+      }
+      if (dims.get(depth) < 0) {
+        dims.set(depth, (long) n);
+      } else if (dims.get(depth) != n) {
+        throw HttpError.badField(at(), "ragged array: expected " + dims.get(depth)
+            + " elements, got " + n);
+      }
+    }
+
+    private void value(JsonParser p, JsonToken t) throws IOException {
+      Kind k = switch (t) {
+        case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> Kind.NUMBER;
+        case VALUE_TRUE, VALUE_FALSE -> Kind.BOOL;
+        case VALUE_STRING -> Kind.STRING;
+        default -> throw HttpError.badField(at(), "expected a number, boolean or string, got "
+            + Json.describe(t));
+      };
+      if (kind == Kind.EMPTY) {
+        kind = k;
+        if (k == Kind.BOOL) {
+          bools = new boolean[16];
+        } else if (k == Kind.STRING) {
+          strings = new ArrayList<>();
+        }
+      } else if (kind != k) {
+        throw HttpError.badField(at(), "mixed element kinds: expected " + kind.name().toLowerCase(
+            java.util.Locale.ROOT) + ", got " + k.name().toLowerCase(java.util.Locale.ROOT));
+      }
+      switch (k) {
+        case NUMBER -> {
+          if (count == doubles.length) {
+            doubles = Arrays.copyOf(doubles, count * 2);
+            longs = Arrays.copyOf(longs, count * 2);
+          }
+          if (t == JsonToken.VALUE_NUMBER_INT) {
+            try {
+              longs[count] = p.getLongValue();
+            } catch (InputCoercionException e) {
+              throw HttpError.badField(at(), "integer out of range: " + p.getText());
+            }
+            doubles[count] = p.getDoubleValue();
+          } else {
+            integral = false;
+            doubles[count] = p.getDoubleValue();
+          }
+        }
+        case BOOL -> {
+          if (count == bools.length) {
+            bools = Arrays.copyOf(bools, count * 2);
+          }
+          bools[count] = t == JsonToken.VALUE_TRUE;
+        }
+        case STRING -> strings.add(p.getText());
+        case EMPTY -> throw new AssertionError();
+      }
+      count++;
+    }
+  }
+}

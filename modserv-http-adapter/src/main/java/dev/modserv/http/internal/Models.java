@@ -1,0 +1,58 @@
+package dev.modserv.http.internal;
+
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelRef;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.core.ModelState;
+import dev.modserv.core.ModelStatus;
+import dev.modserv.core.ModelRegistry;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/** Looks up what the translators need from the registry: versions and their metadata. */
+final class Models {
+  private Models() {}
+
+  /** Parses a version path or field: a number, or a label. */
+  static ModelRef ref(String name, String version) {
+    try {
+      return ModelRef.of(name, Long.parseLong(version));
+    } catch (NumberFormatException e) {
+      return ModelRef.labelled(name, version);
+    }
+  }
+
+  /** Returns the status {@code ref} points at now, failing as the server would. */
+  static ModelStatus status(ModelRegistry registry, ModelRef ref) {
+    List<ModelStatus> versions = registry.versions(ref.name());
+    if (versions.isEmpty()) {
+      throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND,
+          "no model named '" + ref.name() + "'");
+    }
+    Optional<ModelStatus> found;
+    if (ref.version().isPresent()) {
+      long v = ref.version().getAsLong();
+      found = versions.stream().filter(s -> s.version() == v).findFirst();
+    } else if (ref.label().isPresent() && !ref.isLatest()) {
+      String label = ref.label().get();
+      found = versions.stream().filter(s -> s.labels().contains(label)).findFirst();
+    } else {
+      found = versions.stream().filter(s -> s.state() == ModelState.READY)
+          .max(Comparator.comparingLong(ModelStatus::version));
+      if (found.isEmpty()) {
+        found = versions.stream().max(Comparator.comparingLong(ModelStatus::version));
+      }
+    }
+    return found.orElseThrow(() -> new ModelServingException(ErrorCode.VERSION_NOT_FOUND,
+        "model '" + ref.name() + "' has no version " + ref.version().stream()
+            .mapToObj(Long::toString).findFirst().orElse(ref.label().orElse("")) + "; it has "
+            + versions.stream().map(s -> Long.toString(s.version())).toList()));
+  }
+
+  /** Returns the metadata of the version {@code ref} points at, when it has been loaded. */
+  static Optional<ModelMetadata> metadata(ModelRegistry registry, ModelRef ref) {
+    return status(registry, ref).metadata();
+  }
+}

@@ -1,0 +1,309 @@
+package dev.modserv.http.internal;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.modserv.api.DataType;
+import dev.modserv.api.InferenceRequest;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelRef;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Tensor;
+import dev.modserv.api.TensorSpec;
+import dev.modserv.core.ModelStatus;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The native dialect: {@code POST /api/predict}, {@code POST /api/batch-predict}, {@code GET
+ * /api/models}.
+ */
+final class NativeApi {
+  private final Settings settings;
+
+  NativeApi(Settings settings) {
+    this.settings = settings;
+  }
+
+  /** A parsed predict request: tensors still untyped until the model's metadata is known. */
+  private record Parsed(
+      String model, @Nullable String version, @Nullable JsonTensor single,
+      Map<String, JsonTensor> named, String prefix) {}
+
+  void predict(Exchange ex) throws IOException {
+    Parsed parsed;
+    try (JsonParser p = Json.parser(ex.body())) {
+      p.nextToken();
+      parsed = parse(p, "");
+      if (p.nextToken() != null) {
+        throw HttpError.badField("", "unexpected content after the request object");
+      }
+    }
+    InferenceRequest request = toRequest(parsed);
+    settings.server().inferAsync(request).whenComplete((result, failure) -> {
+      if (failure != null) {
+        ex.fail(failure);
+      } else {
+        try {
+          ex.json(200, Json.write(g -> writeResult(g, result, request, ex.startNanos())));
+        } catch (RuntimeException e) {
+          ex.fail(e);
+        }
+      }
+    });
+  }
+
+  void batchPredict(Exchange ex) throws IOException {
+    JsonNode root = Json.MAPPER.readTree(Json.parser(ex.body()));
+    JsonNode list = root != null && root.isObject() ? root.get("requests") : root;
+    if (list == null || !list.isArray()) {
+      throw HttpError.badField("requests",
+          "expected an array of requests (or {\"requests\": [...]})");
+    }
+    int n = list.size();
+    List<CompletableFuture<byte[]>> results = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      String prefix = "requests[" + i + "].";
+      CompletableFuture<byte[]> one;
+      try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
+        p.nextToken();
+        InferenceRequest request = toRequest(parse(p, prefix));
+        long start = System.nanoTime();
+        one = settings.server().inferAsync(request)
+            .thenApply(r -> Json.write(g -> writeResult(g, r, request, start)));
+      } catch (HttpError | ModelServingException e) {
+        one = CompletableFuture.failedFuture(e);
+      }
+      results.add(one.exceptionally(NativeApi::itemError));
+    }
+    CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((v, f) -> {
+      try {
+        ex.json(200, Json.write(g -> {
+          g.writeStartObject();
+          g.writeArrayFieldStart("results");
+          for (CompletableFuture<byte[]> r : results) {
+            g.writeRawValue(new String(r.join(), java.nio.charset.StandardCharsets.UTF_8));
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        }));
+      } catch (RuntimeException e) {
+        ex.fail(e);
+      }
+    });
+  }
+
+  private static byte[] itemError(Throwable failure) {
+    Throwable t = Exchange.unwrap(failure);
+    int status;
+    String message = String.valueOf(t.getMessage());
+    var serving = ModelServingException.find(t);
+    if (serving.isPresent()) {
+      status = ErrorStatus.of(serving.get().code());
+    } else if (t instanceof HttpError e) {
+      status = e.status();
+    } else {
+      status = 500;
+      message = "internal error";
+    }
+    int s = status;
+    String m = message;
+    return Json.write(g -> {
+      g.writeStartObject();
+      g.writeStringField("error", m);
+      g.writeNumberField("status", s);
+      serving.ifPresent(e -> {
+        try {
+          g.writeStringField("code", e.code().name());
+        } catch (IOException io) {
+          throw new java.io.UncheckedIOException(io);
+        }
+      });
+      g.writeEndObject();
+    });
+  }
+
+  void models(Exchange ex) {
+    Map<String, List<ModelStatus>> byName = settings.server().registry().models().stream()
+        .collect(Collectors.groupingBy(ModelStatus::name, LinkedHashMap::new, Collectors.toList()));
+    ex.json(200, Json.write(g -> {
+      g.writeStartObject();
+      g.writeArrayFieldStart("models");
+      for (var e : byName.entrySet()) {
+        g.writeStartObject();
+        g.writeStringField("name", e.getKey());
+        g.writeArrayFieldStart("versions");
+        for (ModelStatus s : e.getValue()) {
+          writeStatus(g, s);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }));
+  }
+
+  static void writeStatus(JsonGenerator g, ModelStatus s) throws IOException {
+    g.writeStartObject();
+    g.writeNumberField("version", s.version());
+    g.writeStringField("state", s.state().name());
+    g.writeArrayFieldStart("labels");
+    for (String l : s.labels().stream().sorted().toList()) {
+      g.writeString(l);
+    }
+    g.writeEndArray();
+    if (s.metadata().isPresent()) {
+      g.writeStringField("engine", s.metadata().get().engine());
+      Json.writeSpecs(g, "inputs", s.metadata().get().inputs());
+      Json.writeSpecs(g, "outputs", s.metadata().get().outputs());
+    }
+    if (s.loadedAt().isPresent()) {
+      g.writeStringField("loaded_at", s.loadedAt().get().toString());
+    }
+    g.writeBooleanField("warmed_up", s.warmedUp());
+    if (s.failure().isPresent()) {
+      g.writeStringField("failure", s.failure().get());
+    }
+    g.writeEndObject();
+  }
+
+  private static Parsed parse(JsonParser p, String prefix) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      throw HttpError.badField(prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
+          "expected an object, got " + Json.describe(p.currentToken()));
+    }
+    String model = null;
+    String version = null;
+    JsonTensor single = null;
+    Map<String, JsonTensor> named = new LinkedHashMap<>();
+    boolean sawInputs = false;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken t = p.nextToken();
+      switch (field) {
+        case "model" -> {
+          if (t != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
+            throw HttpError.badField(prefix + "model", "expected a model name, got "
+                + Json.describe(t));
+          }
+          model = p.getText();
+        }
+        case "version" -> {
+          if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_STRING) {
+            version = p.getText();
+          } else if (t != JsonToken.VALUE_NULL) {
+            throw HttpError.badField(prefix + "version", "expected a version number or label, got "
+                + Json.describe(t));
+          }
+        }
+        case "inputs" -> {
+          sawInputs = true;
+          if (t == JsonToken.START_ARRAY) {
+            single = JsonTensor.read(p, prefix + "inputs");
+          } else if (t == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+              String name = p.currentName();
+              p.nextToken();
+              named.put(name, JsonTensor.read(p, prefix + "inputs." + name));
+            }
+          } else {
+            throw HttpError.badField(prefix + "inputs",
+                "expected an array of rows or an object of named inputs, got " + Json.describe(t));
+          }
+        }
+        default -> p.skipChildren();
+      }
+    }
+    if (model == null) {
+      throw HttpError.badField(prefix + "model", "is required");
+    }
+    if (!sawInputs || (single == null && named.isEmpty())) {
+      throw HttpError.badField(prefix + "inputs", "is required and must not be empty");
+    }
+    return new Parsed(model, version, single, named, prefix);
+  }
+
+  private InferenceRequest toRequest(Parsed parsed) {
+    ModelRef ref = parsed.version() == null ? ModelRef.of(parsed.model())
+        : Models.ref(parsed.model(), parsed.version());
+    Optional<ModelMetadata> metadata = Models.metadata(settings.server().registry(), ref);
+    InferenceRequest.Builder b = InferenceRequest.builder(ref);
+    if (settings.requestTimeout() != null) {
+      b.timeout(settings.requestTimeout());
+    }
+    String prefix = parsed.prefix();
+    if (parsed.single() != null) {
+      List<TensorSpec> inputs = metadata.map(ModelMetadata::inputs).orElse(List.of());
+      if (metadata.isEmpty()) {
+        throw HttpError.badField(prefix + "inputs", "model '" + parsed.model()
+            + "' is not loaded yet, so its input names are unknown: give inputs as an object");
+      }
+      if (inputs.size() != 1) {
+        throw HttpError.badField(prefix + "inputs", "model '" + parsed.model() + "' has "
+            + inputs.size() + " inputs " + inputs.stream().map(TensorSpec::name).toList()
+            + ": give inputs as an object of named inputs");
+      }
+      TensorSpec spec = inputs.get(0);
+      b.input(spec.name(), tensor(parsed.single(), spec, prefix + "inputs"));
+    } else {
+      for (var e : parsed.named().entrySet()) {
+        String path = prefix + "inputs." + e.getKey();
+        TensorSpec spec;
+        if (metadata.isPresent()) {
+          spec = metadata.get().input(e.getKey()).orElseThrow(() -> HttpError.badField(path,
+              "model '" + parsed.model() + "' has no input named '" + e.getKey() + "'; it has "
+                  + metadata.get().inputs().stream().map(TensorSpec::name).toList()));
+        } else {
+          spec = TensorSpec.ofUnknownRank(e.getKey(), DataType.FP32);
+        }
+        b.input(e.getKey(), tensor(e.getValue(), spec, path));
+      }
+    }
+    return b.build();
+  }
+
+  /** Types the parsed array as the input's data type; a single row gains a batch dimension. */
+  private static Tensor tensor(JsonTensor json, TensorSpec spec, String path) {
+    long[] shape = json.shape();
+    if (spec.isRankKnown() && shape.length == spec.rank() - 1 && spec.hasDynamicFirstDimension()) {
+      long[] batched = new long[shape.length + 1];
+      batched[0] = 1;
+      System.arraycopy(shape, 0, batched, 1, shape.length);
+      shape = batched;
+    }
+    return json.toTensor(spec.dataType(), shape, path);
+  }
+
+  private static void writeResult(JsonGenerator g, InferenceResult result,
+      InferenceRequest request, long startNanos) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("model", result.model());
+    g.writeNumberField("version", result.version());
+    g.writeFieldName("outputs");
+    Map<String, Tensor> outputs = result.outputs();
+    if (outputs.size() == 1) {
+      Json.writeNested(g, outputs.values().iterator().next());
+    } else {
+      g.writeStartObject();
+      for (var e : outputs.entrySet()) {
+        g.writeFieldName(e.getKey());
+        Json.writeNested(g, e.getValue());
+      }
+      g.writeEndObject();
+    }
+    g.writeNumberField("n_samples", request.rows());
+    g.writeNumberField("latency_us", (System.nanoTime() - startNanos) / 1000);
+    g.writeBooleanField("done", true);
+    g.writeEndObject();
+  }
+}

@@ -1,0 +1,36 @@
+package dev.modserv.http.internal;
+
+import dev.modserv.core.ModelServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the router needs, fixed when the adapter is built.
+ *
+ * @param server the model server every dialect calls
+ * @param apiKeyHash SHA-256 of the API key, or null when no key is required
+ * @param maxBodyBytes the largest request body taken
+ * @param corsOrigins origins allowed cross-origin ({@code *} for any); empty for none
+ * @param modelRoot the real path of the management API's model root, or null when it is off
+ * @param requiredModels models that must have a READY version for readiness
+ * @param registry where HTTP meters go and what {@code /metrics} shows
+ * @param requestTimeout the deadline given to each model call, or null for the server's default
+ * @param accepting false once shutdown began: readiness answers 503
+ * @param version modserv's version, for health and server metadata
+ */
+public record Settings(
+    ModelServer server,
+    byte @Nullable [] apiKeyHash,
+    long maxBodyBytes,
+    Set<String> corsOrigins,
+    @Nullable Path modelRoot,
+    List<String> requiredModels,
+    PrometheusMeterRegistry registry,
+    @Nullable Duration requestTimeout,
+    AtomicBoolean accepting,
+    String version) {}
