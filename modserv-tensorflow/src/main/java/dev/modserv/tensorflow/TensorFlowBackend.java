@@ -1,0 +1,177 @@
+package dev.modserv.tensorflow;
+
+import dev.modserv.spi.Backend;
+import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.ModelSource;
+import dev.modserv.tensorflow.internal.NativeRuntime;
+import dev.modserv.tensorflow.internal.SavedModels;
+import dev.modserv.tensorflow.internal.TensorFlowModel;
+import dev.modserv.tensorflow.internal.TensorFlowOptions;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.proto.ConfigProto;
+
+/**
+ * The TensorFlow Java engine. It loads a SavedModel folder ({@code saved_model.pb} and {@code
+ * variables/}) and serves one of its signatures: the signature's inputs and outputs, with their
+ * names, types and shapes, are the model's metadata, and the model is {@code BATCHABLE} when every
+ * one of them has a dynamic first dimension.
+ *
+ * <p>Options (from {@link ModelSource#options()}, over this backend's defaults): {@code signature}
+ * (default {@code serving_default}), {@code tags} (comma-separated, default {@code serve}), {@code
+ * intra-op-threads}, {@code inter-op-threads}, {@code memory-bytes}, {@code cache-dir}. An unknown
+ * key or a bad value fails the load, naming the key.
+ *
+ * <p>Native libraries: the first model to load unpacks TensorFlow's native libraries (about 650
+ * MB) into JavaCPP's cache folder: the system property {@code org.bytedeco.javacpp.cachedir} when
+ * set, else the {@code cache-dir} option of that first load, else {@code .javacpp/cache} under the
+ * user's home. The folder is process-wide; later loads reuse it.
+ *
+ * <pre>{@code
+ * TensorFlowBackend tf = TensorFlowBackend.builder().intraOpThreads(2).cacheDir(cache).build();
+ * ModelServer server = ModelServer.builder().backend(tf).build();
+ * }</pre>
+ */
+public final class TensorFlowBackend implements Backend {
+  /** The engine's name. */
+  public static final String NAME = "tensorflow";
+
+  private static final Logger LOG = LoggerFactory.getLogger(TensorFlowBackend.class);
+
+  private final Map<String, String> defaults;
+
+  /** Creates a backend with TensorFlow's defaults. */
+  public TensorFlowBackend() {
+    this(Map.of());
+  }
+
+  private TensorFlowBackend(Map<String, String> defaults) {
+    this.defaults = Map.copyOf(defaults);
+  }
+
+  /** Returns a builder of a backend with default options for every model it loads. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public boolean supports(ModelSource source) {
+    return SavedModels.isSavedModel(source.location());
+  }
+
+  @Override
+  public LoadedModel load(ModelSource source) throws Exception {
+    TensorFlowOptions options = TensorFlowOptions.parse(defaults, source.options());
+    Path location = source.location();
+    if (!SavedModels.isSavedModel(location)) {
+      throw new IllegalArgumentException(location
+          + " is not a SavedModel folder (saved_model.pb and variables/)");
+    }
+    String version = NativeRuntime.load(options.cacheDir());
+    ConfigProto.Builder config = ConfigProto.newBuilder();
+    if (options.intraOpThreads() > 0) {
+      config.setIntraOpParallelismThreads(options.intraOpThreads());
+    }
+    if (options.interOpThreads() > 0) {
+      config.setInterOpParallelismThreads(options.interOpThreads());
+    }
+    SavedModelBundle bundle = SavedModelBundle.loader(location.toString())
+        .withTags(options.tags().toArray(String[]::new))
+        .withConfigProto(config.build())
+        .load();
+    try {
+      long memory = options.memoryBytes() >= 0
+          ? options.memoryBytes()
+          : estimateMemory(SavedModels.artifactBytes(location));
+      Map<String, String> properties = new LinkedHashMap<>();
+      properties.put("tensorflow.version", version);
+      properties.put("tags", String.join(",", options.tags()));
+      TensorFlowModel model =
+          new TensorFlowModel(bundle, options.signature(), NAME, properties, memory);
+      LOG.debug("loaded {} (signature {}, tags {})", location, options.signature(),
+          options.tags());
+      return model;
+    } catch (Exception | Error e) {
+      try {
+        bundle.close();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Estimates a SavedModel's native memory: its files twice (the graph and the variables, read then
+   * held by the session) plus 32 MiB of session state and thread pools. The process-wide runtime
+   * itself (about 400 MB) is not counted against any model.
+   */
+  static long estimateMemory(long artifactBytes) {
+    return 2 * artifactBytes + (32L << 20);
+  }
+
+  @Override
+  public double memoryFactor() {
+    return 2.0;
+  }
+
+  /** Builds a {@link TensorFlowBackend} whose options are the defaults of every model it loads. */
+  public static final class Builder {
+    private final Map<String, String> options = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** Sets the signature served when a model names none (default {@code serving_default}). */
+    public Builder signature(String signature) {
+      return option(TensorFlowOptions.SIGNATURE, signature);
+    }
+
+    /** Sets the meta-graph tags loaded (default {@code serve}). */
+    public Builder tags(String... tags) {
+      return option(TensorFlowOptions.TAGS, String.join(",", tags));
+    }
+
+    /** Sets the threads inside one operator (TensorFlow's default: one per core). */
+    public Builder intraOpThreads(int threads) {
+      return option(TensorFlowOptions.INTRA_OP_THREADS, Integer.toString(threads));
+    }
+
+    /** Sets the threads across operators. */
+    public Builder interOpThreads(int threads) {
+      return option(TensorFlowOptions.INTER_OP_THREADS, Integer.toString(threads));
+    }
+
+    /**
+     * Sets the folder where JavaCPP unpacks TensorFlow's native libraries on the first load; the
+     * system property {@code org.bytedeco.javacpp.cachedir} wins over it.
+     */
+    public Builder cacheDir(Path folder) {
+      return option(TensorFlowOptions.CACHE_DIR, folder.toString());
+    }
+
+    /**
+     * Sets any option by its key, as a model configuration would.
+     *
+     * @throws IllegalArgumentException for an unknown key or a bad value, naming the key
+     */
+    public Builder option(String key, String value) {
+      TensorFlowOptions.check(key, value);
+      options.put(key, value);
+      return this;
+    }
+
+    /** Returns a new backend; the builder may be used again. */
+    public TensorFlowBackend build() {
+      return new TensorFlowBackend(options);
+    }
+  }
+}

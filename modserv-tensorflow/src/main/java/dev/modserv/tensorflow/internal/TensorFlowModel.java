@@ -1,0 +1,201 @@
+package dev.modserv.tensorflow.internal;
+
+import dev.modserv.api.Capability;
+import dev.modserv.api.DataType;
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Tensor;
+import dev.modserv.api.TensorSpec;
+import dev.modserv.spi.LoadedModel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.exceptions.TFInvalidArgumentException;
+
+/**
+ * A SavedModel served through one of its signatures: the signature's inputs and outputs, by their
+ * signature names, are the model's. Outputs are copied into modserv tensors, and every TensorFlow
+ * tensor is closed, before {@link #run} returns or throws.
+ */
+public final class TensorFlowModel implements LoadedModel {
+  /** A signature tensor: its spec and the graph tensor it stands for ({@code op:index}). */
+  private record Port(TensorSpec spec, String graphName) {}
+
+  private final SavedModelBundle bundle;
+  private final Session session;
+  private final ModelMetadata metadata;
+  private final Map<String, Port> inputs = new LinkedHashMap<>();
+  private final Map<String, Port> outputs = new LinkedHashMap<>();
+  private final long memoryBytes;
+  private final boolean batchable;
+  private final RunGuard guard = new RunGuard();
+
+  /**
+   * Wraps a loaded bundle, serving {@code signatureKey}; the model owns the bundle from here on
+   * (the caller closes it when this constructor throws).
+   *
+   * @throws IllegalArgumentException when the signature is missing or has a tensor of a type this
+   *     engine does not serve
+   */
+  public TensorFlowModel(
+      SavedModelBundle bundle, String signatureKey, String engine, Map<String, String> properties,
+      long memoryBytes) {
+    this.bundle = bundle;
+    this.session = bundle.session();
+    this.memoryBytes = memoryBytes;
+    Signature signature = null;
+    List<String> keys = new ArrayList<>();
+    for (Signature s : bundle.signatures()) {
+      keys.add(s.key());
+      if (s.key().equals(signatureKey)) {
+        signature = s;
+      }
+    }
+    if (signature == null) {
+      throw new IllegalArgumentException("the SavedModel has no signature '" + signatureKey
+          + "'; its signatures: " + keys + " (choose one with the option 'signature')");
+    }
+    ModelMetadata.Builder builder = ModelMetadata.builder(engine);
+    // Signature maps come from protobuf maps, in no stated order: serve them sorted by name.
+    for (Map.Entry<String, Signature.TensorDescription> e :
+        new TreeMap<>(signature.getInputs()).entrySet()) {
+      Port port = port("input", e.getKey(), e.getValue());
+      inputs.put(e.getKey(), port);
+      builder.input(port.spec());
+    }
+    for (Map.Entry<String, Signature.TensorDescription> e :
+        new TreeMap<>(signature.getOutputs()).entrySet()) {
+      Port port = port("output", e.getKey(), e.getValue());
+      outputs.put(e.getKey(), port);
+      builder.output(port.spec());
+    }
+    if (outputs.isEmpty()) {
+      throw new IllegalArgumentException("signature '" + signatureKey + "' has no output");
+    }
+    properties.forEach(builder::property);
+    builder.property("signature", signatureKey);
+    this.metadata = builder.build();
+    this.batchable = metadata.has(Capability.BATCHABLE);
+  }
+
+  private static Port port(String kind, String name, Signature.TensorDescription d) {
+    DataType type = TfTensors.dataType(d.dataType);
+    if (type == null) {
+      throw new IllegalArgumentException(kind + " '" + name + "' has type " + d.dataType
+          + "; modserv serves TensorFlow tensors of types " + TfTensors.SERVED_TYPES);
+    }
+    return new Port(TfTensors.spec(name, type, d.shape), d.name);
+  }
+
+  @Override
+  public ModelMetadata metadata() {
+    return metadata;
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted) throws Exception {
+    for (String name : in.keySet()) {
+      if (!inputs.containsKey(name)) {
+        throw TfTensors.invalid("unknown input '" + name + "'; the model takes "
+            + inputs.keySet());
+      }
+    }
+    for (Port port : inputs.values()) {
+      Tensor t = in.get(port.spec().name());
+      if (t == null) {
+        throw TfTensors.invalid("input '" + port.spec().name() + "' is missing; the model takes "
+            + inputs.keySet());
+      }
+      TfTensors.check(port.spec(), t);
+    }
+    if (batchable) {
+      checkRows(in);
+    }
+    List<String> names = new ArrayList<>(outputs.keySet());
+    if (!wanted.isEmpty()) {
+      for (String name : wanted) {
+        if (!outputs.containsKey(name)) {
+          throw TfTensors.invalid("unknown output '" + name + "'; the model gives "
+              + outputs.keySet());
+        }
+      }
+      names.retainAll(wanted);
+    }
+    guard.enter();
+    List<org.tensorflow.Tensor> fed = new ArrayList<>(inputs.size());
+    try {
+      Session.Runner runner = session.runner();
+      for (Port port : inputs.values()) {
+        org.tensorflow.Tensor t = TfTensors.toTf(Objects.requireNonNull(in.get(port.spec().name())));
+        fed.add(t);
+        runner.feed(port.graphName(), t);
+      }
+      for (String name : names) {
+        runner.fetch(Objects.requireNonNull(outputs.get(name)).graphName());
+      }
+      try (Result result = runner.run()) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+          out.put(names.get(i), TfTensors.fromTf(names.get(i), result.get(i)));
+        }
+        return out;
+      }
+    } catch (TFInvalidArgumentException e) {
+      throw new ModelServingException(
+          ErrorCode.INVALID_INPUT, "TensorFlow refused the inputs: " + e.getMessage(), e);
+    } finally {
+      try {
+        TfTensors.closeAll(fed);
+      } finally {
+        guard.exit();
+      }
+    }
+  }
+
+  /** Every input of a batchable model has the same rows, at least one. */
+  private void checkRows(Map<String, Tensor> in) {
+    @Nullable String first = null;
+    long rows = -1;
+    for (Port port : inputs.values()) {
+      String name = port.spec().name();
+      Tensor t = in.get(name);
+      if (t == null || t.rank() == 0) {
+        continue;
+      }
+      if (t.dim(0) == 0) {
+        throw TfTensors.invalid("input '" + name + "': expected at least 1 row, got 0 (shape "
+            + Arrays.toString(t.shape()) + ")");
+      }
+      if (first == null) {
+        first = name;
+        rows = t.dim(0);
+      } else if (t.dim(0) != rows) {
+        throw TfTensors.invalid("input '" + name + "': expected " + rows + " rows, as input '"
+            + first + "' has, got " + t.dim(0));
+      }
+    }
+  }
+
+  @Override
+  public long memoryBytes() {
+    return memoryBytes;
+  }
+
+  @Override
+  public void close() {
+    if (guard.closeAndAwait()) {
+      bundle.close();
+    }
+  }
+}
