@@ -16,6 +16,8 @@ import java.util.Set;
  * @param loadedAt when it became ready
  * @param warmedUp whether warm-up completed
  * @param memoryBytes the native memory it holds in the server's budget, 0 when none
+ * @param queuedRequests requests waiting in its queue now
+ * @param maxQueueSize the most requests its queue takes (its batching policy)
  * @param failure what made the load fail, for {@link ModelState#FAILED}
  */
 public record ModelStatus(
@@ -27,10 +29,17 @@ public record ModelStatus(
     Optional<Instant> loadedAt,
     boolean warmedUp,
     long memoryBytes,
+    int queuedRequests,
+    int maxQueueSize,
     Optional<String> failure) {
 
   /** Copies the labels. */
   public ModelStatus {
     labels = Set.copyOf(labels);
+  }
+
+  /** Returns whether its queue is full: a new request would get {@code QUEUE_FULL}. */
+  public boolean queueFull() {
+    return queuedRequests >= maxQueueSize;
   }
 }

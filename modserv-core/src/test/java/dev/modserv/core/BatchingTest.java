@@ -132,6 +132,9 @@ class BatchingTest {
       CompletableFuture<InferenceResult> blocker = server.inferAsync(request(42, 1));
       gate.awaitEntered();
       CompletableFuture<InferenceResult> queued = server.inferAsync(request(1, 1));
+      assertThat(server.registry().status("m", 1).orElseThrow())
+          .satisfies(st -> assertThat(st.queuedRequests()).isEqualTo(1))
+          .satisfies(st -> assertThat(st.queueFull()).isTrue());
       CompletableFuture<InferenceResult> refused = server.inferAsync(request(2, 1));
       assertThat(refused).isCompletedExceptionally();
       assertFailed(refused, ErrorCode.QUEUE_FULL,

@@ -230,6 +230,8 @@ public final class ModelVersion {
         Optional.ofNullable(loadedAt),
         warmedUp,
         weight,
+        batcher == null ? 0 : batcher.queued(),
+        config.batching().maxQueueSize(),
         f == null ? Optional.empty() : Optional.of(String.valueOf(f.getMessage())));
   }
 

@@ -28,12 +28,12 @@ final class Operations {
     }));
   }
 
-  /** The required models that have no READY version; empty when ready. */
+  /** The required models with no READY version whose queue has room; empty when ready. */
   static List<String> waiting(Settings settings) {
     List<String> waiting = new ArrayList<>();
     for (String name : settings.requiredModels()) {
       boolean ready = settings.server().registry().versions(name).stream()
-          .anyMatch(s -> s.state() == ModelState.READY);
+          .anyMatch(s -> s.state() == ModelState.READY && !s.queueFull());
       if (!ready) {
         waiting.add(name);
       }
