@@ -21,6 +21,12 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class InferenceRequest {
+  /**
+   * The request parameter naming the signature (TensorFlow) or entry point a request calls, where
+   * the engine has several; see {@link #parameters()}.
+   */
+  public static final String SIGNATURE = "signature";
+
   /** The priority of a request that sets none. Lower numbers run first. */
   public static final int DEFAULT_PRIORITY = 0;
 
@@ -30,6 +36,7 @@ public final class InferenceRequest {
   private final @Nullable Duration timeout;
   private final int priority;
   private final @Nullable String id;
+  private final Map<String, String> parameters;
 
   private InferenceRequest(Builder b) {
     this.model = b.model;
@@ -38,6 +45,7 @@ public final class InferenceRequest {
     this.timeout = b.timeout;
     this.priority = b.priority;
     this.id = b.id;
+    this.parameters = Map.copyOf(b.parameters);
   }
 
   /** Starts a request to the model {@code ref} names (see {@link ModelRef#parse(String)}). */
@@ -80,6 +88,15 @@ public final class InferenceRequest {
     return Optional.ofNullable(id);
   }
 
+  /**
+   * Returns the engine parameters of this request, such as {@link #SIGNATURE}; empty for most
+   * requests. An engine refuses parameters it does not know with {@code INVALID_INPUT}; requests
+   * with parameters are never stacked with others into one engine call.
+   */
+  public Map<String, String> parameters() {
+    return parameters;
+  }
+
   /** Returns the number of rows: the first dimension of the first input, 1 for a scalar. */
   public long rows() {
     for (Tensor t : inputs.values()) {
@@ -101,6 +118,7 @@ public final class InferenceRequest {
     private @Nullable Duration timeout;
     private int priority = DEFAULT_PRIORITY;
     private @Nullable String id;
+    private final Map<String, String> parameters = new LinkedHashMap<>();
 
     private Builder(ModelRef model) {
       this.model = model;
@@ -149,6 +167,18 @@ public final class InferenceRequest {
         throw new IllegalArgumentException("priority must be >= 0: " + priority);
       }
       this.priority = priority;
+      return this;
+    }
+
+    /** Sets an engine parameter, such as {@link InferenceRequest#SIGNATURE}; once per key. */
+    public Builder parameter(String key, String value) {
+      if (key.isEmpty() || value.isEmpty()) {
+        throw new IllegalArgumentException("parameter key and value must not be empty: '" + key
+            + "' = '" + value + "'");
+      }
+      if (parameters.putIfAbsent(key, value) != null) {
+        throw new IllegalArgumentException("parameter '" + key + "' was already given");
+      }
       return this;
     }
 

@@ -30,6 +30,39 @@ public interface LoadedModel extends AutoCloseable {
   Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception;
 
   /**
+   * Returns what the model takes and gives for requests carrying {@code parameters} (see {@code
+   * InferenceRequest.parameters()}), e.g. another signature. By default only requests without
+   * parameters are served.
+   *
+   * @throws dev.modserv.api.ModelServingException {@code INVALID_INPUT} for parameters the engine
+   *     does not take
+   */
+  default ModelMetadata metadata(Map<String, String> parameters) {
+    if (parameters.isEmpty()) {
+      return metadata();
+    }
+    throw noParameters(parameters);
+  }
+
+  /**
+   * Runs one batch of requests carrying {@code parameters}; by default only requests without
+   * parameters are served, through {@link #run(Map, Set)}.
+   */
+  default Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs,
+      Map<String, String> parameters) throws Exception {
+    if (parameters.isEmpty()) {
+      return run(inputs, outputs);
+    }
+    throw noParameters(parameters);
+  }
+
+  private static dev.modserv.api.ModelServingException noParameters(Map<String, String> parameters) {
+    return new dev.modserv.api.ModelServingException(dev.modserv.api.ErrorCode.INVALID_INPUT,
+        "this model takes no request parameters; got " + new java.util.TreeSet<>(
+            parameters.keySet()));
+  }
+
+  /**
    * Returns the model's estimated native memory in bytes, or -1 when the engine cannot tell (the
    * server then estimates from the artifact's size). Defaults to -1.
    */

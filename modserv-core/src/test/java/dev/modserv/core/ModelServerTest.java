@@ -268,6 +268,15 @@ class ModelServerTest {
   }
 
   @Test
+  void requestParametersAModelDoesNotTakeAreInvalidInput() {
+    serve(FakeBackend.create());
+    server.registry().load("iris", 1, MODEL).join();
+    assertCode(() -> server.infer(InferenceRequest.builder("iris").inputs(row(1, 2, 3, 4))
+            .parameter(InferenceRequest.SIGNATURE, "other").build()), ErrorCode.INVALID_INPUT,
+        "this model takes no request parameters; got [signature]");
+  }
+
+  @Test
   void emptyBatchesAndConfiguredNaNAreInvalidInput() {
     serve(FakeBackend.create());
     server.registry().configure("strict", ModelConfig.builder().rejectNaN(true).build());

@@ -86,11 +86,14 @@ class TensorFlowServingTest {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x =
           tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 4)));
-      Operand<TFloat32> probs = tf.nn.softmax(
-          tf.math.add(tf.linalg.matMul(x, tf.variable(tf.constant(w))), tf.variable(tf.constant(B))));
+      Operand<TFloat32> logits =
+          tf.math.add(tf.linalg.matMul(x, tf.variable(tf.constant(w))), tf.variable(tf.constant(B)));
+      Operand<TFloat32> probs = tf.nn.softmax(logits);
       Signature sig = Signature.builder().input("x", x).output("probs", probs).build();
+      Signature raw = Signature.builder().key("logits").input("x", x).output("logits", logits)
+          .build();
       SavedModelBundle.exporter(to.toString()).withFunction(SessionFunction.create(sig, s))
-          .export();
+          .withFunction(SessionFunction.create(raw, s)).export();
     }
   }
 
@@ -120,6 +123,29 @@ class TensorFlowServingTest {
 
   private static float[] row(long i) {
     return new float[] {(i % 7) - 3, (i % 5) * 0.5f, -(i % 3), 1};
+  }
+
+  @Test
+  void aRequestCanNameAnotherSignature() {
+    float[] x = row(4);
+    InferenceResult r = server.infer(InferenceRequest.builder(ModelRef.of("softmax", 1))
+        .input("x", Tensor.of(x, 1, 4)).parameter(InferenceRequest.SIGNATURE, "logits").build());
+    float[] want = new float[3];
+    for (int j = 0; j < 3; j++) {
+      double z = B[j];
+      for (int i = 0; i < 4; i++) {
+        z += (double) x[i] * W[i][j];
+      }
+      want[j] = (float) z;
+    }
+    assertThat(r.outputs()).containsOnlyKeys("logits");
+    assertThat(r.requireOutput("logits").toFloatArray()).containsExactly(want, within(1e-5f));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.infer(InferenceRequest
+            .builder("softmax:1").input("x", Tensor.of(x, 1, 4))
+            .parameter(InferenceRequest.SIGNATURE, "nope").build()))
+        .isInstanceOfSatisfying(dev.modserv.api.ModelServingException.class, e ->
+            assertThat(e.code()).isEqualTo(dev.modserv.api.ErrorCode.INVALID_INPUT))
+        .hasMessageContaining("no signature 'nope'");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.modserv.api.Capability;
 import dev.modserv.api.DataType;
+import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.ModelServingException;
@@ -102,6 +103,37 @@ class TensorFlowBackendTest {
       }
     } finally {
       logits.close();
+    }
+  }
+
+  @Test
+  void aRequestParameterSelectsAnotherSignaturePerRequest() throws Exception {
+    LoadedModel model = BACKEND.load(ModelSource.of(TestSavedModels.softmax()));
+    try {
+      Map<String, String> logits = Map.of(InferenceRequest.SIGNATURE, "logits");
+      assertThat(model.metadata(logits).outputs())
+          .containsExactly(TensorSpec.of("logits", DataType.FP32, -1, 3));
+      assertThat(model.metadata(Map.of()).outputs()).extracting(TensorSpec::name)
+          .doesNotContain("logits");
+      float[] x = {1, 2, 3, 4};
+      float[] got = model.run(Map.of("x", Tensor.of(x, 1, 4)), Set.of(), logits).get("logits")
+          .toFloatArray();
+      for (int j = 0; j < 3; j++) {
+        double z = TestSavedModels.B[j];
+        for (int i = 0; i < 4; i++) {
+          z += x[i] * TestSavedModels.W[i][j];
+        }
+        assertThat(got[j]).isCloseTo((float) z, within(1e-5f));
+      }
+      assertThatThrownBy(() -> model.metadata(Map.of(InferenceRequest.SIGNATURE, "nope")))
+          .isInstanceOfSatisfying(ModelServingException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
+          .hasMessageContaining("no signature 'nope'").hasMessageContaining("logits");
+      assertThatThrownBy(() -> model.metadata(Map.of("tags", "gpu")))
+          .isInstanceOf(ModelServingException.class)
+          .hasMessageContaining("unknown request parameter 'tags'");
+    } finally {
+      model.close();
     }
   }
 

@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
 final class Batcher {
   /** Runs one batch on the engine. */
   interface Engine {
-    Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception;
+    Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs,
+        Map<String, String> parameters) throws Exception;
   }
 
   /** Schedules a task after a delay; returns a handle to cancel it. */
@@ -365,6 +366,10 @@ final class Batcher {
 
   /** Whether {@code call} can share a batch with {@code first}: same shapes, or padded inputs. */
   private boolean stackable(Call first, Call call) {
+    // Parameters may change what the engine runs (another signature): such requests go alone.
+    if (!first.request.parameters().isEmpty() || !call.request.parameters().isEmpty()) {
+      return false;
+    }
     for (Map.Entry<String, Tensor> input : first.request.inputs().entrySet()) {
       Tensor other = call.request.inputs().get(input.getKey());
       if (other == null) {
@@ -409,7 +414,8 @@ final class Batcher {
         metrics.queueWait(start - call.submittedNanos);
         totalRows += call.rows;
       }
-      results = engine.run(inputs(batch), outputsWanted(batch));
+      results = engine.run(inputs(batch), outputsWanted(batch),
+          batch.get(0).request.parameters());
     } catch (Throwable t) {
       failure = t;
     } finally {

@@ -793,7 +793,9 @@ public final class Registry implements ModelRegistry {
     Batcher batcher = v.batcher();
     int level;
     try {
-      InputValidator.validate(v.name, v.metadata(), request.inputs(), request.outputs(),
+      ModelMetadata metadata = request.parameters().isEmpty() ? v.metadata()
+          : metadataFor(v, request.parameters());
+      InputValidator.validate(v.name, metadata, request.inputs(), request.outputs(),
           v.config.rejectNaN());
       level = batcher.levelOf(request.priority(), request.rows());
     } catch (ModelServingException invalid) {
@@ -887,6 +889,18 @@ public final class Registry implements ModelRegistry {
     }
     log.info("loading '{}' version {} on first use", e.name, version);
     return start(e, v, source);
+  }
+
+  private static ModelMetadata metadataFor(ModelVersion v, Map<String, String> parameters) {
+    try {
+      return v.model().metadata(parameters);
+    } catch (ModelServingException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT, "'" + v.name + "' version "
+          + v.version + " refused the request parameters " + parameters + ": " + e.getMessage(),
+          e);
+    }
   }
 
   private Batcher newBatcher(ModelVersion v, ModelMetadata metadata) {

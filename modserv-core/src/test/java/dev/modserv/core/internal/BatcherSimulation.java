@@ -138,7 +138,8 @@ final class BatcherSimulation {
   }
 
   /** The fake engine: y = 2x; a batch holding a poisoned request fails whole. */
-  private Map<String, Tensor> engine(Map<String, Tensor> inputs, Set<String> outputs) {
+  private Map<String, Tensor> engine(Map<String, Tensor> inputs, Set<String> outputs,
+      Map<String, String> parameters) {
     Running r = current;
     if (r == null) {
       throw new IllegalStateException("engine called outside a simulated run");

@@ -32,13 +32,17 @@ public final class TensorFlowModel implements LoadedModel {
   /** A signature tensor: its spec and the graph tensor it stands for ({@code op:index}). */
   private record Port(TensorSpec spec, String graphName) {}
 
+  /** One signature's inputs, outputs and metadata. */
+  private record View(ModelMetadata metadata, Map<String, Port> inputs, Map<String, Port> outputs,
+      boolean batchable) {}
+
   private final SavedModelBundle bundle;
   private final Session session;
-  private final ModelMetadata metadata;
-  private final Map<String, Port> inputs = new LinkedHashMap<>();
-  private final Map<String, Port> outputs = new LinkedHashMap<>();
+  private final String engine;
+  private final Map<String, String> properties;
+  private final View main;
+  private final Map<String, View> views = new java.util.concurrent.ConcurrentHashMap<>();
   private final long memoryBytes;
-  private final boolean batchable;
   private final RunGuard guard = new RunGuard();
 
   /**
@@ -54,6 +58,15 @@ public final class TensorFlowModel implements LoadedModel {
     this.bundle = bundle;
     this.session = bundle.session();
     this.memoryBytes = memoryBytes;
+    this.engine = engine;
+    this.properties = Map.copyOf(properties);
+    this.main = view(signatureKey, IllegalArgumentException::new);
+    views.put(signatureKey, main);
+  }
+
+  /** Reads one signature; {@code error} makes the exception for a missing or unservable one. */
+  private View view(String signatureKey,
+      java.util.function.Function<String, RuntimeException> error) {
     Signature signature = null;
     List<String> keys = new ArrayList<>();
     for (Signature s : bundle.signatures()) {
@@ -63,30 +76,57 @@ public final class TensorFlowModel implements LoadedModel {
       }
     }
     if (signature == null) {
-      throw new IllegalArgumentException("the SavedModel has no signature '" + signatureKey
-          + "'; its signatures: " + keys + " (choose one with the option 'signature')");
+      throw error.apply("the SavedModel has no signature '" + signatureKey
+          + "'; its signatures: " + keys + " (choose one with the option or request parameter"
+          + " 'signature')");
     }
+    Map<String, Port> inputs = new LinkedHashMap<>();
+    Map<String, Port> outputs = new LinkedHashMap<>();
     ModelMetadata.Builder builder = ModelMetadata.builder(engine);
-    // Signature maps come from protobuf maps, in no stated order: serve them sorted by name.
-    for (Map.Entry<String, Signature.TensorDescription> e :
-        new TreeMap<>(signature.getInputs()).entrySet()) {
-      Port port = port("input", e.getKey(), e.getValue());
-      inputs.put(e.getKey(), port);
-      builder.input(port.spec());
-    }
-    for (Map.Entry<String, Signature.TensorDescription> e :
-        new TreeMap<>(signature.getOutputs()).entrySet()) {
-      Port port = port("output", e.getKey(), e.getValue());
-      outputs.put(e.getKey(), port);
-      builder.output(port.spec());
+    try {
+      // Signature maps come from protobuf maps, in no stated order: serve them sorted by name.
+      for (Map.Entry<String, Signature.TensorDescription> e :
+          new TreeMap<>(signature.getInputs()).entrySet()) {
+        Port port = port("input", e.getKey(), e.getValue());
+        inputs.put(e.getKey(), port);
+        builder.input(port.spec());
+      }
+      for (Map.Entry<String, Signature.TensorDescription> e :
+          new TreeMap<>(signature.getOutputs()).entrySet()) {
+        Port port = port("output", e.getKey(), e.getValue());
+        outputs.put(e.getKey(), port);
+        builder.output(port.spec());
+      }
+    } catch (IllegalArgumentException e) {
+      throw error.apply(String.valueOf(e.getMessage()));
     }
     if (outputs.isEmpty()) {
-      throw new IllegalArgumentException("signature '" + signatureKey + "' has no output");
+      throw error.apply("signature '" + signatureKey + "' has no output");
     }
     properties.forEach(builder::property);
     builder.property("signature", signatureKey);
-    this.metadata = builder.build();
-    this.batchable = metadata.has(Capability.BATCHABLE);
+    ModelMetadata metadata = builder.build();
+    return new View(metadata, inputs, outputs, metadata.has(Capability.BATCHABLE));
+  }
+
+  /** The signature a request's parameters name; INVALID_INPUT for anything else. */
+  private View view(Map<String, String> parameters) {
+    for (String key : parameters.keySet()) {
+      if (!key.equals(dev.modserv.api.InferenceRequest.SIGNATURE)) {
+        throw TfTensors.invalid("unknown request parameter '" + key + "'; TensorFlow models take '"
+            + dev.modserv.api.InferenceRequest.SIGNATURE + "'");
+      }
+    }
+    String key = parameters.get(dev.modserv.api.InferenceRequest.SIGNATURE);
+    if (key == null) {
+      return main;
+    }
+    View v = views.get(key);
+    if (v == null) {
+      v = view(key, TfTensors::invalid);
+      views.putIfAbsent(key, v);
+    }
+    return v;
   }
 
   private static Port port(String kind, String name, Signature.TensorDescription d) {
@@ -100,11 +140,29 @@ public final class TensorFlowModel implements LoadedModel {
 
   @Override
   public ModelMetadata metadata() {
-    return metadata;
+    return main.metadata();
+  }
+
+  @Override
+  public ModelMetadata metadata(Map<String, String> parameters) {
+    return view(parameters).metadata();
   }
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted) throws Exception {
+    return run(main, in, wanted);
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted,
+      Map<String, String> parameters) throws Exception {
+    return run(view(parameters), in, wanted);
+  }
+
+  private Map<String, Tensor> run(View view, Map<String, Tensor> in, Set<String> wanted)
+      throws Exception {
+    Map<String, Port> inputs = view.inputs();
+    Map<String, Port> outputs = view.outputs();
     for (String name : in.keySet()) {
       if (!inputs.containsKey(name)) {
         throw TfTensors.invalid("unknown input '" + name + "'; the model takes "
@@ -119,8 +177,8 @@ public final class TensorFlowModel implements LoadedModel {
       }
       TfTensors.check(port.spec(), t);
     }
-    if (batchable) {
-      checkRows(in);
+    if (view.batchable()) {
+      checkRows(inputs, in);
     }
     List<String> names = new ArrayList<>(outputs.keySet());
     if (!wanted.isEmpty()) {
@@ -164,7 +222,7 @@ public final class TensorFlowModel implements LoadedModel {
   }
 
   /** Every input of a batchable model has the same rows, at least one. */
-  private void checkRows(Map<String, Tensor> in) {
+  private static void checkRows(Map<String, Port> inputs, Map<String, Tensor> in) {
     @Nullable String first = null;
     long rows = -1;
     for (Port port : inputs.values()) {
