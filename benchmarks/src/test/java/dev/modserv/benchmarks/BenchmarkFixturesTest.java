@@ -1,12 +1,14 @@
 package dev.modserv.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.Tensor;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -34,6 +36,9 @@ class BenchmarkFixturesTest {
     }
     for (String method : List.of("infer", "inferAsync", "direct")) {
       assertThat(list).contains("BatcherOverheadBenchmark_" + method + "_jmhTest");
+    }
+    for (String method : List.of("infer", "direct")) {
+      assertThat(list).contains("TensorFlowBenchmark_" + method + "_jmhTest");
     }
   }
 
@@ -89,6 +94,67 @@ class BenchmarkFixturesTest {
     } finally {
       s.stop();
     }
+  }
+
+  @Test
+  void tensorFlowFixturesGiveTheSameAnswerServedAndDirect() throws Exception {
+    TensorFlowBenchmark bench = new TensorFlowBenchmark();
+    for (int batch : List.of(1, 32)) {
+      TensorFlowBenchmark.Direct direct = new TensorFlowBenchmark.Direct();
+      direct.batch = batch;
+      direct.start();
+      float[] expected;
+      try {
+        expected = bench.direct(direct);
+        assertThat(bench.direct(direct)).containsExactly(expected);
+      } finally {
+        direct.stop();
+      }
+      assertThat(expected).hasSize(batch * 3);
+      float[] x = TensorFlowBenchmark.features(batch);
+      for (int r = 0; r < batch; r++) {
+        float[] row = softmaxRow(Arrays.copyOfRange(x, r * 4, r * 4 + 4));
+        for (int j = 0; j < 3; j++) {
+          assertThat(expected[r * 3 + j]).as("row %d class %d", r, j)
+              .isCloseTo(row[j], offset(1e-5f));
+        }
+      }
+      TensorFlowBenchmark.Served s = new TensorFlowBenchmark.Served();
+      s.batch = batch;
+      s.start();
+      try {
+        for (int i = 0; i < 10; i++) {
+          Tensor probs = bench.infer(s).requireOutput("probs");
+          assertThat(probs.shape()).containsExactly(batch, 3);
+          assertThat(probs.toFloatArray()).containsExactly(expected);
+        }
+      } finally {
+        s.stop();
+      }
+    }
+  }
+
+  /** The softmax regression of {@link TensorFlowBenchmark} in plain Java. */
+  private static float[] softmaxRow(float[] x) {
+    double[] z = new double[3];
+    double max = Double.NEGATIVE_INFINITY;
+    for (int j = 0; j < 3; j++) {
+      z[j] = TensorFlowBenchmark.B[j];
+      for (int i = 0; i < 4; i++) {
+        z[j] += (double) x[i] * TensorFlowBenchmark.W[i][j];
+      }
+      max = Math.max(max, z[j]);
+    }
+    double total = 0;
+    for (int j = 0; j < 3; j++) {
+      z[j] = Math.exp(z[j] - max);
+      total += z[j];
+    }
+    float[] out = new float[3];
+    for (int j = 0; j < 3; j++) {
+      out[j] = (float) (z[j] / total);
+    }
+    return out;
   }
 
   private static float[] y(InferenceResult result) {
