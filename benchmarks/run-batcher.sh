@@ -21,7 +21,7 @@ opts="${JMH_OPTS:--wi 2 -i 3 -w 2s -r 3s -f 1}"
 
 if [[ -z "${SKIP_BUILD:-}" && -z "${SUMMARY_ONLY:-}" ]]; then
   echo "== building $jar"
-  (cd "$root" && mvn -B -ntp -q -pl benchmarks -am package -DskipTests)
+  (cd "$root" && mvn -B -ntp -q -Pbenchmarks -pl benchmarks -am package -DskipTests)
 fi
 
 java_bin="${JAVA:-}"
