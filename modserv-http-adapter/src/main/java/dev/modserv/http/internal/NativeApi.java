@@ -34,6 +34,12 @@ final class NativeApi {
     this.settings = settings;
   }
 
+  /** The field names of a predict request: snake-ish native or camelCase TensorFlow-serving style. */
+  private record Dialect(String modelField, String versionField) {}
+
+  private static final Dialect NATIVE = new Dialect("model", "version");
+  private static final Dialect CAMEL = new Dialect("modelName", "modelVersion");
+
   /** A parsed predict request: tensors still untyped until the model's metadata is known. */
   private record Parsed(
       String model, @Nullable String version, @Nullable JsonTensor single,
@@ -43,7 +49,7 @@ final class NativeApi {
     Parsed parsed;
     try (JsonParser p = Json.parser(ex.body())) {
       p.nextToken();
-      parsed = parse(p, "");
+      parsed = parse(p, "", NATIVE, null, null);
       if (p.nextToken() != null) {
         throw HttpError.badField("", "unexpected content after the request object");
       }
@@ -76,7 +82,7 @@ final class NativeApi {
       CompletableFuture<byte[]> one;
       try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
         p.nextToken();
-        InferenceRequest request = toRequest(parse(p, prefix));
+        InferenceRequest request = toRequest(parse(p, prefix, NATIVE, null, null));
         long start = System.nanoTime();
         one = settings.server().inferAsync(request)
             .thenApply(r -> Json.write(g -> writeResult(g, r, request, start)));
@@ -85,21 +91,7 @@ final class NativeApi {
       }
       results.add(one.exceptionally(NativeApi::itemError));
     }
-    CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((v, f) -> {
-      try {
-        ex.json(200, Json.write(g -> {
-          g.writeStartObject();
-          g.writeArrayFieldStart("results");
-          for (CompletableFuture<byte[]> r : results) {
-            g.writeRawValue(new String(r.join(), java.nio.charset.StandardCharsets.UTF_8));
-          }
-          g.writeEndArray();
-          g.writeEndObject();
-        }));
-      } catch (RuntimeException e) {
-        ex.fail(e);
-      }
-    });
+    answerAll(ex, results);
   }
 
   private static byte[] itemError(Throwable failure) {
@@ -130,6 +122,178 @@ final class NativeApi {
       });
       g.writeEndObject();
     });
+  }
+
+  /** Pre- and post-processing are not implemented: refused, never silently ignored. */
+  private static HttpError unsupported(String path) {
+    return HttpError.badField(path, "per-request pre- and post-processing is not supported yet;"
+        + " send the model's inputs as they are");
+  }
+
+  /**
+   * {@code POST /predict}, the camelCase shape of TensorFlow-serving style clients: {@code
+   * {modelName, modelVersion?, inputs}} answers {@code {predictions, modelVersion,
+   * inferenceTimeMs, preprocessingTimeMs, postprocessingTimeMs}}.
+   */
+  void camelPredict(Exchange ex) throws IOException {
+    Parsed parsed;
+    try (JsonParser p = Json.parser(ex.body())) {
+      p.nextToken();
+      parsed = parse(p, "", CAMEL, null, null);
+      if (p.nextToken() != null) {
+        throw HttpError.badField("", "unexpected content after the request object");
+      }
+    }
+    InferenceRequest request = toRequest(parsed);
+    long start = System.nanoTime();
+    settings.server().inferAsync(request).whenComplete((result, failure) -> {
+      if (failure != null) {
+        ex.fail(failure);
+      } else {
+        try {
+          ex.json(200, Json.write(g -> writeCamelResult(g, result, start)));
+        } catch (RuntimeException e) {
+          ex.fail(e);
+        }
+      }
+    });
+  }
+
+  /**
+   * {@code POST /batch-predict}: {@code {modelName, modelVersion?, maxBatchSize?, batch:
+   * [{inputs}]}} answers {@code {results: [...]}}, each a {@code /predict} response or an error.
+   */
+  void camelBatchPredict(Exchange ex) throws IOException {
+    JsonNode root = Json.MAPPER.readTree(Json.parser(ex.body()));
+    if (root == null || !root.isObject()) {
+      throw HttpError.badField("", "expected an object {\"modelName\", \"batch\": [...]}");
+    }
+    if (root.has("preprocessing")) {
+      throw unsupported("preprocessing");
+    }
+    if (root.has("postprocessing")) {
+      throw unsupported("postprocessing");
+    }
+    JsonNode name = root.get("modelName");
+    if (name == null || !name.isTextual() || name.asText().isEmpty()) {
+      throw HttpError.badField("modelName", name == null ? "is required"
+          : "expected a model name, got " + Json.describe(name.asToken()));
+    }
+    String version = null;
+    JsonNode v = root.get("modelVersion");
+    if (v != null && !v.isNull()) {
+      if (!(v.isIntegralNumber() || v.isTextual())) {
+        throw HttpError.badField("modelVersion", "expected a version number or label, got "
+            + Json.describe(v.asToken()));
+      }
+      version = v.asText();
+    }
+    JsonNode list = root.get("batch");
+    if (list == null || !list.isArray()) {
+      throw HttpError.badField("batch", "expected an array of {\"inputs\": ...} items");
+    }
+    JsonNode max = root.get("maxBatchSize");
+    if (max != null && !max.isNull()) {
+      if (!max.canConvertToInt() || !max.isIntegralNumber() || max.asInt() < 1) {
+        throw HttpError.badField("maxBatchSize", "expected a positive integer, got " + max);
+      }
+      if (list.size() > max.asInt()) {
+        throw HttpError.badField("batch", "has " + list.size() + " items, more than maxBatchSize "
+            + max.asInt());
+      }
+    }
+    int n = list.size();
+    List<CompletableFuture<byte[]>> results = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      String prefix = "batch[" + i + "].";
+      CompletableFuture<byte[]> one;
+      try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
+        p.nextToken();
+        InferenceRequest request = toRequest(parse(p, prefix, CAMEL, name.asText(), version));
+        long start = System.nanoTime();
+        one = settings.server().inferAsync(request)
+            .thenApply(r -> Json.write(g -> writeCamelResult(g, r, start)));
+      } catch (HttpError | ModelServingException e) {
+        one = CompletableFuture.failedFuture(e);
+      }
+      results.add(one.exceptionally(NativeApi::itemError));
+    }
+    answerAll(ex, results);
+  }
+
+  /**
+   * {@code POST /api/generate}: with {@code inputs}, the same as {@code /api/predict}; with a
+   * {@code prompt}, 501 until a generative engine exists.
+   */
+  void generate(Exchange ex) throws IOException {
+    boolean inputs = false;
+    boolean prompt = false;
+    try (JsonParser p = Json.parser(ex.body())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw HttpError.badField("", "expected an object, got " + Json.describe(p.currentToken()));
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        p.nextToken();
+        inputs |= field.equals("inputs");
+        prompt |= field.equals("prompt");
+        p.skipChildren();
+      }
+    }
+    if (inputs && prompt) {
+      throw HttpError.badField("", "give either inputs (prediction) or prompt (generation), not"
+          + " both");
+    }
+    if (prompt) {
+      throw new HttpError(501, "text generation needs a generative engine (modserv-llama), not"
+          + " available yet");
+    }
+    predict(ex);
+  }
+
+  private static void answerAll(Exchange ex, List<CompletableFuture<byte[]>> results) {
+    CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((v, f) -> {
+      try {
+        ex.json(200, Json.write(g -> {
+          g.writeStartObject();
+          g.writeArrayFieldStart("results");
+          for (CompletableFuture<byte[]> r : results) {
+            g.writeRawValue(new String(r.join(), java.nio.charset.StandardCharsets.UTF_8));
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        }));
+      } catch (RuntimeException e) {
+        ex.fail(e);
+      }
+    });
+  }
+
+  private static void writeCamelResult(JsonGenerator g, InferenceResult result, long startNanos)
+      throws IOException {
+    g.writeStartObject();
+    g.writeFieldName("predictions");
+    writeOutputs(g, result);
+    g.writeNumberField("modelVersion", result.version());
+    g.writeNumberField("inferenceTimeMs", (System.nanoTime() - startNanos) / 1e6);
+    // Pre- and post-processing are not implemented (requests that ask for them get 400).
+    g.writeNumberField("preprocessingTimeMs", 0);
+    g.writeNumberField("postprocessingTimeMs", 0);
+    g.writeEndObject();
+  }
+
+  private static void writeOutputs(JsonGenerator g, InferenceResult result) throws IOException {
+    Map<String, Tensor> outputs = result.outputs();
+    if (outputs.size() == 1) {
+      Json.writeNested(g, outputs.values().iterator().next());
+    } else {
+      g.writeStartObject();
+      for (var e : outputs.entrySet()) {
+        g.writeFieldName(e.getKey());
+        Json.writeNested(g, e.getValue());
+      }
+      g.writeEndObject();
+    }
   }
 
   void models(Exchange ex) {
@@ -177,35 +341,43 @@ final class NativeApi {
     g.writeEndObject();
   }
 
-  private static Parsed parse(JsonParser p, String prefix) throws IOException {
+  /**
+   * Parses one predict request. {@code defaultModel} and {@code defaultVersion} apply when the
+   * object names none (the items of {@code /batch-predict}).
+   */
+  private static Parsed parse(JsonParser p, String prefix, Dialect dialect,
+      @Nullable String defaultModel, @Nullable String defaultVersion) throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       throw HttpError.badField(prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
           "expected an object, got " + Json.describe(p.currentToken()));
     }
-    String model = null;
-    String version = null;
+    String model = defaultModel;
+    String version = defaultVersion;
     JsonTensor single = null;
     Map<String, JsonTensor> named = new LinkedHashMap<>();
     boolean sawInputs = false;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken t = p.nextToken();
+      if (field.equals(dialect.modelField())) {
+        if (t != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
+          throw HttpError.badField(prefix + field, "expected a model name, got "
+              + Json.describe(t));
+        }
+        model = p.getText();
+        continue;
+      }
+      if (field.equals(dialect.versionField())) {
+        if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_STRING) {
+          version = p.getText();
+        } else if (t != JsonToken.VALUE_NULL) {
+          throw HttpError.badField(prefix + field, "expected a version number or label, got "
+              + Json.describe(t));
+        }
+        continue;
+      }
       switch (field) {
-        case "model" -> {
-          if (t != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
-            throw HttpError.badField(prefix + "model", "expected a model name, got "
-                + Json.describe(t));
-          }
-          model = p.getText();
-        }
-        case "version" -> {
-          if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_STRING) {
-            version = p.getText();
-          } else if (t != JsonToken.VALUE_NULL) {
-            throw HttpError.badField(prefix + "version", "expected a version number or label, got "
-                + Json.describe(t));
-          }
-        }
+        case "preprocessing", "postprocessing" -> throw unsupported(prefix + field);
         case "inputs" -> {
           sawInputs = true;
           if (t == JsonToken.START_ARRAY) {
@@ -225,7 +397,7 @@ final class NativeApi {
       }
     }
     if (model == null) {
-      throw HttpError.badField(prefix + "model", "is required");
+      throw HttpError.badField(prefix + dialect.modelField(), "is required");
     }
     if (!sawInputs || (single == null && named.isEmpty())) {
       throw HttpError.badField(prefix + "inputs", "is required and must not be empty");
@@ -290,17 +462,7 @@ final class NativeApi {
     g.writeStringField("model", result.model());
     g.writeNumberField("version", result.version());
     g.writeFieldName("outputs");
-    Map<String, Tensor> outputs = result.outputs();
-    if (outputs.size() == 1) {
-      Json.writeNested(g, outputs.values().iterator().next());
-    } else {
-      g.writeStartObject();
-      for (var e : outputs.entrySet()) {
-        g.writeFieldName(e.getKey());
-        Json.writeNested(g, e.getValue());
-      }
-      g.writeEndObject();
-    }
+    writeOutputs(g, result);
     g.writeNumberField("n_samples", request.rows());
     g.writeNumberField("latency_us", (System.nanoTime() - startNanos) / 1000);
     g.writeBooleanField("done", true);

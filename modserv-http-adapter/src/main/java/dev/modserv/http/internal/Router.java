@@ -42,6 +42,9 @@ public final class Router extends Handler.Abstract.NonBlocking {
     get("/api/models", false, nat::models);
     post("/api/predict", nat::predict);
     post("/api/batch-predict", nat::batchPredict);
+    post("/api/generate", nat::generate);
+    post("/predict", nat::camelPredict);
+    post("/batch-predict", nat::camelBatchPredict);
 
     OipApi oip = new OipApi(settings);
     get("/v2", false, oip::serverMetadata);
