@@ -10,6 +10,7 @@ module dev.modserv.http {
   requires transitive micrometer.registry.prometheus;
   requires org.eclipse.jetty.unixdomain.server;
   requires com.fasterxml.jackson.databind;
+  requires java.management;
   requires org.slf4j;
   requires static org.jspecify;
 
