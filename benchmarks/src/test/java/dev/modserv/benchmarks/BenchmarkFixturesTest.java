@@ -3,6 +3,7 @@ package dev.modserv.benchmarks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.Tensor;
 import java.io.InputStream;
@@ -131,6 +132,40 @@ class BenchmarkFixturesTest {
       } finally {
         s.stop();
       }
+    }
+  }
+
+  @Test
+  void httpPredictBenchGetsTheAnswerFromBothServersOnBothTransports() throws Exception {
+    try (HttpPredictBench.Servers servers = new HttpPredictBench.Servers()) {
+      Tensor expected = servers.modelServer.infer(dev.modserv.api.InferenceRequest.builder("mlp")
+          .input("x", Tensor.of(new float[] {0.5f, -0.25f, 1.0f, 0.75f}, 1, 4)).build())
+          .requireOutput("y");
+      for (HttpPredictBench.Target t : HttpPredictBench.Target.values()) {
+        try (HttpPredictBench.Conn conn = new HttpPredictBench.Conn(servers.address(t),
+            "/api/predict", HttpPredictBench.BODY)) {
+          for (int i = 0; i < 3; i++) { // keep-alive: the same connection answers again
+            assertThat(conn.call(true)).as(t.name()).isEqualTo(200);
+          }
+          JsonNode body = HttpPredictBench.MAPPER.readTree(conn.lastBody());
+          if (t.server.equals("adapter")) {
+            assertThat(body.get("n_samples").asInt()).isEqualTo(1);
+            JsonNode row = body.get("outputs").get(0);
+            float[] got = new float[row.size()];
+            for (int j = 0; j < got.length; j++) {
+              got[j] = (float) row.get(j).asDouble();
+            }
+            assertThat(got).as(t.name()).containsExactly(expected.toFloatArray());
+          } else {
+            assertThat(body).isEqualTo(HttpPredictBench.MAPPER.readTree(HttpPredictBench.CONSTANT));
+          }
+        }
+      }
+      HttpPredictBench.Result r = HttpPredictBench.run(servers, HttpPredictBench.Target.ADAPTER_UDS,
+          2, 0.1, 0.2);
+      assertThat(r.requests()).isPositive();
+      assertThat(r.errors()).isZero();
+      assertThat(r.p50Nanos()).isPositive().isLessThanOrEqualTo(r.p99Nanos());
     }
   }
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds benchmarks/target/benchmarks.jar and runs HttpPredictBench: POST /api/predict on the tiny
+# ONNX MLP through the REST adapter (HttpAdapter) over TCP and over a Unix domain socket, side by
+# side with a bare Jetty core handler that parses the same JSON and answers a constant, at 1 and 16
+# connections. Loopback only. Results go to benchmarks/results/ (ignored by git): http.tsv and
+# http.log.
+#
+#   benchmarks/run-http.sh                     # build, then run (8 configurations x 15 s, ~2.5 min)
+#   SKIP_BUILD=1 benchmarks/run-http.sh        # run the jar already built
+#   HTTP_OPTS="--warmup 10 --measure 30 --connections 1,16,64" benchmarks/run-http.sh
+#
+# Needs a JDK >= 21 to run the jar: $JAVA, else $JAVA_HOME/bin/java, else the newest JDK under
+# /usr/lib/jvm, else java on the PATH. Run it on a quiet machine: the client and the servers share
+# its cores.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+jar="$here/target/benchmarks.jar"
+results="$here/results"
+opts="${HTTP_OPTS:---warmup 5 --measure 10 --connections 1,16}"
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  echo "== building $jar"
+  (cd "$root" && mvn -B -ntp -q -Pbenchmarks -pl benchmarks -am package -DskipTests)
+fi
+
+java_bin="${JAVA:-}"
+if [[ -z "$java_bin" && -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
+  java_bin="$JAVA_HOME/bin/java"
+fi
+if [[ -z "$java_bin" ]]; then
+  for candidate in $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r); do
+    version="$("$candidate" -XshowSettings:properties -version 2>&1 \
+      | awk -F'= ' '/java.specification.version/ {print $2}')"
+    if [[ "${version%%.*}" -ge 21 ]] 2>/dev/null; then java_bin="$candidate"; break; fi
+  done
+fi
+java_bin="${java_bin:-java}"
+echo "== java: $java_bin ($("$java_bin" -version 2>&1 | head -1))"
+
+mkdir -p "$results"
+echo "== HttpPredictBench $opts (commit $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "   start $(date -u +%FT%TZ), $(nproc 2>/dev/null || echo '?') CPUs, load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+# The model path is relative to the repository root.
+cd "$root"
+# shellcheck disable=SC2086
+"$java_bin" -cp "$jar" dev.modserv.benchmarks.HttpPredictBench $opts --out "$results/http.tsv" \
+  2>&1 | tee "$results/http.log"
+echo "   end $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" | tee -a "$results/http.log"
+echo "== results: $results/http.tsv, $results/http.log"

@@ -1,0 +1,465 @@
+package dev.modserv.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modserv.core.BatchingPolicy;
+import dev.modserv.core.ModelConfig;
+import dev.modserv.core.ModelServer;
+import dev.modserv.core.ModelState;
+import dev.modserv.core.ModelStatus;
+import dev.modserv.http.HttpAdapter;
+import dev.modserv.spi.ModelSource;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Jetty;
+
+/**
+ * {@code POST /api/predict} on the tiny ONNX MLP through {@link HttpAdapter}, over TCP and over a
+ * Unix domain socket, side by side with a bare Jetty core handler (same Jetty) that parses the same
+ * JSON with Jackson and answers a constant of about the same size.
+ *
+ * <p>The load generator is written by hand so that both transports use the same client code: each
+ * of N threads holds one blocking HTTP/1.1 keep-alive connection ({@link SocketChannel} to {@code
+ * 127.0.0.1} or to a {@link UnixDomainSocketAddress}), sends a request, reads the whole response and
+ * sends the next (a closed loop). After a warm-up, each request's latency ({@link System#nanoTime})
+ * is recorded; throughput is the requests completed in the measured window divided by its length.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar dev.modserv.benchmarks.HttpPredictBench \
+ *     [--warmup 5] [--measure 10] [--connections 1,16] [--out results.tsv]
+ * </pre>
+ *
+ * Run from the repository root (the model is {@code -Dmodserv.bench.mlp}, see {@link
+ * OnnxBenchmark}). Loopback only.
+ */
+public final class HttpPredictBench {
+  /** The request body: one row of the MLP's four inputs; its one input {@code x} takes rows. */
+  static final String BODY = "{\"model\":\"mlp\",\"inputs\":[[0.5,-0.25,1.0,0.75]]}";
+
+  /** The bare handler's constant answer, shaped and sized like the adapter's. */
+  static final String CONSTANT = "{\"model\":\"mlp\",\"version\":1,\"outputs\":[[0.123456789,"
+      + "-0.23456789,0.3456789]],\"n_samples\":1,\"latency_us\":42,\"done\":true}";
+
+  static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private HttpPredictBench() {}
+
+  /** What is measured: a server and a transport. */
+  enum Target {
+    ADAPTER_TCP("adapter", "tcp"),
+    ADAPTER_UDS("adapter", "uds"),
+    BARE_TCP("bare jetty", "tcp"),
+    BARE_UDS("bare jetty", "uds");
+
+    final String server;
+    final String transport;
+
+    Target(String server, String transport) {
+      this.server = server;
+      this.transport = transport;
+    }
+  }
+
+  // ---- the servers ----
+
+  /** The bare handler: body read asynchronously, parsed by Jackson, a constant answer. */
+  static final class BareHandler extends Handler.Abstract.NonBlocking {
+    private static final byte[] ANSWER = CONSTANT.getBytes(StandardCharsets.UTF_8);
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      Content.Source.asByteArrayAsync(request, 16 << 20).whenComplete((bytes, failure) -> {
+        if (failure != null) {
+          Response.writeError(request, response, callback, failure);
+          return;
+        }
+        try {
+          JsonNode tree = MAPPER.readTree(bytes);
+          if (tree == null || !tree.has("model") || !tree.has("inputs")) {
+            Response.writeError(request, response, callback, 400, "bad request");
+            return;
+          }
+        } catch (IOException e) {
+          Response.writeError(request, response, callback, 400, "malformed JSON");
+          return;
+        }
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, ANSWER.length);
+        response.write(true, ByteBuffer.wrap(ANSWER), callback);
+      });
+      return true;
+    }
+  }
+
+  /** The model server, the adapter and the bare Jetty server, each on TCP and a socket. */
+  static final class Servers implements AutoCloseable {
+    final ModelServer modelServer;
+    final HttpAdapter adapter;
+    final Server bare;
+    final int barePort;
+    final Path dir;
+    final Path adapterSocket;
+    final Path bareSocket;
+
+    Servers() throws Exception {
+      dir = Files.createTempDirectory("modserv-http-bench");
+      adapterSocket = dir.resolve("adapter.sock");
+      bareSocket = dir.resolve("bare.sock");
+      modelServer = serveMlp();
+      adapter = HttpAdapter.builder(modelServer).port(0).unixSocket(adapterSocket).build();
+      adapter.start();
+
+      bare = new Server();
+      ServerConnector tcp = new ServerConnector(bare);
+      tcp.setHost("127.0.0.1");
+      tcp.setPort(0);
+      bare.addConnector(tcp);
+      UnixDomainServerConnector uds = new UnixDomainServerConnector(bare,
+          new HttpConnectionFactory());
+      uds.setUnixDomainPath(bareSocket);
+      bare.addConnector(uds);
+      bare.setHandler(new BareHandler());
+      bare.start();
+      barePort = tcp.getLocalPort();
+    }
+
+    SocketAddress address(Target t) {
+      return switch (t) {
+        case ADAPTER_TCP -> new InetSocketAddress("127.0.0.1", adapter.port());
+        case ADAPTER_UDS -> UnixDomainSocketAddress.of(adapterSocket);
+        case BARE_TCP -> new InetSocketAddress("127.0.0.1", barePort);
+        case BARE_UDS -> UnixDomainSocketAddress.of(bareSocket);
+      };
+    }
+
+    @Override
+    public void close() throws Exception {
+      adapter.close();
+      bare.stop();
+      modelServer.close();
+      Files.deleteIfExists(bareSocket);
+      Files.deleteIfExists(adapterSocket);
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  /** The MLP served as {@link OnnxBenchmark} serves it (batches up to 32, one intra-op thread). */
+  static ModelServer serveMlp() {
+    Path mlp = OnnxBenchmark.MLP;
+    if (!Files.exists(mlp) && Files.exists(Path.of("..").resolve(mlp))) {
+      mlp = Path.of("..").resolve(mlp); // the tests run in benchmarks/
+    }
+    ModelServer server = ModelServer.builder().build();
+    server.registry().configure("mlp", ModelConfig.builder()
+        .batching(BatchingPolicy.builder().maxBatchSize(32).maxQueueSize(1024).build())
+        .build());
+    ModelStatus status = server.registry().load("mlp", 1,
+        ModelSource.of(mlp).withOption("intra-op-threads", "1")).join();
+    if (status.state() != ModelState.READY) {
+      server.close();
+      throw new IllegalStateException("the MLP did not load from " + mlp + ": " + status);
+    }
+    return server;
+  }
+
+  // ---- the client ----
+
+  /** One blocking HTTP/1.1 keep-alive connection; one request in flight at a time. */
+  static final class Conn implements AutoCloseable {
+    private final SocketChannel channel;
+    private final ByteBuffer request;
+    private ByteBuffer in = ByteBuffer.allocateDirect(16 << 10);
+    private byte[] lastBody = new byte[0];
+
+    Conn(SocketAddress address, String path, String body) throws IOException {
+      channel = SocketChannel.open(address);
+      if (address instanceof InetSocketAddress) {
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      }
+      byte[] b = body.getBytes(StandardCharsets.UTF_8);
+      byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
+      request = ByteBuffer.allocateDirect(head.length + b.length);
+      request.put(head).put(b).flip();
+    }
+
+    /** Sends the request and reads the whole response; returns its status. */
+    int call(boolean keepBody) throws IOException {
+      request.rewind();
+      while (request.hasRemaining()) {
+        channel.write(request);
+      }
+      in.clear();
+      int headerEnd = -1;
+      while (headerEnd < 0) {
+        fill();
+        headerEnd = headerEnd(in.position());
+      }
+      int status = status();
+      int length = contentLength(headerEnd);
+      int total = headerEnd + length;
+      if (total > in.capacity()) {
+        ByteBuffer bigger = ByteBuffer.allocateDirect(total);
+        in.flip();
+        bigger.put(in);
+        in = bigger;
+      }
+      while (in.position() < total) {
+        fill();
+      }
+      if (in.position() != total) {
+        throw new IOException("more bytes than one response: " + in.position() + " > " + total);
+      }
+      if (keepBody) {
+        lastBody = new byte[length];
+        in.get(headerEnd, lastBody);
+      }
+      return status;
+    }
+
+    String lastBody() {
+      return new String(lastBody, StandardCharsets.UTF_8);
+    }
+
+    private void fill() throws IOException {
+      if (!in.hasRemaining()) {
+        throw new IOException("response headers larger than " + in.capacity() + " bytes");
+      }
+      if (channel.read(in) < 0) {
+        throw new EOFException("the server closed the connection");
+      }
+    }
+
+    /** The index after the blank line ending the headers, or -1. */
+    private int headerEnd(int limit) {
+      for (int i = 3; i < limit; i++) {
+        if (in.get(i) == '\n' && in.get(i - 1) == '\r' && in.get(i - 2) == '\n'
+            && in.get(i - 3) == '\r') {
+          return i + 1;
+        }
+      }
+      return -1;
+    }
+
+    private int status() {
+      // "HTTP/1.1 200 ..."
+      return (in.get(9) - '0') * 100 + (in.get(10) - '0') * 10 + (in.get(11) - '0');
+    }
+
+    private int contentLength(int headerEnd) throws IOException {
+      byte[] head = new byte[headerEnd];
+      in.get(0, head);
+      String h = new String(head, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+      int i = h.indexOf("\r\ncontent-length:");
+      if (i < 0) {
+        throw new IOException("no Content-Length in the response: " + h);
+      }
+      int end = h.indexOf("\r\n", i + 2);
+      return Integer.parseInt(h.substring(i + 17, end).trim());
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  /** One configuration's figures. */
+  record Result(Target target, int connections, long requests, long errors, double seconds,
+      long p50Nanos, long p99Nanos, long p999Nanos, long maxNanos) {
+    double rps() {
+      return requests / seconds;
+    }
+  }
+
+  /** Runs one configuration: warm-up, then a measured window; all connections open throughout. */
+  static Result run(Servers servers, Target target, int connections, double warmupSeconds,
+      double measureSeconds) throws Exception {
+    SocketAddress address = servers.address(target);
+    long[][] samples = new long[connections][];
+    int[] counts = new int[connections];
+    long[] errors = new long[connections];
+    Throwable[] failures = new Throwable[connections];
+    CountDownLatch ready = new CountDownLatch(connections);
+    CountDownLatch go = new CountDownLatch(1);
+    long[] window = new long[2];
+    List<Thread> threads = new ArrayList<>();
+    for (int c = 0; c < connections; c++) {
+      int id = c;
+      Thread t = new Thread(() -> {
+        long[] lat = new long[1 << 16];
+        int n = 0;
+        try (Conn conn = new Conn(address, "/api/predict", BODY)) {
+          ready.countDown();
+          go.await();
+          long measureStart = window[0];
+          long end = window[1];
+          while (true) {
+            long t0 = System.nanoTime();
+            if (t0 >= end) {
+              break;
+            }
+            int status = conn.call(false);
+            long t1 = System.nanoTime();
+            if (t0 >= measureStart && t1 <= end) {
+              if (status != 200) {
+                errors[id]++;
+              } else {
+                if (n == lat.length) {
+                  lat = Arrays.copyOf(lat, n * 2);
+                }
+                lat[n++] = t1 - t0;
+              }
+            }
+          }
+        } catch (Throwable e) {
+          failures[id] = e;
+          ready.countDown();
+        }
+        samples[id] = lat;
+        counts[id] = n;
+      }, "client-" + c);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+    ready.await();
+    long now = System.nanoTime();
+    window[0] = now + (long) (warmupSeconds * 1e9);
+    window[1] = window[0] + (long) (measureSeconds * 1e9);
+    go.countDown();
+    for (Thread t : threads) {
+      t.join();
+    }
+    for (Throwable f : failures) {
+      if (f != null) {
+        throw new IllegalStateException(target + " c=" + connections + " failed", f);
+      }
+    }
+    int total = 0;
+    for (int n : counts) {
+      total += n;
+    }
+    long[] all = new long[total];
+    int at = 0;
+    long errs = 0;
+    for (int c = 0; c < connections; c++) {
+      System.arraycopy(samples[c], 0, all, at, counts[c]);
+      at += counts[c];
+      errs += errors[c];
+    }
+    Arrays.sort(all);
+    return new Result(target, connections, total, errs, measureSeconds, pct(all, 0.50),
+        pct(all, 0.99), pct(all, 0.999), total == 0 ? 0 : all[total - 1]);
+  }
+
+  private static long pct(long[] sorted, double q) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int i = (int) Math.ceil(q * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  private static String loadavg() {
+    try {
+      String s = Files.readString(Path.of("/proc/loadavg")).trim();
+      String[] f = s.split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    double warmup = 5;
+    double measure = 10;
+    int[] connections = {1, 16};
+    Path out = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+        case "--measure" -> measure = Double.parseDouble(args[++i]);
+        case "--connections" -> connections = Arrays.stream(args[++i].split(","))
+            .mapToInt(Integer::parseInt).toArray();
+        case "--out" -> out = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]
+            + "; use --warmup S --measure S --connections 1,16 --out FILE");
+      }
+    }
+    PrintStream o = System.out;
+    o.printf(Locale.ROOT, "HttpPredictBench: POST /api/predict, tiny ONNX MLP, %.0f s warm-up + "
+        + "%.0f s measured per configuration; Jetty %s; %s; %d CPUs%n", warmup, measure,
+        Jetty.VERSION, Runtime.version(), Runtime.getRuntime().availableProcessors());
+    List<Result> results = new ArrayList<>();
+    try (Servers servers = new Servers()) {
+      // The answers first: both servers must answer 200 with their JSON on both transports.
+      for (Target t : Target.values()) {
+        try (Conn conn = new Conn(servers.address(t), "/api/predict", BODY)) {
+          int status = conn.call(true);
+          if (status != 200) {
+            throw new IllegalStateException(t + " answered " + status + ": " + conn.lastBody());
+          }
+          o.println("  " + t + " -> " + conn.lastBody());
+        }
+      }
+      o.printf("%-11s %-5s %5s %10s %10s %9s %9s %9s %9s %7s  %s%n", "server", "conn", "c",
+          "requests", "req/s", "p50 us", "p99 us", "p99.9 us", "max us", "non200", "load");
+      for (int c : connections) {
+        for (Target t : Target.values()) {
+          String before = loadavg();
+          Result r = run(servers, t, c, warmup, measure);
+          results.add(r);
+          o.printf(Locale.ROOT, "%-11s %-5s %5d %10d %10.0f %9.1f %9.1f %9.1f %9.1f %7d  %s -> %s%n",
+              t.server, t.transport, c, r.requests(), r.rps(), r.p50Nanos() / 1e3,
+              r.p99Nanos() / 1e3, r.p999Nanos() / 1e3, r.maxNanos() / 1e3, r.errors(), before,
+              loadavg());
+        }
+      }
+    }
+    if (out != null) {
+      StringBuilder tsv = new StringBuilder(
+          "server\ttransport\tconnections\trequests\trps\tp50_us\tp99_us\tp999_us\tmax_us\tnon200\n");
+      for (Result r : results) {
+        tsv.append(String.format(Locale.ROOT, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%d%n",
+            r.target().server, r.target().transport, r.connections(), r.requests(), r.rps(),
+            r.p50Nanos() / 1e3, r.p99Nanos() / 1e3, r.p999Nanos() / 1e3, r.maxNanos() / 1e3,
+            r.errors()));
+      }
+      try {
+        Files.writeString(out, tsv.toString());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    System.exit(0);
+  }
+}
