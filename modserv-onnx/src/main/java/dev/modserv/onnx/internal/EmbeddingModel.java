@@ -14,6 +14,7 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.RunGate;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ public final class EmbeddingModel implements LoadedModel {
   private final int hidden;
   private final ModelMetadata metadata;
   private final long memoryBytes;
-  private final RunGuard guard = new RunGuard();
+  private final RunGate guard = new RunGate();
 
   /**
    * Wraps an open session and builds the tokenizer; the model owns the session from here on, and

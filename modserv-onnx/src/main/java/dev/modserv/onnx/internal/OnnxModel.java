@@ -10,6 +10,7 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.RunGate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -30,7 +31,7 @@ public final class OnnxModel implements LoadedModel {
   private final Map<String, TensorSpec> inputs = new LinkedHashMap<>();
   private final Set<String> outputs = new LinkedHashSet<>();
   private final long memoryBytes;
-  private final RunGuard guard = new RunGuard();
+  private final RunGate guard = new RunGate();
   private final boolean batchable;
 
   /**

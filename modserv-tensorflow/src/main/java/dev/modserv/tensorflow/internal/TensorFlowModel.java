@@ -8,6 +8,7 @@ import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.RunGate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -43,7 +44,7 @@ public final class TensorFlowModel implements LoadedModel {
   private final View main;
   private final Map<String, View> views = new java.util.concurrent.ConcurrentHashMap<>();
   private final long memoryBytes;
-  private final RunGuard guard = new RunGuard();
+  private final RunGate guard = new RunGate();
 
   /**
    * Wraps a loaded bundle, serving {@code signatureKey}; the model owns the bundle from here on
