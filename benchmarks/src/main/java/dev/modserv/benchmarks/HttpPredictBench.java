@@ -24,8 +24,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -402,24 +404,29 @@ public final class HttpPredictBench {
   public static void main(String[] args) throws Exception {
     double warmup = 5;
     double measure = 10;
+    int rounds = 3;
     int[] connections = {1, 16};
     Path out = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--warmup" -> warmup = Double.parseDouble(args[++i]);
         case "--measure" -> measure = Double.parseDouble(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--connections" -> connections = Arrays.stream(args[++i].split(","))
             .mapToInt(Integer::parseInt).toArray();
         case "--out" -> out = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; use --warmup S --measure S --connections 1,16 --out FILE");
+            + "; use --warmup S --measure S --rounds N --connections 1,16 --out FILE");
       }
     }
     PrintStream o = System.out;
-    o.printf(Locale.ROOT, "HttpPredictBench: POST /api/predict, tiny ONNX MLP, %.0f s warm-up + "
-        + "%.0f s measured per configuration; Jetty %s; %s; %d CPUs%n", warmup, measure,
-        Jetty.VERSION, Runtime.version(), Runtime.getRuntime().availableProcessors());
-    List<Result> results = new ArrayList<>();
+    o.printf(Locale.ROOT, "HttpPredictBench: POST /api/predict, tiny ONNX MLP; %d rounds, each "
+        + "configuration %.0f s warm-up + %.0f s measured per round; Jetty %s; %s; %d CPUs%n",
+        rounds, warmup, measure, Jetty.VERSION, Runtime.version(),
+        Runtime.getRuntime().availableProcessors());
+    // Round r runs every configuration once, so that a noisy minute on a shared machine spoils one
+    // round of each rather than every round of one; the summary takes the median round.
+    Map<String, List<Result>> byConfiguration = new LinkedHashMap<>();
     try (Servers servers = new Servers()) {
       // The answers first: both servers must answer 200 with their JSON on both transports.
       for (Target t : Target.values()) {
@@ -431,29 +438,48 @@ public final class HttpPredictBench {
           o.println("  " + t + " -> " + conn.lastBody());
         }
       }
-      o.printf("%-11s %-5s %5s %10s %10s %9s %9s %9s %9s %7s  %s%n", "server", "conn", "c",
-          "requests", "req/s", "p50 us", "p99 us", "p99.9 us", "max us", "non200", "load");
-      for (int c : connections) {
-        for (Target t : Target.values()) {
-          String before = loadavg();
-          Result r = run(servers, t, c, warmup, measure);
-          results.add(r);
-          o.printf(Locale.ROOT, "%-11s %-5s %5d %10d %10.0f %9.1f %9.1f %9.1f %9.1f %7d  %s -> %s%n",
-              t.server, t.transport, c, r.requests(), r.rps(), r.p50Nanos() / 1e3,
-              r.p99Nanos() / 1e3, r.p999Nanos() / 1e3, r.maxNanos() / 1e3, r.errors(), before,
-              loadavg());
+      // Every server gets the JIT's attention before anything is measured.
+      for (Target t : Target.values()) {
+        run(servers, t, 4, warmup, 0.1);
+      }
+      o.printf("%-5s %-11s %-5s %5s %10s %10s %9s %9s %9s %9s %7s  %s%n", "round", "server",
+          "conn", "c", "requests", "req/s", "p50 us", "p99 us", "p99.9 us", "max us", "non200",
+          "load");
+      for (int round = 1; round <= rounds; round++) {
+        for (int c : connections) {
+          for (Target t : Target.values()) {
+            String before = loadavg();
+            Result r = run(servers, t, c, Math.min(warmup, 1), measure);
+            byConfiguration.computeIfAbsent(t + "/" + c, k -> new ArrayList<>()).add(r);
+            o.printf(Locale.ROOT, "%-5d %-11s %-5s %5d %10d %10.0f %9.1f %9.1f %9.1f %9.1f %7d"
+                + "  %s -> %s%n", round, t.server, t.transport, c, r.requests(), r.rps(),
+                r.p50Nanos() / 1e3, r.p99Nanos() / 1e3, r.p999Nanos() / 1e3, r.maxNanos() / 1e3,
+                r.errors(), before, loadavg());
+          }
         }
       }
     }
+    o.println();
+    o.println("median of " + rounds + " rounds:");
+    String header = "server\ttransport\tconnections\trps\tp50_us\tp99_us\tp999_us\tnon200\n";
+    StringBuilder tsv = new StringBuilder(header);
+    o.printf("%-11s %-5s %5s %10s %9s %9s %9s %7s%n", "server", "conn", "c", "req/s", "p50 us",
+        "p99 us", "p99.9 us", "non200");
+    for (List<Result> rs : byConfiguration.values()) {
+      Result first = rs.get(0);
+      double rps = median(rs.stream().mapToDouble(Result::rps).toArray());
+      double p50 = median(rs.stream().mapToDouble(r -> r.p50Nanos() / 1e3).toArray());
+      double p99 = median(rs.stream().mapToDouble(r -> r.p99Nanos() / 1e3).toArray());
+      double p999 = median(rs.stream().mapToDouble(r -> r.p999Nanos() / 1e3).toArray());
+      long errors = rs.stream().mapToLong(Result::errors).sum();
+      o.printf(Locale.ROOT, "%-11s %-5s %5d %10.0f %9.1f %9.1f %9.1f %7d%n",
+          first.target().server, first.target().transport, first.connections(), rps, p50, p99,
+          p999, errors);
+      tsv.append(String.format(Locale.ROOT, "%s\t%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%d%n",
+          first.target().server, first.target().transport, first.connections(), rps, p50, p99,
+          p999, errors));
+    }
     if (out != null) {
-      StringBuilder tsv = new StringBuilder(
-          "server\ttransport\tconnections\trequests\trps\tp50_us\tp99_us\tp999_us\tmax_us\tnon200\n");
-      for (Result r : results) {
-        tsv.append(String.format(Locale.ROOT, "%s\t%s\t%d\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%d%n",
-            r.target().server, r.target().transport, r.connections(), r.requests(), r.rps(),
-            r.p50Nanos() / 1e3, r.p99Nanos() / 1e3, r.p999Nanos() / 1e3, r.maxNanos() / 1e3,
-            r.errors()));
-      }
       try {
         Files.writeString(out, tsv.toString());
       } catch (IOException e) {
@@ -461,5 +487,12 @@ public final class HttpPredictBench {
       }
     }
     System.exit(0);
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 }

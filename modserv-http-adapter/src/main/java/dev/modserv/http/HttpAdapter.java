@@ -1,6 +1,8 @@
 package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
+import dev.modserv.http.internal.ModelCalls;
+import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -75,7 +77,7 @@ public final class HttpAdapter implements AutoCloseable {
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot, List.copyOf(b.requiredModels),
-        registry, b.requestTimeout, new AtomicBoolean(true), version());
+        registry, new RequestTimers(registry), new ModelCalls(b.server), b.requestTimeout, new AtomicBoolean(true), version());
     this.router = new Router(settings);
   }
 
@@ -106,12 +108,13 @@ public final class HttpAdapter implements AutoCloseable {
       throw new IllegalStateException("the adapter was already started");
     }
     Server server = new Server();
-    ServerConnector tcp = new ServerConnector(server);
+    int cores = Runtime.getRuntime().availableProcessors();
+    ServerConnector tcp = new ServerConnector(server, -1, cores);
     tcp.setHost(host);
     tcp.setPort(port);
     server.addConnector(tcp);
     if (unixSocket != null) {
-      UnixDomainServerConnector uds = new UnixDomainServerConnector(server,
+      UnixDomainServerConnector uds = new UnixDomainServerConnector(server, -1, cores,
           new HttpConnectionFactory());
       uds.setUnixDomainPath(unixSocket);
       server.addConnector(uds);

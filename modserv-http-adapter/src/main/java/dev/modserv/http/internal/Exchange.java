@@ -3,7 +3,6 @@ package dev.modserv.http.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
-import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
@@ -151,12 +150,7 @@ public final class Exchange {
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
     long nanos = System.nanoTime() - startNanos;
     try {
-      Timer.builder("modserv.http.requests")
-          .description("HTTP requests by route, method and status")
-          .tag("route", route)
-          .tag("method", request.getMethod())
-          .tag("status", Integer.toString(status))
-          .register(settings.registry())
+      settings.timers().timer(route, request.getMethod(), status)
           .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {
       log.warn("could not record the metrics of request {}", requestId, e);

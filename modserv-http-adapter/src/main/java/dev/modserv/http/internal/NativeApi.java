@@ -55,17 +55,8 @@ final class NativeApi {
       }
     }
     InferenceRequest request = toRequest(parsed);
-    settings.server().inferAsync(request).whenComplete((result, failure) -> {
-      if (failure != null) {
-        ex.fail(failure);
-      } else {
-        try {
-          ex.json(200, Json.write(g -> writeResult(g, result, request, ex.startNanos())));
-        } catch (RuntimeException e) {
-          ex.fail(e);
-        }
-      }
-    });
+    settings.calls().infer(ex, request,
+        result -> Json.write(g -> writeResult(g, result, request, ex.startNanos())));
   }
 
   void batchPredict(Exchange ex) throws IOException {
@@ -146,17 +137,8 @@ final class NativeApi {
     }
     InferenceRequest request = toRequest(parsed);
     long start = System.nanoTime();
-    settings.server().inferAsync(request).whenComplete((result, failure) -> {
-      if (failure != null) {
-        ex.fail(failure);
-      } else {
-        try {
-          ex.json(200, Json.write(g -> writeCamelResult(g, result, start)));
-        } catch (RuntimeException e) {
-          ex.fail(e);
-        }
-      }
-    });
+    settings.calls().infer(ex, request,
+        result -> Json.write(g -> writeCamelResult(g, result, start)));
   }
 
   /**

@@ -179,17 +179,7 @@ final class OipApi {
       b.id(id);
     }
     String echoed = id;
-    settings.server().inferAsync(b.build()).whenComplete((result, failure) -> {
-      if (failure != null) {
-        ex.fail(failure);
-        return;
-      }
-      try {
-        ex.json(200, response(result, echoed, outputs));
-      } catch (RuntimeException e) {
-        ex.fail(e);
-      }
-    });
+    settings.calls().infer(ex, b.build(), result -> response(result, echoed, outputs));
   }
 
   private static byte[] response(InferenceResult result, @Nullable String id,

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -19,9 +20,12 @@ import org.eclipse.jetty.util.Callback;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The adapter's one Jetty handler: request id, CORS, API key, body limit, then the route. It never
- * blocks the I/O thread: bodies are read asynchronously and model calls complete the Jetty
- * callback from their future.
+ * The adapter's one Jetty handler: request id, CORS, API key, body limit, then the route.
+ *
+ * <p>It is a non-blocking handler: Jetty runs it on the thread that read the request, often a
+ * selector, with no hand-off. So nothing here waits: bodies are read asynchronously, routes that
+ * touch files or wait are marked blocking and run on Jetty's thread pool, and model calls leave
+ * this thread only when they would block it ({@link ModelCalls}).
  */
 public final class Router extends Handler.Abstract.NonBlocking {
   private static final int MAX_REQUEST_ID = 128;
@@ -59,21 +63,23 @@ public final class Router extends Handler.Abstract.NonBlocking {
 
     if (settings.modelRoot() != null) {
       ManagementApi mgmt = new ManagementApi(settings);
-      post("/models", mgmt::load);
+      // It touches the file system: off the I/O thread.
+      routes.add(new Route("POST", "/models", false, true, true, mgmt::load));
       get("/models", false, mgmt::list);
       get("/models/{name}", false, mgmt::describe);
-      routes.add(new Route("DELETE", "/models/{name}", false, false, mgmt::unload));
-      routes.add(new Route("DELETE", "/models/{name}/versions/{v}", false, false, mgmt::unload));
+      routes.add(new Route("DELETE", "/models/{name}", false, false, false, mgmt::unload));
+      routes.add(new Route("DELETE", "/models/{name}/versions/{v}", false, false, false,
+          mgmt::unload));
     }
     // The LLM dialects (OpenAI, Ollama) add their routes here.
   }
 
   private void get(String template, boolean open, RouteHandler h) {
-    routes.add(new Route("GET", template, open, false, h));
+    routes.add(new Route("GET", template, open, false, false, h));
   }
 
   private void post(String template, RouteHandler h) {
-    routes.add(new Route("POST", template, false, true, h));
+    routes.add(new Route("POST", template, false, true, false, h));
   }
 
   /** Returns the SHA-256 of {@code key}, as the router compares keys. */
@@ -105,9 +111,9 @@ public final class Router extends Handler.Abstract.NonBlocking {
         return true;
       }
       if (m.route.body) {
-        readBody(request, ex, m.route.handler);
+        readBody(request, ex, m.route);
       } else {
-        m.route.handler.handle(ex);
+        dispatch(request, ex, m.route);
       }
     } catch (Throwable t) {
       ex.fail(t);
@@ -115,7 +121,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
     return true;
   }
 
-  private void readBody(Request request, Exchange ex, RouteHandler handler) {
+  private void readBody(Request request, Exchange ex, Route route) {
     long max = settings.maxBodyBytes();
     long length = request.getLength();
     if (length > max) {
@@ -134,12 +140,25 @@ public final class Router extends Handler.Abstract.NonBlocking {
             return;
           }
           ex.body(bytes);
-          try {
-            handler.handle(ex);
-          } catch (Throwable t) {
-            ex.fail(t);
-          }
+          dispatch(request, ex, route);
         });
+  }
+
+  /** Runs the route here, or on Jetty's thread pool when it may block. */
+  private static void dispatch(Request request, Exchange ex, Route route) {
+    if (route.blocking) {
+      request.getComponents().getExecutor().execute(() -> run(ex, route));
+    } else {
+      run(ex, route);
+    }
+  }
+
+  private static void run(Exchange ex, Route route) {
+    try {
+      route.handler.handle(ex);
+    } catch (Throwable t) {
+      ex.fail(t);
+    }
   }
 
   private boolean authorized(Request request) {
@@ -185,7 +204,10 @@ public final class Router extends Handler.Abstract.NonBlocking {
         && given.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
       return given;
     }
-    return UUID.randomUUID().toString();
+    // Unique enough to follow a request through logs; SecureRandom (UUID.randomUUID) is not needed.
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    return new UUID((random.nextLong() & ~0xf000L) | 0x4000L,
+        (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L).toString();
   }
 
   private Match match(String method, String path) {
@@ -228,14 +250,18 @@ public final class Router extends Handler.Abstract.NonBlocking {
     final String template;
     final boolean open;
     final boolean body;
+    /** Whether it may wait (files, locks): then it runs on Jetty's pool, not the I/O thread. */
+    final boolean blocking;
     final RouteHandler handler;
     final String[] parts;
 
-    Route(String method, String template, boolean open, boolean body, RouteHandler handler) {
+    Route(String method, String template, boolean open, boolean body, boolean blocking,
+        RouteHandler handler) {
       this.method = method;
       this.template = template;
       this.open = open;
       this.body = body;
+      this.blocking = blocking;
       this.handler = handler;
       this.parts = split(template);
     }

@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  * @param modelRoot the real path of the management API's model root, or null when it is off
  * @param requiredModels models that must have a READY version for readiness
  * @param registry where HTTP meters go and what {@code /metrics} shows
+ * @param timers the HTTP request timers, registered in {@code registry}
+ * @param calls how routes call the model server
  * @param requestTimeout the deadline given to each model call, or null for the server's default
  * @param accepting false once shutdown began: readiness answers 503
  * @param version modserv's version, for health and server metadata
@@ -31,6 +33,8 @@ public record Settings(
     @Nullable Path modelRoot,
     List<String> requiredModels,
     PrometheusMeterRegistry registry,
+    RequestTimers timers,
+    ModelCalls calls,
     @Nullable Duration requestTimeout,
     AtomicBoolean accepting,
     String version) {}

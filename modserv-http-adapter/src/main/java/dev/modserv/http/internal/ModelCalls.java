@@ -1,0 +1,78 @@
+package dev.modserv.http.internal;
+
+import dev.modserv.api.InferenceRequest;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.core.ModelServer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * Calls the model for a route and answers with what {@code render} makes of the result.
+ *
+ * <p>Routes run on the thread that read the request (see {@link Router}). A model call stays on
+ * that thread only when it cannot block it for long: no other call of this adapter to the same
+ * model is in flight and the model's batching policy has no queue delay (so it forms its own batch
+ * at once), and the model's recent engine time is under {@link #INLINE_LIMIT_NANOS}. A hand-off to another thread costs tens of microseconds on a
+ * small machine, several times a small model's run (docs/performance.md). Every other call is
+ * queued with {@link ModelServer#inferAsync}, and the thread goes back to serving connections
+ * while concurrent requests form batches.
+ */
+public final class ModelCalls {
+  /** Longest recent engine time (a moving average) that still runs on the I/O thread. */
+  static final long INLINE_LIMIT_NANOS = 100_000;
+
+  private final ModelServer server;
+  private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
+
+  /** Calls {@code server}. */
+  public ModelCalls(ModelServer server) {
+    this.server = server;
+  }
+
+  /** One model's calls from this adapter. */
+  private static final class Lane {
+    final AtomicInteger inFlight = new AtomicInteger();
+    /** Moving average of the engine's time per batch; unknown (so never inline) until measured. */
+    volatile long engineNanos = Long.MAX_VALUE;
+
+    void measured(InferenceResult result) {
+      long nanos = result.timings().inference().toNanos();
+      long previous = engineNanos;
+      engineNanos = previous == Long.MAX_VALUE ? nanos : previous - (previous >> 3) + (nanos >> 3);
+    }
+  }
+
+  /** Runs {@code request} and answers 200 with {@code render(result)}, or the error. */
+  void infer(Exchange ex, InferenceRequest request, Function<InferenceResult, byte[]> render) {
+    String model = request.model().name();
+    Lane lane = lanes.computeIfAbsent(model, name -> new Lane());
+    if (lane.engineNanos < INLINE_LIMIT_NANOS
+        && server.registry().config(model).batching().maxQueueDelay().isZero()
+        && lane.inFlight.compareAndSet(0, 1)) {
+      InferenceResult result;
+      try {
+        result = server.infer(request);
+      } finally {
+        lane.inFlight.decrementAndGet();
+      }
+      lane.measured(result);
+      ex.json(200, render.apply(result));
+      return;
+    }
+    lane.inFlight.incrementAndGet();
+    server.inferAsync(request).whenComplete((result, failure) -> {
+      lane.inFlight.decrementAndGet();
+      if (failure != null) {
+        ex.fail(failure);
+        return;
+      }
+      lane.measured(result);
+      try {
+        ex.json(200, render.apply(result));
+      } catch (RuntimeException e) {
+        ex.fail(e);
+      }
+    });
+  }
+}
