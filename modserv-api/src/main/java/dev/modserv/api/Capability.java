@@ -11,7 +11,9 @@ public enum Capability {
   /**
    * Turns text into embedding vectors. Such a model takes a STRING input named {@link
    * #EMBEDDING_INPUT} of shape {@code [n]} and gives an FP32 output named {@link
-   * #EMBEDDING_OUTPUT} of shape {@code [n, dimensions]}, one vector per string.
+   * #EMBEDDING_OUTPUT} of shape {@code [n, dimensions]}, one vector per string. It may also give
+   * an INT64 output named {@link #EMBEDDING_TOKENS} of shape {@code [n]}: the tokens each string
+   * took, for usage counts.
    */
   EMBEDDING;
 
@@ -20,4 +22,7 @@ public enum Capability {
 
   /** The output name of an embedding model: one vector per string. */
   public static final String EMBEDDING_OUTPUT = "embedding";
+
+  /** The optional output of an embedding model: the number of tokens of each string. */
+  public static final String EMBEDDING_TOKENS = "tokens";
 }

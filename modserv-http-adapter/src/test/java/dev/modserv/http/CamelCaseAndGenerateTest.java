@@ -156,12 +156,14 @@ class CamelCaseAndGenerateTest {
   }
 
   @Test
-  void generateWithAPromptIs501() throws Exception {
+  void generateWithAPromptNeedsAModelThatGenerates() throws Exception {
     var r = post("/api/generate", "{\"model\":\"iris\",\"prompt\":\"Why is the sky blue?\"}");
-    assertThat(r.statusCode()).isEqualTo(501);
-    assertThat(json(r).get("error").asText()).isEqualTo(
-        "text generation needs a generative engine (modserv-llama), not available yet");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).get("error").asText()).isEqualTo("model: model 'iris' does not generate"
+        + " text; load a GGUF model with the llama.cpp engine (modserv-llama) to generate");
     assertThat(json(r).has("response")).isFalse();
+    var missing = post("/api/generate", "{\"model\":\"nope\",\"prompt\":\"hi\"}");
+    assertThat(missing.statusCode()).isEqualTo(404);
     var both = post("/api/generate", "{\"model\":\"iris\",\"prompt\":\"hi\",\"inputs\":[[1,2,3,4]]}");
     assertThat(both.statusCode()).isEqualTo(400);
     var neither = post("/api/generate", "{\"model\":\"iris\"}");

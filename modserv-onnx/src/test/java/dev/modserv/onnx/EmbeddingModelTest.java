@@ -67,11 +67,21 @@ class EmbeddingModelTest {
     assertThat(minilm.metadata().inputs())
         .containsExactly(TensorSpec.of(Capability.EMBEDDING_INPUT, DataType.STRING, -1));
     assertThat(minilm.metadata().outputs())
-        .containsExactly(TensorSpec.of(Capability.EMBEDDING_OUTPUT, DataType.FP32, -1, 384));
+        .containsExactly(TensorSpec.of(Capability.EMBEDDING_OUTPUT, DataType.FP32, -1, 384),
+            TensorSpec.of(Capability.EMBEDDING_TOKENS, DataType.INT64, -1));
     assertThat(minilm.metadata().capabilities()).containsExactlyInAnyOrder(
         Capability.TENSOR, Capability.BATCHABLE, Capability.EMBEDDING);
     assertThat(minilm.metadata().properties()).containsEntry("pooling", "mean")
         .containsEntry("max-length", "128");
+  }
+
+  @Test
+  void tokenCountsLeavePaddingOut() throws Exception {
+    // BERT word pieces: [CLS] hello world [SEP]; [CLS] a man is eating food . [SEP]
+    Tensor tokens = minilm.run(Map.of(Capability.EMBEDDING_INPUT,
+            Tensor.of(new String[] {"hello world", "A man is eating food."}, 2)),
+        Set.of(Capability.EMBEDDING_TOKENS)).get(Capability.EMBEDDING_TOKENS);
+    assertThat(tokens.toLongArray()).containsExactly(4, 8);
   }
 
   @Test

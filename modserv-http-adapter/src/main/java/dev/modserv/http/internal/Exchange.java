@@ -14,6 +14,7 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,7 @@ public final class Exchange {
   private String route = "unmatched";
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
+  private ErrorFormat errorFormat = ErrorFormat.PLAIN;
 
   Exchange(Request request, Response response, Callback callback, Settings settings,
       String requestId, long startNanos) {
@@ -81,9 +83,10 @@ public final class Exchange {
     return body;
   }
 
-  void route(String template, Map<String, String> parameters) {
+  void route(String template, Map<String, String> parameters, ErrorFormat format) {
     this.route = template;
     this.params = parameters;
+    this.errorFormat = format;
   }
 
   void body(byte[] bytes) {
@@ -95,9 +98,14 @@ public final class Exchange {
     send(status, JSON, json);
   }
 
-  /** Answers {@code status} with {@code {"error": message}}. */
+  /** Answers {@code status} with an error body in the route's dialect. */
   public void error(int status, String message) {
-    json(status, Json.error(message));
+    error(status, message, null, null);
+  }
+
+  private void error(int status, String message, @Nullable ErrorCode code,
+      @Nullable String field) {
+    json(status, errorFormat.render(status, message, code, field));
   }
 
   /** Answers with the status and message {@code failure} maps to (see DESIGN.md, "Errors"). */
@@ -110,9 +118,9 @@ public final class Exchange {
         long seconds = Math.max(1, ceilSeconds(e.retryAfter().orElse(Duration.ofSeconds(1))));
         response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
       }
-      error(ErrorStatus.of(e.code()), String.valueOf(e.getMessage()));
+      error(ErrorStatus.of(e.code()), String.valueOf(e.getMessage()), e.code(), null);
     } else if (t instanceof HttpError e) {
-      error(e.status(), String.valueOf(e.getMessage()));
+      error(e.status(), String.valueOf(e.getMessage()), null, e.field());
     } else if (t instanceof JsonProcessingException e) {
       var loc = e.getLocation();
       error(400, "malformed JSON" + (loc == null ? "" : " at line " + loc.getLineNr()

@@ -205,9 +205,9 @@ final class NativeApi {
 
   /**
    * {@code POST /api/generate}: with {@code inputs}, the same as {@code /api/predict}; with a
-   * {@code prompt}, 501 until a generative engine exists.
+   * {@code prompt}, Ollama's generation ({@code generation}).
    */
-  void generate(Exchange ex) throws IOException {
+  void generate(Exchange ex, Router.RouteHandler generation) throws Exception {
     boolean inputs = false;
     boolean prompt = false;
     try (JsonParser p = Json.parser(ex.body())) {
@@ -227,8 +227,8 @@ final class NativeApi {
           + " both");
     }
     if (prompt) {
-      throw new HttpError(501, "text generation needs a generative engine (modserv-llama), not"
-          + " available yet");
+      generation.handle(ex);
+      return;
     }
     predict(ex);
   }

@@ -46,7 +46,8 @@ public final class Router extends Handler.Abstract.NonBlocking {
     get("/api/models", false, nat::models);
     post("/api/predict", nat::predict);
     post("/api/batch-predict", nat::batchPredict);
-    post("/api/generate", nat::generate);
+    LlmApis llm = new LlmApis(settings);
+    post("/api/generate", ex -> nat.generate(ex, llm::generation));
     post("/predict", nat::camelPredict);
     post("/batch-predict", nat::camelBatchPredict);
 
@@ -71,7 +72,31 @@ public final class Router extends Handler.Abstract.NonBlocking {
       routes.add(new Route("DELETE", "/models/{name}/versions/{v}", false, false, false,
           mgmt::unload));
     }
-    // The LLM dialects (OpenAI, Ollama) add their routes here.
+
+    // OpenAI: errors in its own shape.
+    routes.add(new Route("GET", "/v1/models", false, false, false, llm::openAiModels,
+        ErrorFormat.OPENAI));
+    routes.add(new Route("GET", "/v1/models/{model}", false, false, false, llm::openAiModel,
+        ErrorFormat.OPENAI));
+    routes.add(new Route("POST", "/v1/embeddings", false, true, false, llm::openAiEmbeddings,
+        ErrorFormat.OPENAI));
+    routes.add(new Route("POST", "/v1/chat/completions", false, true, false, llm::generation,
+        ErrorFormat.OPENAI));
+    routes.add(new Route("POST", "/v1/completions", false, true, false, llm::generation,
+        ErrorFormat.OPENAI));
+
+    // Ollama: "/" is its liveness answer, open like /health.
+    get("/", true, llm::ollamaRunning);
+    routes.add(new Route("HEAD", "/", true, false, false, llm::ollamaRunning));
+    get("/api/version", true, llm::ollamaVersion);
+    routes.add(new Route("HEAD", "/api/version", true, false, false, llm::ollamaVersion));
+    get("/api/tags", false, llm::ollamaTags);
+    routes.add(new Route("HEAD", "/api/tags", false, false, false, llm::ollamaTags));
+    get("/api/ps", false, llm::ollamaPs);
+    post("/api/show", llm::ollamaShow);
+    post("/api/embed", llm::ollamaEmbed);
+    post("/api/embeddings", llm::ollamaEmbeddings);
+    post("/api/chat", llm::generation);
   }
 
   private void get(String template, boolean open, RouteHandler h) {
@@ -104,7 +129,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       String method = request.getMethod();
       String path = Request.getPathInContext(request);
       Match m = match(method, path);
-      ex.route(m.route.template, m.params);
+      ex.route(m.route.template, m.params, m.route.errors);
       if (!m.route.open && !authorized(request)) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
         ex.error(401, "missing or wrong API key");
@@ -188,11 +213,12 @@ public final class Router extends Handler.Abstract.NonBlocking {
     response.getHeaders().put(HttpHeader.ACCESS_CONTROL_EXPOSE_HEADERS, "X-Request-Id, Retry-After");
     if ("OPTIONS".equals(request.getMethod())
         && request.getHeaders().get(HttpHeader.ACCESS_CONTROL_REQUEST_METHOD) != null) {
-      response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, DELETE, OPTIONS");
+      response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_METHODS,
+          "GET, HEAD, POST, DELETE, OPTIONS");
       response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS,
           "Authorization, Content-Type, X-Request-Id");
       response.getHeaders().put(HttpHeader.ACCESS_CONTROL_MAX_AGE, "600");
-      ex.route("preflight", Map.of());
+      ex.route("preflight", Map.of(), ErrorFormat.PLAIN);
       ex.send(204, "text/plain", new byte[0]);
       return true;
     }
@@ -253,11 +279,18 @@ public final class Router extends Handler.Abstract.NonBlocking {
     /** Whether it may wait (files, locks): then it runs on Jetty's pool, not the I/O thread. */
     final boolean blocking;
     final RouteHandler handler;
+    final ErrorFormat errors;
     final String[] parts;
 
     Route(String method, String template, boolean open, boolean body, boolean blocking,
         RouteHandler handler) {
+      this(method, template, open, body, blocking, handler, ErrorFormat.PLAIN);
+    }
+
+    Route(String method, String template, boolean open, boolean body, boolean blocking,
+        RouteHandler handler, ErrorFormat errors) {
       this.method = method;
+      this.errors = errors;
       this.template = template;
       this.open = open;
       this.body = body;

@@ -106,6 +106,7 @@ public final class EmbeddingModel implements LoadedModel {
         ModelMetadata.builder(engine)
             .input(TensorSpec.of(Capability.EMBEDDING_INPUT, DataType.STRING, -1))
             .output(TensorSpec.of(Capability.EMBEDDING_OUTPUT, DataType.FP32, -1, hidden))
+            .output(TensorSpec.of(Capability.EMBEDDING_TOKENS, DataType.INT64, -1))
             .capabilities(Capability.TENSOR, Capability.BATCHABLE, Capability.EMBEDDING)
             .property("tokenizer", String.valueOf(tokenizerFile.getFileName()))
             .property("max-length", Integer.toString(options.maxLength()))
@@ -139,8 +140,7 @@ public final class EmbeddingModel implements LoadedModel {
   }
 
   private int probeHidden() throws OrtException {
-    float[][] one = embed(new String[] {"probe"});
-    return one[0].length;
+    return embed(new String[] {"probe"}).vectors()[0].length;
   }
 
   @Override
@@ -157,9 +157,9 @@ public final class EmbeddingModel implements LoadedModel {
       }
     }
     for (String name : outputs) {
-      if (!name.equals(Capability.EMBEDDING_OUTPUT)) {
+      if (!name.equals(Capability.EMBEDDING_OUTPUT) && !name.equals(Capability.EMBEDDING_TOKENS)) {
         throw Tensors.invalid("unknown output '" + name + "'; an embedding model gives '"
-            + Capability.EMBEDDING_OUTPUT + "' only");
+            + Capability.EMBEDDING_OUTPUT + "' and '" + Capability.EMBEDDING_TOKENS + "'");
       }
     }
     Tensor text = inputs.get(Capability.EMBEDDING_INPUT);
@@ -172,16 +172,21 @@ public final class EmbeddingModel implements LoadedModel {
       throw Tensors.invalid("input '" + Capability.EMBEDDING_INPUT
           + "': expected at least 1 text, got 0");
     }
-    float[][] vectors = embed(texts);
+    Embedded embedded = embed(texts);
+    float[][] vectors = embedded.vectors();
     float[] flat = new float[texts.length * hidden];
     for (int i = 0; i < vectors.length; i++) {
       System.arraycopy(vectors[i], 0, flat, i * hidden, hidden);
     }
-    return Map.of(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, texts.length, hidden));
+    return Map.of(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, texts.length, hidden),
+        Capability.EMBEDDING_TOKENS, Tensor.of(embedded.tokens(), texts.length));
   }
 
+  /** One vector per text, and how many tokens (padding aside) each text took. */
+  private record Embedded(float[][] vectors, long[] tokens) {}
+
   /** Tokenizes, runs the encoder, pools and normalises. */
-  private float[][] embed(String[] texts) throws OrtException {
+  private Embedded embed(String[] texts) throws OrtException {
     guard.enter();
     Map<String, OnnxTensor> ort = new LinkedHashMap<>();
     try {
@@ -208,7 +213,14 @@ public final class EmbeddingModel implements LoadedModel {
       try (OrtSession.Result result = session.run(ort, Set.of(hiddenOutput))) {
         OnnxTensor state = (OnnxTensor) result.get(0);
         FloatBuffer values = state.getFloatBuffer();
-        return pooled ? normalise(rows, values) : meanPool(rows, tokens, mask, values);
+        long[] counts = new long[rows];
+        for (int i = 0; i < rows; i++) {
+          for (int t = 0; t < tokens; t++) {
+            counts[i] += mask[i * tokens + t];
+          }
+        }
+        return new Embedded(pooled ? normalise(rows, values)
+            : meanPool(rows, tokens, mask, values), counts);
       }
     } finally {
       Tensors.closeTensors(ort);
