@@ -64,7 +64,17 @@ public final class Router extends Handler.Abstract.NonBlocking {
       get("/models/{name}", false, mgmt::describe);
       routes.add(new Route("DELETE", "/models/{name}", false, false, mgmt::unload));
       routes.add(new Route("DELETE", "/models/{name}/versions/{v}", false, false, mgmt::unload));
+      post("/models/{name}/inference", nat::modelInference);
+      OipRepository repo = new OipRepository(settings, mgmt);
+      post("/v2/repository/index", repo::index);
+      post("/v2/repository/models/{m}/load", repo::load);
+      post("/v2/repository/models/{m}/unload", repo::unload);
     }
+    NodeFit fit = new NodeFit(settings);
+    get("/api/v1/system", false, fit::system);
+    get("/api/v1/models", false, fit::models);
+    get("/api/v1/models/top", false, fit::top);
+    get("/api/v1/models/{name}", false, fit::model);
     // The LLM dialects (OpenAI, Ollama) add their routes here.
   }
 
@@ -91,6 +101,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
     String requestId = requestId(request.getHeaders().get("X-Request-Id"));
     response.getHeaders().put("X-Request-Id", requestId);
     Exchange ex = new Exchange(request, response, callback, settings, requestId, start);
+    AccessLog.enter(requestId);
     try {
       if (cors(request, response, ex)) {
         return true;
@@ -111,6 +122,8 @@ public final class Router extends Handler.Abstract.NonBlocking {
       }
     } catch (Throwable t) {
       ex.fail(t);
+    } finally {
+      AccessLog.exit();
     }
     return true;
   }
@@ -134,10 +147,13 @@ public final class Router extends Handler.Abstract.NonBlocking {
             return;
           }
           ex.body(bytes);
+          AccessLog.enter(ex.requestId());
           try {
             handler.handle(ex);
           } catch (Throwable t) {
             ex.fail(t);
+          } finally {
+            AccessLog.exit();
           }
         });
   }
