@@ -569,6 +569,7 @@ public final class Registry implements ModelRegistry {
           log.info("'{}' version {} is outside version policy {}; unloading", e.name, v.version,
               latest);
           e.sources.remove(v.version);   // the policy retired it: no load on demand
+          e.lastLoaded.remove(v.version);
           startDrain(e, v);
         }
       }
