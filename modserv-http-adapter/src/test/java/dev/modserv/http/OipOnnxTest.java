@@ -397,4 +397,33 @@ class OipOnnxTest {
     assertThat(post("/v2/repository/models/ghost/unload", "").statusCode()).isEqualTo(404);
     assertThat(server.registry().versions("escape")).isEmpty();
   }
+
+  @Test
+  void processingAppliesToFloatTensorsOfAMixedTypeModel() throws Exception {
+    // features scaled by 0.5, doubled by the model, softmaxed: [0, ln 3] -> [1/4, 3/4]; the INT64,
+    // BOOL and STRING tensors pass through untouched.
+    String inputs = "\"inputs\":{\"features\":[[0," + Math.log(3) + "]],\"input_ids\":[[1,2]],"
+        + "\"mask\":[[true,false]],\"text\":[\"a\"]}";
+    var r = post("/api/predict", "{\"model\":\"all\"," + inputs
+        + ",\"preprocessing\":{\"scale\":0.5},\"postprocessing\":{\"softmax\":true}}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode out = json(r).get("outputs");
+    assertThat(out.get("doubled").get(0).get(0).asDouble()).isCloseTo(0.25,
+        org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(out.get("doubled").get(0).get(1).asDouble()).isCloseTo(0.75,
+        org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(out.get("ids_plus_one").toString()).isEqualTo("[[2,3]]");
+    assertThat(out.get("not_mask").toString()).isEqualTo("[[false,true]]");
+    assertThat(out.get("text_out").toString()).isEqualTo("[\"a\"]");
+    var intOut = post("/api/predict", "{\"model\":\"all\"," + inputs
+        + ",\"postprocessing\":{\"softmax\":true,\"outputs\":[\"ids_plus_one\"]}}");
+    assertThat(intOut.statusCode()).isEqualTo(400);
+    assertThat(json(intOut).get("error").asText()).isEqualTo("postprocessing.outputs: output"
+        + " 'ids_plus_one' is INT64; postprocessing applies to FP32 and FP64 outputs");
+    var intIn = post("/api/predict", "{\"model\":\"all\"," + inputs
+        + ",\"preprocessing\":{\"scale\":2,\"inputs\":[\"input_ids\"]}}");
+    assertThat(intIn.statusCode()).isEqualTo(400);
+    assertThat(json(intIn).get("error").asText()).isEqualTo("inputs.input_ids: preprocessing"
+        + " applies to FP32 and FP64 inputs; this one is INT64");
+  }
 }
