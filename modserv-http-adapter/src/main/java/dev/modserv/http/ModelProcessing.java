@@ -38,8 +38,9 @@ public final class ModelProcessing {
   }
 
   /**
-   * Operations in the order of the calls for preprocessing (FP32 and FP64 inputs); the
-   * postprocessing options apply softmax first, then argmax, top-k or threshold.
+   * Operations in the order of the calls for preprocessing (FP32 and FP64 inputs; each may be
+   * given more than once); the postprocessing options, each set once, apply softmax first, then
+   * argmax, top-k or threshold.
    */
   public static final class Builder {
     private final List<Processing.Op> ops = new ArrayList<>();
@@ -53,6 +54,12 @@ public final class ModelProcessing {
     private @Nullable Set<String> outputs;
 
     private Builder() {}
+
+    private static void once(boolean set, String what) {
+      if (set) {
+        throw new IllegalStateException(what + " was already set");
+      }
+    }
 
     /** Multiplies inputs by {@code factor}. */
     public Builder scale(double factor) {
@@ -86,12 +93,14 @@ public final class ModelProcessing {
 
     /** Preprocesses only these inputs; defaults to every FP32 and FP64 input. */
     public Builder inputs(String... names) {
+      once(inputs != null, "inputs");
       inputs = Set.of(names);
       return this;
     }
 
     /** Applies softmax along each output's last axis. */
     public Builder softmax() {
+      once(softmax, "softmax");
       post = true;
       softmax = true;
       return this;
@@ -102,6 +111,10 @@ public final class ModelProcessing {
      * scoring below it.
      */
     public Builder threshold(double value) {
+      once(threshold != null, "threshold");
+      if (!Double.isFinite(value)) {
+        throw new IllegalArgumentException("threshold must be finite: " + value);
+      }
       post = true;
       threshold = value;
       return this;
@@ -109,6 +122,7 @@ public final class ModelProcessing {
 
     /** Answers the index (or label) of the best class of each row. */
     public Builder argmax() {
+      once(argmax, "argmax");
       post = true;
       argmax = true;
       return this;
@@ -119,6 +133,7 @@ public final class ModelProcessing {
       if (k < 1) {
         throw new IllegalArgumentException("topK must be >= 1: " + k);
       }
+      once(topK > 0, "topK");
       post = true;
       topK = k;
       return this;
@@ -126,6 +141,7 @@ public final class ModelProcessing {
 
     /** Names the classes, in order. */
     public Builder labels(List<String> names) {
+      once(labels != null, "labels");
       post = true;
       labels = List.copyOf(names);
       return this;
@@ -133,6 +149,7 @@ public final class ModelProcessing {
 
     /** Reads the class names from {@code file}, one per line, now. */
     public Builder labelsFile(Path file) {
+      once(labels != null, "labels");
       post = true;
       labels = call(() -> Processing.readLabels(file, "labelsFile"));
       return this;
@@ -140,6 +157,7 @@ public final class ModelProcessing {
 
     /** Postprocesses only these outputs; defaults to every FP32 and FP64 output. */
     public Builder outputs(String... names) {
+      once(outputs != null, "outputs");
       outputs = Set.of(names);
       return this;
     }

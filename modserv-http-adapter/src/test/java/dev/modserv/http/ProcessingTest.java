@@ -46,9 +46,12 @@ class ProcessingTest {
     Files.writeString(root.resolve("labels.txt"), "cat\ndog\nbird\nfish\n\n");
     Path outside = Files.writeString(tmp.resolve("secret.txt"), "a\nb\nc\nd\n");
     Files.createSymbolicLink(root.resolve("link.txt"), outside);
+    server.registry().load("top", 1, Path.of("top.fake")).join();
     http = HttpAdapter.builder(server).port(0).management(root)
         .processing("cls", ModelProcessing.builder().scale(0.5).softmax().argmax()
             .labels(List.of("cat", "dog", "bird", "fish")).build())
+        .processing("top", ModelProcessing.builder().topK(2)
+            .labelsFile(root.resolve("labels.txt")).build())
         .build();
     http.start();
   }
@@ -177,6 +180,13 @@ class ProcessingTest {
   }
 
   @Test
+  void aLabelsFileGivenInTheBuilderIsReadOnce() throws Exception {
+    JsonNode b = ok(post("/api/predict", "{\"model\":\"top\",\"inputs\":[[1,4,3,2]]}"));
+    assertThat(b.get("outputs").toString()).isEqualTo("[[{\"index\":1,\"label\":\"dog\","
+        + "\"score\":8.0},{\"index\":2,\"label\":\"bird\",\"score\":6.0}]]");
+  }
+
+  @Test
   void errorsNameTheField() throws Exception {
     var unknown = post("/api/predict", "{\"model\":\"iris\",\"inputs\":[[1,2,3,4]],"
         + "\"preprocessing\":{\"rotate\":90}}");
@@ -217,6 +227,12 @@ class ProcessingTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("argmax or top_k");
     assertThatThrownBy(() -> ModelProcessing.builder().labels(List.of("a")).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("labels");
+    assertThatThrownBy(() -> ModelProcessing.builder().argmax()
+        .labelsFile(root.resolve("missing.txt")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cannot read the labels file missing.txt");
+    assertThatThrownBy(() -> ModelProcessing.builder().softmax().softmax())
+        .isInstanceOf(IllegalStateException.class).hasMessage("softmax was already set");
     assertThatThrownBy(() -> ModelProcessing.builder().normalize(1, 1))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ModelProcessing.builder()
