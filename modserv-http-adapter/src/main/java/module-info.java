@@ -11,6 +11,7 @@ module dev.modserv.http {
   requires org.eclipse.jetty.unixdomain.server;
   requires com.fasterxml.jackson.databind;
   requires java.management;
+  requires jdk.management;
   requires org.slf4j;
   requires static org.jspecify;
 

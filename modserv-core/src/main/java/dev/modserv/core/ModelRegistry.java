@@ -83,4 +83,14 @@ public interface ModelRegistry {
 
   /** Returns the status of one version. */
   Optional<ModelStatus> status(String name, long version);
+
+  /**
+   * Returns the versions registered to load on their first request that are not loaded now
+   * ({@link #register}ed and never used, or unloaded while idle), by name then version. Their state
+   * is {@link ModelState#UNLOADED}; metadata and memory are those of their last load, when they
+   * had one. {@link #models()} and {@link #versions(String)} do not list them.
+   */
+  default List<ModelStatus> registered() {
+    return List.of();
+  }
 }

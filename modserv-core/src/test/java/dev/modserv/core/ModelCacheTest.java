@@ -191,4 +191,39 @@ class ModelCacheTest {
       assertThat(backend.loadCalls()).isEqualTo(1);
     }
   }
+
+  @Test
+  void registeredVersionsNotLoadedAreListedWithWhatTheirLastLoadKnew() {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().configure("m", ModelConfig.builder().keepAlive(Duration.ZERO)
+          .warmup(false).memoryBytes(1234).build());
+      server.registry().register("m", 2, Path.of("m.fake"));
+      List<ModelStatus> registered = server.registry().registered();
+      assertThat(registered).hasSize(1);
+      ModelStatus never = registered.get(0);
+      assertThat(never.name()).isEqualTo("m");
+      assertThat(never.version()).isEqualTo(2);
+      assertThat(never.state()).isEqualTo(ModelState.UNLOADED);
+      assertThat(never.metadata()).isEmpty();
+      assertThat(never.loadedAt()).isEmpty();
+      assertThat(never.memoryBytes()).isEqualTo(1234);
+      assertThat(server.registry().versions("m")).isEmpty();
+
+      server.infer("m", row(1, 1, 1, 1));
+      eventually(() -> backend.loaded().get(0).closeCalls() == 1, "unload after the request");
+      eventually(() -> server.registry().versions("m").isEmpty(), "version gone");
+      ModelStatus idle = server.registry().registered().get(0);
+      assertThat(idle.state()).isEqualTo(ModelState.UNLOADED);
+      assertThat(idle.metadata()).contains(FakeBackend.defaultMetadata());
+      assertThat(idle.memoryBytes()).isEqualTo(1234);
+
+      server.registry().unload("m").join();
+      server.registry().load("m", 2, Path.of("m.fake")).join();
+      assertThat(server.registry().registered()).isEmpty();
+      server.registry().unload("m", 2).join();
+      assertThat(server.registry().registered()).isEmpty();
+    }
+  }
 }

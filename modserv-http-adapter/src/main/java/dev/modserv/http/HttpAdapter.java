@@ -1,7 +1,9 @@
 package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
+import dev.modserv.http.internal.Extras;
 import dev.modserv.http.internal.ModelCalls;
+import dev.modserv.http.internal.Processing;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
@@ -14,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -77,7 +81,8 @@ public final class HttpAdapter implements AutoCloseable {
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot, List.copyOf(b.requiredModels),
-        registry, new RequestTimers(registry), new ModelCalls(b.server), b.requestTimeout, new AtomicBoolean(true), version());
+        registry, new RequestTimers(registry), new ModelCalls(b.server), b.requestTimeout,
+        new AtomicBoolean(true), version(), new Extras(b.processing));
     this.router = new Router(settings);
   }
 
@@ -220,6 +225,7 @@ public final class HttpAdapter implements AutoCloseable {
     private final List<String> requiredModels = new ArrayList<>();
     private @Nullable PrometheusMeterRegistry registry;
     private @Nullable Duration requestTimeout;
+    private final Map<String, Processing.Spec> processing = new HashMap<>();
 
     private Builder(ModelServer server) {
       this.server = server;
@@ -353,6 +359,19 @@ public final class HttpAdapter implements AutoCloseable {
         throw new IllegalArgumentException("requestTimeout must be positive: " + timeout);
       }
       this.requestTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Pre- and post-processing for every native-API request to {@code model} that does not bring
+     * its own ({@code docs/http.md}, "Pre- and post-processing"); once per model.
+     */
+    public Builder processing(String model, ModelProcessing processing) {
+      if (model.isEmpty() || this.processing.containsKey(model)) {
+        throw new IllegalArgumentException("processing for model '" + model
+            + "' is empty or given twice");
+      }
+      this.processing.put(model, processing.spec());
       return this;
     }
 

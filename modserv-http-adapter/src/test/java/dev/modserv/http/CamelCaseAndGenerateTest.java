@@ -96,17 +96,42 @@ class CamelCaseAndGenerateTest {
   }
 
   @Test
-  void preprocessingIsRefusedNotIgnored() throws Exception {
+  void badProcessingNamesTheField() throws Exception {
     var r = post("/predict", "{\"modelName\":\"iris\",\"inputs\":[[1,2,3,4]],"
         + "\"preprocessing\":{\"normalize\":true}}");
     assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(json(r).get("error").asText()).startsWith("preprocessing:").contains("not supported yet");
-    var batch = post("/batch-predict", "{\"modelName\":\"iris\",\"preprocessing\":{},"
+    assertThat(json(r).get("error").asText()).startsWith("preprocessing.normalize: expected");
+    var unknown = post("/predict", "{\"modelName\":\"iris\",\"inputs\":[[1,2,3,4]],"
+        + "\"preprocessing\":{\"sharpen\":1}}");
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(json(unknown).get("error").asText())
+        .startsWith("preprocessing.sharpen: unknown preprocessing operation");
+    var batch = post("/batch-predict", "{\"modelName\":\"iris\",\"postprocessing\":{\"blur\":1},"
         + "\"batch\":[{\"inputs\":[[1,2,3,4]]}]}");
     assertThat(batch.statusCode()).isEqualTo(400);
-    assertThat(json(batch).get("error").asText()).contains("not supported yet");
-    var nat = post("/api/predict", "{\"model\":\"iris\",\"inputs\":[[1,2,3,4]],\"preprocessing\":{}}");
+    assertThat(json(batch).get("error").asText()).startsWith("postprocessing.blur: unknown");
+    var nat = post("/api/predict", "{\"model\":\"iris\",\"inputs\":[[1,2,3,4]],"
+        + "\"postprocessing\":{\"argmax\":true,\"top_k\":2}}");
     assertThat(nat.statusCode()).isEqualTo(400);
+    assertThat(json(nat).get("error").asText()).isEqualTo(
+        "postprocessing: give argmax or top_k, not both");
+  }
+
+  @Test
+  void camelCaseProcessingWithTimings() throws Exception {
+    // The fake model doubles: scale 0.5 then doubling gives the inputs back; softmax of [0, ln 3]
+    // is [0.25, 0.75].
+    double ln3 = Math.log(3);
+    var r = post("/predict", "{\"modelName\":\"iris\",\"inputs\":[[0,0,0," + ln3 + "]],"
+        + "\"preprocessing\":{\"scale\":0.5},\"postprocessing\":{\"top_k\":1}}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode b = json(r);
+    JsonNode best = b.get("predictions").get(0).get(0);
+    assertThat(best.get("index").asInt()).isEqualTo(3);
+    assertThat(best.get("score").asDouble()).isCloseTo(ln3, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(b.get("preprocessingTimeMs").asDouble()).isGreaterThan(0);
+    assertThat(b.get("postprocessingTimeMs").asDouble()).isGreaterThan(0);
+    assertThat(b.get("inferenceTimeMs").asDouble()).isGreaterThan(0);
   }
 
   @Test
@@ -122,8 +147,9 @@ class CamelCaseAndGenerateTest {
     assertThat(results.get(0).get("preprocessingTimeMs").asDouble()).isEqualTo(0);
     assertThat(results.get(1).get("status").asInt()).isEqualTo(400);
     assertThat(results.get(1).get("error").asText()).startsWith("batch[1].inputs:");
-    assertThat(results.get(2).get("status").asInt()).isEqualTo(400);
-    assertThat(results.get(2).get("error").asText()).startsWith("batch[2].preprocessing:");
+    // scale 2, then the model doubles
+    assertThat(results.get(2).get("predictions").toString()).isEqualTo("[[0.0,0.0,0.0,4.0]]");
+    assertThat(results.get(2).get("preprocessingTimeMs").asDouble()).isGreaterThan(0);
     assertThat(results.get(3).get("predictions").toString()).isEqualTo("[[2.0,2.0,2.0,2.0]]");
   }
 

@@ -78,6 +78,8 @@ public final class Registry implements ModelRegistry {
     volatile ModelConfig config = ModelConfig.defaults();
     /** Where each version came from, to load it again on demand after an idle eviction. */
     final Map<Long, ModelSource> sources = new ConcurrentHashMap<>();
+    /** The status of each registered version when it last closed, for {@link #registered()}. */
+    final Map<Long, ModelStatus> lastLoaded = new ConcurrentHashMap<>();
 
     Entry(String name) {
       this.name = name;
@@ -161,6 +163,29 @@ public final class Registry implements ModelRegistry {
     List<ModelStatus> out = new ArrayList<>();
     for (ModelVersion v : e.versions.values()) {
       out.add(v.status(e.labelsOf(v.version)));
+    }
+    return out;
+  }
+
+  @Override
+  public List<ModelStatus> registered() {
+    List<ModelStatus> out = new ArrayList<>();
+    for (String name : new TreeSet<>(models.keySet())) {
+      Entry e = models.get(name);
+      if (e == null) {
+        continue;
+      }
+      for (long version : new TreeSet<>(e.sources.keySet())) {
+        if (e.versions.containsKey(version)) {
+          continue;
+        }
+        ModelStatus last = e.lastLoaded.get(version);
+        ModelSource source = e.sources.get(version);
+        out.add(new ModelStatus(name, version, ModelState.UNLOADED, Set.of(),
+            last == null ? Optional.empty() : last.metadata(), Optional.empty(), false,
+            last != null ? last.memoryBytes() : source == null ? 0 : estimate(e.config, source),
+            0, e.config.batching().maxQueueSize(), Optional.empty()));
+      }
     }
     return out;
   }
@@ -487,6 +512,19 @@ public final class Registry implements ModelRegistry {
     }
   }
 
+  /** What a version not loaded now would take: declared, else artifact size times the factor. */
+  private long estimate(ModelConfig config, ModelSource source) {
+    if (config.memoryBytes() > 0) {
+      return config.memoryBytes();
+    }
+    try {
+      return (long) (artifactBytes(source) * catalog.select(source, config.backend())
+          .memoryFactor());
+    } catch (RuntimeException noEngine) {
+      return artifactBytes(source);
+    }
+  }
+
   private static long artifactBytes(ModelSource source) {
     java.nio.file.Path path = source.location();
     try {
@@ -531,6 +569,7 @@ public final class Registry implements ModelRegistry {
           log.info("'{}' version {} is outside version policy {}; unloading", e.name, v.version,
               latest);
           e.sources.remove(v.version);   // the policy retired it: no load on demand
+          e.lastLoaded.remove(v.version);
           startDrain(e, v);
         }
       }
@@ -559,6 +598,9 @@ public final class Registry implements ModelRegistry {
   }
 
   private void closed(Entry e, ModelVersion v) {
+    if (v.state() != ModelState.FAILED && e.sources.containsKey(v.version)) {
+      e.lastLoaded.put(v.version, v.status(Set.of()));
+    }
     long weight = v.weight;
     v.weight = 0;
     budget.add(-weight);
@@ -609,6 +651,7 @@ public final class Registry implements ModelRegistry {
   private CompletableFuture<Void> unload(Entry e, ModelVersion v) {
     e.labels.values().removeIf(target -> target == v.version);
     e.sources.remove(v.version);
+    e.lastLoaded.remove(v.version);
     switch (v.state()) {
       case FAILED -> {
         e.versions.remove(v.version, v);

@@ -93,6 +93,11 @@ public final class Exchange {
     this.body = bytes;
   }
 
+  /** Sets a response header; call before answering. */
+  public void header(String name, String value) {
+    response.getHeaders().put(name, value);
+  }
+
   /** Answers {@code status} with a JSON body. */
   public void json(int status, byte[] json) {
     send(status, JSON, json);
@@ -130,7 +135,12 @@ public final class Exchange {
       error(code, code == 413 ? "request body is larger than " + settings.maxBodyBytes()
           + " bytes" : String.valueOf(t.getMessage()));
     } else {
-      log.error("request {} {} failed", requestId, route, t);
+      AccessLog.enter(requestId);
+      try {
+        log.error("request {} {} failed", requestId, route, t);
+      } finally {
+        AccessLog.exit();
+      }
       error(500, "internal error (request id " + requestId + ")");
     }
   }
@@ -167,6 +177,7 @@ public final class Exchange {
       log.debug("request {} {} {} -> {} in {} us", requestId, request.getMethod(),
           request.getHttpURI().getPath(), status, nanos / 1000);
     }
+    AccessLog.log(request, route, status, bytes.length, body.length, nanos, requestId);
     response.write(true, ByteBuffer.wrap(bytes), callback);
   }
 }

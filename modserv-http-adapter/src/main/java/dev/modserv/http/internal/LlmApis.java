@@ -53,7 +53,7 @@ final class LlmApis {
    * {@code POST /v1/embeddings}: {@code {model, input: string | string[], encoding_format?,
    * dimensions?}}.
    */
-  void openAiEmbeddings(Exchange ex) throws IOException {
+  void openAiEmbeddings(Exchange ex) throws Exception {
     JsonNode body = object(ex);
     EmbedRequest req = embedRequest(body, "input");
     String format = text(body, "encoding_format", "float");
@@ -95,7 +95,7 @@ final class LlmApis {
    * {@code POST /api/embed}: {@code {model, input: string | string[], truncate?, dimensions?}}
    * answers {@code {model, embeddings, total_duration, load_duration, prompt_eval_count}}.
    */
-  void ollamaEmbed(Exchange ex) throws IOException {
+  void ollamaEmbed(Exchange ex) throws Exception {
     JsonNode body = object(ex);
     EmbedRequest req = embedRequest(body, "input");
     JsonNode truncate = body.get("truncate");
@@ -125,7 +125,7 @@ final class LlmApis {
   }
 
   /** {@code POST /api/embeddings}, Ollama's older form: {@code {model, prompt}}. */
-  void ollamaEmbeddings(Exchange ex) throws IOException {
+  void ollamaEmbeddings(Exchange ex) throws Exception {
     JsonNode body = object(ex);
     EmbedRequest req = embedRequest(body, "prompt");
     if (req.texts().size() != 1) {
@@ -144,7 +144,7 @@ final class LlmApis {
     void write(JsonGenerator g, float[][] vectors, long tokens) throws IOException;
   }
 
-  private void embed(Exchange ex, EmbedRequest req, EmbeddingWriter writer) {
+  private void embed(Exchange ex, EmbedRequest req, EmbeddingWriter writer) throws Exception {
     ModelRef ref = ModelRef.parse(req.model());
     Optional<ModelMetadata> metadata = Models.metadata(settings.server().registry(), ref);
     if (metadata.isPresent()
@@ -167,7 +167,7 @@ final class LlmApis {
       b.timeout(settings.requestTimeout());
     }
     int n = req.texts().size();
-    settings.calls().infer(ex, b.build(), result -> Json.write(g -> {
+    settings.calls().infer(ex, b.build(), result -> ex.json(200, Json.write(g -> {
       float[][] vectors = vectors(result, req.model(), n);
       long tokens = 0;
       Optional<Tensor> counts = result.output(Capability.EMBEDDING_TOKENS);
@@ -177,7 +177,7 @@ final class LlmApis {
         }
       }
       writer.write(g, vectors, tokens);
-    }));
+    })));
   }
 
   private static float[][] vectors(InferenceResult result, String model, int n) {

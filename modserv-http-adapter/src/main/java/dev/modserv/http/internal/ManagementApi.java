@@ -109,7 +109,10 @@ final class ManagementApi {
   }
 
   void list(Exchange ex) {
-    List<ModelStatus> all = registry().models();
+    List<ModelStatus> all = new java.util.ArrayList<>(registry().models());
+    all.addAll(registry().registered());
+    all.sort(java.util.Comparator.comparing(ModelStatus::name)
+        .thenComparingLong(ModelStatus::version));
     ex.json(200, Json.write(g -> {
       g.writeStartObject();
       g.writeArrayFieldStart("models");
@@ -139,7 +142,8 @@ final class ManagementApi {
 
   void describe(Exchange ex) {
     String name = ex.param("name");
-    List<ModelStatus> versions = registry().versions(name);
+    List<ModelStatus> versions = new java.util.ArrayList<>(registry().versions(name));
+    registry().registered().stream().filter(s -> s.name().equals(name)).forEach(versions::add);
     if (versions.isEmpty()) {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no model named '" + name + "'");
     }

@@ -5,10 +5,9 @@ import dev.modserv.api.InferenceResult;
 import dev.modserv.core.ModelServer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
- * Calls the model for a route and answers with what {@code render} makes of the result.
+ * Calls the model for a route and hands the result to the route's {@link Answer}.
  *
  * <p>Routes run on the thread that read the request (see {@link Router}). A model call stays on
  * that thread only when it cannot block it for long: no other call of this adapter to the same
@@ -43,8 +42,14 @@ public final class ModelCalls {
     }
   }
 
-  /** Runs {@code request} and answers 200 with {@code render(result)}, or the error. */
-  void infer(Exchange ex, InferenceRequest request, Function<InferenceResult, byte[]> render) {
+  /** Writes a route's answer to a result. */
+  @FunctionalInterface
+  interface Answer {
+    void write(InferenceResult result) throws Exception;
+  }
+
+  /** Runs {@code request} and lets {@code answer} write the response, or answers the error. */
+  void infer(Exchange ex, InferenceRequest request, Answer answer) throws Exception {
     String model = request.model().name();
     Lane lane = lanes.computeIfAbsent(model, name -> new Lane());
     if (lane.engineNanos < INLINE_LIMIT_NANOS
@@ -57,7 +62,7 @@ public final class ModelCalls {
         lane.inFlight.decrementAndGet();
       }
       lane.measured(result);
-      ex.json(200, render.apply(result));
+      answer.write(result);
       return;
     }
     lane.inFlight.incrementAndGet();
@@ -69,8 +74,8 @@ public final class ModelCalls {
       }
       lane.measured(result);
       try {
-        ex.json(200, render.apply(result));
-      } catch (RuntimeException e) {
+        answer.write(result);
+      } catch (Exception e) {
         ex.fail(e);
       }
     });

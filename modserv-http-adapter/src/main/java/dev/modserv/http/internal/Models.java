@@ -26,7 +26,10 @@ final class Models {
 
   /** Returns the status {@code ref} points at now, failing as the server would. */
   static ModelStatus status(ModelRegistry registry, ModelRef ref) {
-    List<ModelStatus> versions = registry.versions(ref.name());
+    List<ModelStatus> loaded = registry.versions(ref.name());
+    // Registered to load on its first request: the version it would load.
+    List<ModelStatus> versions = !loaded.isEmpty() ? loaded : registry.registered().stream()
+        .filter(s -> s.name().equals(ref.name())).toList();
     if (versions.isEmpty()) {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND,
           "no model named '" + ref.name() + "'");

@@ -43,9 +43,9 @@ final class NativeApi {
   /** A parsed predict request: tensors still untyped until the model's metadata is known. */
   private record Parsed(
       String model, @Nullable String version, @Nullable JsonTensor single,
-      Map<String, JsonTensor> named, String prefix) {}
+      Map<String, JsonTensor> named, String prefix, Processing.Plan plan) {}
 
-  void predict(Exchange ex) throws IOException {
+  void predict(Exchange ex) throws Exception {
     Parsed parsed;
     try (JsonParser p = Json.parser(ex.body())) {
       p.nextToken();
@@ -55,8 +55,40 @@ final class NativeApi {
       }
     }
     InferenceRequest request = toRequest(parsed);
-    settings.calls().infer(ex, request,
-        result -> Json.write(g -> writeResult(g, result, request, ex.startNanos())));
+    Processing.Plan plan = parsed.plan();
+    plan.submitted();
+    settings.calls().infer(ex, request, result -> {
+      plan.inferred();
+      ex.json(200, Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
+    });
+  }
+
+  /**
+   * {@code POST /models/{name}/inference} (management): a predict request whose model is the
+   * path's, e.g. {@code {"inputs": {"input_ids": [[101, 7592, 102]]}}}; answers as {@code
+   * /api/predict}.
+   */
+  void modelInference(Exchange ex) throws Exception {
+    String name = ex.param("name");
+    Parsed parsed;
+    try (JsonParser p = Json.parser(ex.body())) {
+      p.nextToken();
+      parsed = parse(p, "", NATIVE, name, null);
+      if (p.nextToken() != null) {
+        throw HttpError.badField("", "unexpected content after the request object");
+      }
+    }
+    if (!parsed.model().equals(name)) {
+      throw HttpError.badField("model", "names '" + parsed.model() + "' but the path names '"
+          + name + "'; leave it out");
+    }
+    InferenceRequest request = toRequest(parsed);
+    Processing.Plan plan = parsed.plan();
+    plan.submitted();
+    settings.calls().infer(ex, request, result -> {
+      plan.inferred();
+      ex.json(200, Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
+    });
   }
 
   void batchPredict(Exchange ex) throws IOException {
@@ -73,10 +105,15 @@ final class NativeApi {
       CompletableFuture<byte[]> one;
       try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
         p.nextToken();
-        InferenceRequest request = toRequest(parse(p, prefix, NATIVE, null, null));
+        Parsed parsed = parse(p, prefix, NATIVE, null, null);
+        InferenceRequest request = toRequest(parsed);
         long start = System.nanoTime();
-        one = settings.server().inferAsync(request)
-            .thenApply(r -> Json.write(g -> writeResult(g, r, request, start)));
+        Processing.Plan plan = parsed.plan();
+        plan.submitted();
+        one = settings.server().inferAsync(request).thenApply(r -> {
+          plan.inferred();
+          return Json.write(g -> writeResult(g, r, request, start, plan));
+        });
       } catch (HttpError | ModelServingException e) {
         one = CompletableFuture.failedFuture(e);
       }
@@ -115,18 +152,12 @@ final class NativeApi {
     });
   }
 
-  /** Pre- and post-processing are not implemented: refused, never silently ignored. */
-  private static HttpError unsupported(String path) {
-    return HttpError.badField(path, "per-request pre- and post-processing is not supported yet;"
-        + " send the model's inputs as they are");
-  }
-
   /**
    * {@code POST /predict}, the camelCase shape of TensorFlow-serving style clients: {@code
    * {modelName, modelVersion?, inputs}} answers {@code {predictions, modelVersion,
    * inferenceTimeMs, preprocessingTimeMs, postprocessingTimeMs}}.
    */
-  void camelPredict(Exchange ex) throws IOException {
+  void camelPredict(Exchange ex) throws Exception {
     Parsed parsed;
     try (JsonParser p = Json.parser(ex.body())) {
       p.nextToken();
@@ -136,9 +167,12 @@ final class NativeApi {
       }
     }
     InferenceRequest request = toRequest(parsed);
-    long start = System.nanoTime();
-    settings.calls().infer(ex, request,
-        result -> Json.write(g -> writeCamelResult(g, result, start)));
+    Processing.Plan plan = parsed.plan();
+    plan.submitted();
+    settings.calls().infer(ex, request, result -> {
+      plan.inferred();
+      ex.json(200, Json.write(g -> writeCamelResult(g, result, plan)));
+    });
   }
 
   /**
@@ -150,12 +184,10 @@ final class NativeApi {
     if (root == null || !root.isObject()) {
       throw HttpError.badField("", "expected an object {\"modelName\", \"batch\": [...]}");
     }
-    if (root.has("preprocessing")) {
-      throw unsupported("preprocessing");
-    }
-    if (root.has("postprocessing")) {
-      throw unsupported("postprocessing");
-    }
+    Processing.Pre pre = root.hasNonNull("preprocessing")
+        ? Processing.readPre(root.get("preprocessing"), "preprocessing") : null;
+    Processing.Post post = root.hasNonNull("postprocessing")
+        ? Processing.readPost(root.get("postprocessing"), "postprocessing") : null;
     JsonNode name = root.get("modelName");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
       throw HttpError.badField("modelName", name == null ? "is required"
@@ -191,10 +223,16 @@ final class NativeApi {
       CompletableFuture<byte[]> one;
       try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
         p.nextToken();
-        InferenceRequest request = toRequest(parse(p, prefix, CAMEL, name.asText(), version));
-        long start = System.nanoTime();
-        one = settings.server().inferAsync(request)
-            .thenApply(r -> Json.write(g -> writeCamelResult(g, r, start)));
+        Parsed parsed = parse(p, prefix, CAMEL, name.asText(), version);
+        Processing.Plan plan = parsed.plan();
+        plan.pre = plan.pre == null ? pre : plan.pre;
+        plan.post = plan.post == null ? post : plan.post;
+        InferenceRequest request = toRequest(parsed);
+        plan.submitted();
+        one = settings.server().inferAsync(request).thenApply(r -> {
+          plan.inferred();
+          return Json.write(g -> writeCamelResult(g, r, plan));
+        });
       } catch (HttpError | ModelServingException e) {
         one = CompletableFuture.failedFuture(e);
       }
@@ -251,16 +289,17 @@ final class NativeApi {
     });
   }
 
-  private static void writeCamelResult(JsonGenerator g, InferenceResult result, long startNanos)
-      throws IOException {
+  private static void writeCamelResult(JsonGenerator g, InferenceResult result,
+      Processing.Plan plan) throws IOException {
     g.writeStartObject();
     g.writeFieldName("predictions");
-    writeOutputs(g, result);
+    if (plan.hasPost()) {
+      plan.writeOutputs(g, result);
+    } else {
+      writeOutputs(g, result);
+    }
     g.writeNumberField("modelVersion", result.version());
-    g.writeNumberField("inferenceTimeMs", (System.nanoTime() - startNanos) / 1e6);
-    // Pre- and post-processing are not implemented (requests that ask for them get 400).
-    g.writeNumberField("preprocessingTimeMs", 0);
-    g.writeNumberField("postprocessingTimeMs", 0);
+    plan.writeMillis(g);
     g.writeEndObject();
   }
 
@@ -279,8 +318,10 @@ final class NativeApi {
   }
 
   void models(Exchange ex) {
-    Map<String, List<ModelStatus>> byName = settings.server().registry().models().stream()
-        .collect(Collectors.groupingBy(ModelStatus::name, LinkedHashMap::new, Collectors.toList()));
+    List<ModelStatus> all = new ArrayList<>(settings.server().registry().models());
+    all.addAll(settings.server().registry().registered());
+    Map<String, List<ModelStatus>> byName = all.stream().collect(Collectors.groupingBy(
+        ModelStatus::name, java.util.TreeMap::new, Collectors.toList()));
     ex.json(200, Json.write(g -> {
       g.writeStartObject();
       g.writeArrayFieldStart("models");
@@ -338,6 +379,8 @@ final class NativeApi {
     JsonTensor single = null;
     Map<String, JsonTensor> named = new LinkedHashMap<>();
     boolean sawInputs = false;
+    Processing.Pre pre = null;
+    Processing.Post post = null;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken t = p.nextToken();
@@ -359,7 +402,10 @@ final class NativeApi {
         continue;
       }
       switch (field) {
-        case "preprocessing", "postprocessing" -> throw unsupported(prefix + field);
+        case "preprocessing" -> pre = t == JsonToken.VALUE_NULL ? null
+            : Processing.readPre(Json.MAPPER.readTree(p), prefix + field);
+        case "postprocessing" -> post = t == JsonToken.VALUE_NULL ? null
+            : Processing.readPost(Json.MAPPER.readTree(p), prefix + field);
         case "inputs" -> {
           sawInputs = true;
           if (t == JsonToken.START_ARRAY) {
@@ -384,7 +430,7 @@ final class NativeApi {
     if (!sawInputs || (single == null && named.isEmpty())) {
       throw HttpError.badField(prefix + "inputs", "is required and must not be empty");
     }
-    return new Parsed(model, version, single, named, prefix);
+    return new Parsed(model, version, single, named, prefix, new Processing.Plan(pre, post));
   }
 
   private InferenceRequest toRequest(Parsed parsed) {
@@ -396,6 +442,8 @@ final class NativeApi {
       b.timeout(settings.requestTimeout());
     }
     String prefix = parsed.prefix();
+    Processing.Plan plan = parsed.plan();
+    plan.resolve(settings, parsed.model(), prefix);
     if (parsed.single() != null) {
       List<TensorSpec> inputs = metadata.map(ModelMetadata::inputs).orElse(List.of());
       if (metadata.isEmpty()) {
@@ -408,7 +456,8 @@ final class NativeApi {
             + ": give inputs as an object of named inputs");
       }
       TensorSpec spec = inputs.get(0);
-      b.input(spec.name(), tensor(parsed.single(), spec, prefix + "inputs"));
+      b.input(spec.name(), plan.input(spec.name(), tensor(parsed.single(), spec, prefix + "inputs"),
+          prefix + "inputs"));
     } else {
       for (var e : parsed.named().entrySet()) {
         String path = prefix + "inputs." + e.getKey();
@@ -420,7 +469,7 @@ final class NativeApi {
         } else {
           spec = TensorSpec.ofUnknownRank(e.getKey(), DataType.FP32);
         }
-        b.input(e.getKey(), tensor(e.getValue(), spec, path));
+        b.input(e.getKey(), plan.input(e.getKey(), tensor(e.getValue(), spec, path), path));
       }
     }
     return b.build();
@@ -439,14 +488,19 @@ final class NativeApi {
   }
 
   private static void writeResult(JsonGenerator g, InferenceResult result,
-      InferenceRequest request, long startNanos) throws IOException {
+      InferenceRequest request, long startNanos, Processing.Plan plan) throws IOException {
     g.writeStartObject();
     g.writeStringField("model", result.model());
     g.writeNumberField("version", result.version());
     g.writeFieldName("outputs");
-    writeOutputs(g, result);
+    if (plan.hasPost()) {
+      plan.writeOutputs(g, result);
+    } else {
+      writeOutputs(g, result);
+    }
     g.writeNumberField("n_samples", request.rows());
     g.writeNumberField("latency_us", (System.nanoTime() - startNanos) / 1000);
+    plan.writeMicros(g);
     g.writeBooleanField("done", true);
     g.writeEndObject();
   }

@@ -35,6 +35,10 @@ final class OipApi {
       g.writeStringField("name", "modserv");
       g.writeStringField("version", settings.version());
       g.writeArrayFieldStart("extensions");
+      g.writeString("binary_tensor_data");
+      if (settings.modelRoot() != null) {
+        g.writeString("model_repository");
+      }
       g.writeEndArray();
       g.writeEndObject();
     }));
@@ -77,9 +81,9 @@ final class OipApi {
   void modelMetadata(Exchange ex) {
     String name = ex.param("m");
     ModelStatus status = Models.status(settings.server().registry(), ref(ex));
-    ModelMetadata md = status.metadata().orElseThrow(() -> new ModelServingException(
-        ErrorCode.MODEL_NOT_READY, "model '" + name + "' version " + status.version()
-            + " is " + status.state() + "; its metadata is known once it is loaded"));
+    // A version not loaded (registered, or unloaded while idle) shows its state and, when it was
+    // loaded before, its inputs and outputs; else none.
+    ModelMetadata known = status.metadata().orElse(null);
     List<ModelStatus> versions = settings.server().registry().versions(name);
     ex.json(200, Json.write(g -> {
       g.writeStartObject();
@@ -91,16 +95,18 @@ final class OipApi {
         }
       }
       g.writeEndArray();
-      g.writeStringField("platform", md.engine());
-      Json.writeSpecs(g, "inputs", md.inputs());
-      Json.writeSpecs(g, "outputs", md.outputs());
-      if (!md.properties().isEmpty()) {
-        g.writeObjectFieldStart("properties");
-        for (var e : md.properties().entrySet()) {
+      g.writeStringField("platform", known == null ? "unknown" : known.engine());
+      Json.writeSpecs(g, "inputs", known == null ? List.of() : known.inputs());
+      Json.writeSpecs(g, "outputs", known == null ? List.of() : known.outputs());
+      g.writeObjectFieldStart("properties");
+      if (known != null) {
+        for (var e : known.properties().entrySet()) {
           g.writeStringField(e.getKey(), e.getValue());
         }
-        g.writeEndObject();
       }
+      g.writeStringField("state", status.state().name());
+      g.writeStringField("version", Long.toString(status.version()));
+      g.writeEndObject();
       g.writeEndObject();
     }));
   }
@@ -120,13 +126,27 @@ final class OipApi {
     }));
   }
 
-  private record Input(String name, DataType type, long[] shape, JsonTensor data) {}
+  /** An input tensor: JSON {@code data}, or {@code binarySize} raw bytes after the JSON. */
+  private record Input(String name, DataType type, long[] shape, @Nullable JsonTensor data,
+      long binarySize) {}
 
-  void infer(Exchange ex) throws IOException {
+  /** A requested output; {@code binary} null when its parameters do not say. */
+  record Requested(String name, @Nullable Boolean binary) {}
+
+  void infer(Exchange ex) throws Exception {
     String id = null;
     List<Input> inputs = new ArrayList<>();
-    List<String> outputs = new ArrayList<>();
-    try (JsonParser p = Json.parser(ex.body())) {
+    List<Requested> requested = new ArrayList<>();
+    boolean binaryOutput = false;
+    byte[] body = ex.body();
+    int jsonLength = OipBinary.headerLength(ex.request().getHeaders().get(OipBinary.HEADER),
+        body.length);
+    if (jsonLength == 0) {
+      OipBinary.rawInfer(settings, ex, ref(ex));
+      return;
+    }
+    try (JsonParser p = jsonLength < 0 ? Json.parser(body)
+        : Json.FACTORY.createParser(body, 0, jsonLength)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw HttpError.badField("", "expected an inference request object, got "
             + Json.describe(p.currentToken()));
@@ -154,8 +174,13 @@ final class OipApi {
             expect(p, JsonToken.START_ARRAY, "outputs", "an array of requested outputs");
             int i = 0;
             while (p.nextToken() != JsonToken.END_ARRAY) {
-              outputs.add(output(p, "outputs[" + i++ + "]"));
+              requested.add(output(p, "outputs[" + i++ + "]"));
             }
+          }
+          case "parameters" -> {
+            expect(p, JsonToken.START_OBJECT, "parameters", "an object");
+            Boolean b = booleanParameter(p, "parameters", "binary_data_output");
+            binaryOutput = b != null && b;
           }
           default -> p.skipChildren();
         }
@@ -168,10 +193,31 @@ final class OipApi {
     if (settings.requestTimeout() != null) {
       b.timeout(settings.requestTimeout());
     }
+    int at = Math.max(jsonLength, 0);
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
-      b.input(in.name(), in.data().toTensor(in.type(), in.shape(), "inputs[" + i + "].data"));
+      JsonTensor data = in.data();
+      if (data != null) {
+        b.input(in.name(), data.toTensor(in.type(), in.shape(), "inputs[" + i + "].data"));
+        continue;
+      }
+      String path = "inputs[" + i + "].parameters.binary_data_size";
+      if (jsonLength < 0) {
+        throw HttpError.badField(path, "binary data needs the " + OipBinary.HEADER + " header");
+      }
+      if (in.binarySize() > body.length - at) {
+        throw HttpError.badField(path, in.binarySize() + " bytes, but only " + (body.length - at)
+            + " remain after the JSON header and the inputs before it");
+      }
+      b.input(in.name(), OipBinary.decode(in.type(), in.shape(), body, at, (int) in.binarySize(),
+          path));
+      at += (int) in.binarySize();
     }
+    if (at < body.length && jsonLength >= 0) {
+      throw new HttpError(400, (body.length - at) + " bytes after the JSON header are not claimed"
+          + " by any input's binary_data_size");
+    }
+    List<String> outputs = requested.stream().map(Requested::name).toList();
     if (!outputs.isEmpty()) {
       b.outputs(outputs.toArray(String[]::new));
     }
@@ -179,7 +225,16 @@ final class OipApi {
       b.id(id);
     }
     String echoed = id;
-    settings.calls().infer(ex, b.build(), result -> response(result, echoed, outputs));
+    boolean binaryOutputs = binaryOutput;
+    settings.calls().infer(ex, b.build(), result -> {
+      boolean anyBinary = binaryOutputs || requested.stream().anyMatch(
+          r -> r.binary() != null && r.binary());
+      if (anyBinary) {
+        binaryResponse(ex, result, echoed, requested, binaryOutputs);
+      } else {
+        ex.json(200, response(result, echoed, outputs));
+      }
+    });
   }
 
   private static byte[] response(InferenceResult result, @Nullable String id,
@@ -224,6 +279,7 @@ final class OipApi {
     DataType type = null;
     long[] shape = null;
     JsonTensor data = null;
+    long binarySize = -1;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken t = p.nextToken();
@@ -254,6 +310,10 @@ final class OipApi {
           shape = dims.stream().mapToLong(Long::longValue).toArray();
         }
         case "data" -> data = JsonTensor.read(p, path + ".data");
+        case "parameters" -> {
+          expect(p, JsonToken.START_OBJECT, path + ".parameters", "an object");
+          binarySize = longParameter(p, path + ".parameters", "binary_data_size");
+        }
         default -> p.skipChildren();
       }
     }
@@ -266,16 +326,20 @@ final class OipApi {
     if (shape == null) {
       throw HttpError.badField(path + ".shape", "is required");
     }
-    if (data == null) {
+    if (data == null && binarySize < 0) {
       throw HttpError.badField(path + ".data",
-          "is required (the binary tensor data extension is not supported yet)");
+          "is required (or parameters.binary_data_size with binary data after the JSON)");
     }
-    return new Input(name, type, shape, data);
+    if (data != null && binarySize >= 0) {
+      throw HttpError.badField(path, "give data or parameters.binary_data_size, not both");
+    }
+    return new Input(name, type, shape, data, binarySize);
   }
 
-  private static String output(JsonParser p, String path) throws IOException {
+  private static Requested output(JsonParser p, String path) throws IOException {
     expect(p, JsonToken.START_OBJECT, path, "a requested output object");
     String name = null;
+    Boolean binary = null;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken t = p.nextToken();
@@ -284,6 +348,9 @@ final class OipApi {
           throw HttpError.badField(path + ".name", "expected a name, got " + Json.describe(t));
         }
         name = p.getText();
+      } else if (field.equals("parameters")) {
+        expect(p, JsonToken.START_OBJECT, path + ".parameters", "an object");
+        binary = booleanParameter(p, path + ".parameters", "binary_data");
       } else {
         p.skipChildren();
       }
@@ -291,7 +358,94 @@ final class OipApi {
     if (name == null) {
       throw HttpError.badField(path + ".name", "is required");
     }
-    return name;
+    return new Requested(name, binary);
+  }
+
+  /** Reads a parameters object (current token its start), returning the boolean {@code key}. */
+  private static @Nullable Boolean booleanParameter(JsonParser p, String path, String key)
+      throws IOException {
+    Boolean value = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken t = p.nextToken();
+      if (field.equals(key)) {
+        if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+          throw HttpError.badField(path + "." + key, "expected true or false, got "
+              + Json.describe(t));
+        }
+        value = t == JsonToken.VALUE_TRUE;
+      } else {
+        p.skipChildren();
+      }
+    }
+    return value;
+  }
+
+  /** Reads a parameters object (current token its start), returning {@code key} (-1 if absent). */
+  private static long longParameter(JsonParser p, String path, String key) throws IOException {
+    long value = -1;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken t = p.nextToken();
+      if (field.equals(key)) {
+        if (t != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0
+            || p.getLongValue() > Integer.MAX_VALUE) {
+          throw HttpError.badField(path + "." + key, "expected a byte count, got " + p.getText());
+        }
+        value = p.getLongValue();
+      } else {
+        p.skipChildren();
+      }
+    }
+    return value;
+  }
+
+  /**
+   * Answers with the binary extension: outputs asked for as binary carry {@code
+   * parameters.binary_data_size} and no {@code data}; their bytes follow the JSON.
+   */
+  static void binaryResponse(Exchange ex, InferenceResult result, @Nullable String id,
+      List<Requested> requested, boolean allBinary) {
+    List<byte[]> raw = new ArrayList<>();
+    byte[] json = Json.write(g -> {
+      g.writeStartObject();
+      g.writeStringField("model_name", result.model());
+      g.writeStringField("model_version", Long.toString(result.version()));
+      if (id != null) {
+        g.writeStringField("id", id);
+      }
+      g.writeArrayFieldStart("outputs");
+      List<Requested> names = requested.isEmpty()
+          ? result.outputs().keySet().stream().map(n -> new Requested(n, null)).toList()
+          : requested;
+      for (Requested r : names) {
+        Tensor t = result.outputs().get(r.name());
+        if (t == null) {
+          continue;
+        }
+        g.writeStartObject();
+        g.writeStringField("name", r.name());
+        g.writeStringField("datatype", Json.wireName(t.dataType()));
+        g.writeFieldName("shape");
+        Json.writeShape(g, t.shape());
+        boolean binary = r.binary() != null ? r.binary() : allBinary;
+        if (binary) {
+          byte[] bytes = OipBinary.encode(t);
+          raw.add(bytes);
+          g.writeObjectFieldStart("parameters");
+          g.writeNumberField("binary_data_size", bytes.length);
+          g.writeEndObject();
+        } else {
+          g.writeFieldName("data");
+          Json.writeFlat(g, t);
+        }
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    });
+    ex.header(OipBinary.HEADER, Integer.toString(json.length));
+    ex.send(200, "application/octet-stream", OipBinary.body(json, raw));
   }
 
   private static final Map<String, DataType> TYPES = Map.ofEntries(

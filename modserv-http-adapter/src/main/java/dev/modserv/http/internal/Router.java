@@ -71,7 +71,20 @@ public final class Router extends Handler.Abstract.NonBlocking {
       routes.add(new Route("DELETE", "/models/{name}", false, false, false, mgmt::unload));
       routes.add(new Route("DELETE", "/models/{name}/versions/{v}", false, false, false,
           mgmt::unload));
+      post("/models/{name}/inference", nat::modelInference);
+      OipRepository repo = new OipRepository(settings, mgmt);
+      // These touch the file system: off the I/O thread.
+      routes.add(new Route("POST", "/v2/repository/index", false, true, true, repo::index));
+      routes.add(new Route("POST", "/v2/repository/models/{m}/load", false, true, true,
+          repo::load));
+      post("/v2/repository/models/{m}/unload", repo::unload);
     }
+    NodeFit fit = new NodeFit(settings);
+    // /proc reads: off the I/O thread.
+    routes.add(new Route("GET", "/api/v1/system", false, false, true, fit::system));
+    routes.add(new Route("GET", "/api/v1/models", false, false, true, fit::models));
+    routes.add(new Route("GET", "/api/v1/models/top", false, false, true, fit::top));
+    routes.add(new Route("GET", "/api/v1/models/{name}", false, false, true, fit::model));
 
     // OpenAI: errors in its own shape.
     routes.add(new Route("GET", "/v1/models", false, false, false, llm::openAiModels,
@@ -122,6 +135,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
     String requestId = requestId(request.getHeaders().get("X-Request-Id"));
     response.getHeaders().put("X-Request-Id", requestId);
     Exchange ex = new Exchange(request, response, callback, settings, requestId, start);
+    AccessLog.enter(requestId);
     try {
       if (cors(request, response, ex)) {
         return true;
@@ -142,6 +156,8 @@ public final class Router extends Handler.Abstract.NonBlocking {
       }
     } catch (Throwable t) {
       ex.fail(t);
+    } finally {
+      AccessLog.exit();
     }
     return true;
   }
@@ -179,10 +195,13 @@ public final class Router extends Handler.Abstract.NonBlocking {
   }
 
   private static void run(Exchange ex, Route route) {
+    AccessLog.enter(ex.requestId());
     try {
       route.handler.handle(ex);
     } catch (Throwable t) {
       ex.fail(t);
+    } finally {
+      AccessLog.exit();
     }
   }
 

@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param requestTimeout the deadline given to each model call, or null for the server's default
  * @param accepting false once shutdown began: readiness answers 503
  * @param version modserv's version, for health and server metadata
+ * @param extras the optional features' settings
  */
 public record Settings(
     ModelServer server,
@@ -37,4 +38,5 @@ public record Settings(
     ModelCalls calls,
     @Nullable Duration requestTimeout,
     AtomicBoolean accepting,
-    String version) {}
+    String version,
+    Extras extras) {}
