@@ -199,6 +199,13 @@ class NodeFitAndLogsTest {
     assertThat(limit.statusCode()).isEqualTo(400);
     assertThat(json(limit).get("error").asText()).startsWith("invalid limit value:");
     assertThat(get("/api/v1/models?limit=x").statusCode()).isEqualTo(400);
+    // A malformed escape the JDK client will not send: a raw request.
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", http.port())) {
+      socket.getOutputStream().write(("GET /api/v1/models?limit=%zz HTTP/1.1\r\nHost: x\r\n"
+          + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(answer).startsWith("HTTP/1.1 400");
+    }
     var sort = get("/api/v1/models?sort=size");
     assertThat(sort.statusCode()).isEqualTo(400);
     assertThat(json(sort).get("error").asText()).isEqualTo("invalid sort value: use fit|name|memory");

@@ -264,7 +264,12 @@ final class NodeFit {
   }
 
   private void report(Exchange ex, @Nullable String name, boolean top) {
-    Fields query = Request.extractQueryParameters(ex.request(), StandardCharsets.UTF_8);
+    Fields query;
+    try {
+      query = Request.extractQueryParameters(ex.request(), StandardCharsets.UTF_8);
+    } catch (RuntimeException e) {
+      throw new HttpError(400, "invalid query string: " + e.getMessage());
+    }
     Integer limit = null;
     String limitText = query.getValue("limit");
     if (limitText != null) {
