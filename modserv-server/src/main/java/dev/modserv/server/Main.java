@@ -1,0 +1,68 @@
+package dev.modserv.server;
+
+import dev.modserv.server.internal.ServeCommand;
+import dev.modserv.server.internal.StandaloneServer;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code modserv} command: {@code modserv serve [options]}; {@code modserv serve --help} lists
+ * the options and their environment variables.
+ *
+ * <p>SIGTERM (and Ctrl-C) stop the server cleanly: readiness turns 503, requests in flight finish
+ * within the grace period, the models unload, and the process exits with status 0.
+ */
+@Command(name = "modserv", mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "modserv: serves machine-learning models over HTTP.")
+public final class Main implements Runnable {
+
+  private Main() {}
+
+  /** Runs the command line; exits with its status. */
+  public static void main(String[] args) {
+    Map<String, String> env = System.getenv();
+    String level = logLevel(args, env);
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+    }
+    AtomicReference<StandaloneServer> running = new AtomicReference<>();
+    ServeCommand serve = new ServeCommand(server -> {
+      running.set(server);
+      Signals.onTerminate(server::close);
+    });
+    CommandLine cl = new CommandLine(new Main());
+    cl.addSubcommand("serve", ServeCommand.commandLine(serve, env));
+    int status = cl.execute(args);
+    System.exit(status);
+  }
+
+  private static String logLevel(String[] args, Map<String, String> env) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--log-level") && i + 1 < args.length) {
+        return args[i + 1];
+      }
+      if (args[i].startsWith("--log-level=")) {
+        return args[i].substring("--log-level=".length());
+      }
+    }
+    String fromEnv = env.get("MODSERV_LOG_LEVEL");
+    return fromEnv == null || fromEnv.isBlank() ? "info" : fromEnv;
+  }
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
+  /** Reads the version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"modserv " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
