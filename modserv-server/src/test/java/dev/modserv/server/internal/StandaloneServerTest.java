@@ -45,7 +45,10 @@ class StandaloneServerTest {
       String base = "http://127.0.0.1:" + s.port();
       assertThat(Files.isRegularFile(tmp.resolve("cache/models/all-minilm-l6-v2")
           .resolve("1.20.0-beta30/model.onnx"))).isTrue();
-      assertThat(send("GET", base + "/ready", null, null).statusCode()).isEqualTo(200);
+      // Every probe path the Kubernetes manifests use (deploy/kubernetes) answers.
+      for (String probe : List.of("/health", "/ready", "/v2/health/live", "/v2/health/ready")) {
+        assertThat(send("GET", base + probe, null, null).statusCode()).as(probe).isEqualTo(200);
+      }
 
       HttpResponse<String> predict = send("POST", base + "/api/predict",
           "{\"model\": \"all-minilm-l6-v2\", \"inputs\": {\"text\": [\"hello world\"]}}", null);
