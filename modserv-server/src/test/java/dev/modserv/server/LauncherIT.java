@@ -36,7 +36,12 @@ class LauncherIT {
   @Test
   void readmeRunCommandServesTheDefaultModelAndStopsCleanlyOnSigterm() throws Exception {
     Path root = Path.of(System.getProperty("modserv.repo.root", "..")).toAbsolutePath().normalize();
-    ProcessBuilder pb = new ProcessBuilder("./modserv", "serve").directory(root.toFile())
+    // The command in the README's "Run it" block, word for word.
+    String readme = java.nio.file.Files.readString(root.resolve("README.md"));
+    int block = readme.indexOf("```", readme.indexOf("## Run it"));
+    String command = readme.substring(block + 3, readme.indexOf("```", block + 3)).strip();
+    assertThat(command).isEqualTo("./modserv serve");
+    ProcessBuilder pb = new ProcessBuilder(command.split(" ")).directory(root.toFile())
         .redirectErrorStream(true);
     // Port 0 and loopback so parallel builds do not collide; the rest is the default set-up.
     pb.environment().put("MODSERV_PORT", "0");
