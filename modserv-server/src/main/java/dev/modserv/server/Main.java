@@ -19,6 +19,10 @@ import picocli.CommandLine.Command;
     description = "modserv: serves machine-learning models over HTTP.")
 public final class Main implements Runnable {
 
+  @CommandLine.Spec
+  @SuppressWarnings("NullAway.Init") // injected by picocli before run()
+  CommandLine.Model.CommandSpec spec;
+
   private Main() {}
 
   /** Runs the command line; exits with its status. */
@@ -54,7 +58,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    CommandLine.usage(this, System.out);
+    spec.commandLine().usage(System.out);
   }
 
   /** Reads the version from the jar's manifest. */

@@ -163,7 +163,8 @@ public final class Repository implements AutoCloseable {
         problems.remove(gone);
         if (t != null && !t.versions.isEmpty()) {
           log.info("model folder {} was removed: unloading every version", gone);
-          registry.unload(gone).whenComplete((ok, err) -> logUnload(gone, "every version", err));
+          var unused = registry.unload(gone)
+              .whenComplete((ok, err) -> logUnload(gone, "every version", err));
         }
       }
     }
@@ -188,7 +189,8 @@ public final class Repository implements AutoCloseable {
           t.versions.remove(v);
           if (registry.status(m.name, v).isPresent()) {
             log.info("{} v{}: its folder was removed; draining, then unloading", m.name, v);
-            registry.unload(m.name, v).whenComplete((ok, err) -> logUnload(m.name, "v" + v, err));
+            var unused = registry.unload(m.name, v)
+                .whenComplete((ok, err) -> logUnload(m.name, "v" + v, err));
           }
         }
       }

@@ -30,11 +30,11 @@ public final class ServeCommand implements Callable<Integer> {
       + "serves the default model all-minilm-l6-v2.")
   @Nullable Path repository;
 
-  @Option(names = "--host", defaultValue = "0.0.0.0",
+  @Option(names = "--host", paramLabel = "ADDR", defaultValue = "0.0.0.0",
       description = "Address to listen on. Default: ${DEFAULT-VALUE} (every interface).")
   String host = "0.0.0.0";
 
-  @Option(names = "--port", defaultValue = "11434",
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "11434",
       description = "TCP port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
   int port = 11434;
 
