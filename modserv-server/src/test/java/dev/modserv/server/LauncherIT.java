@@ -47,6 +47,9 @@ class LauncherIT {
     pb.environment().put("MODSERV_PORT", "0");
     pb.environment().put("MODSERV_HOST", "127.0.0.1");
     pb.environment().put("MODSERV_CACHE_DIR", cache.toString());
+    // The jar under test is the one this build has just packaged: no rebuild, even if a source
+    // was touched while the build ran (a Maven run inside this one would race it).
+    pb.environment().put("MODSERV_NO_BUILD", "1");
     // The JDK running this test is one the launcher accepts (>= 21); elsewhere it searches.
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
     Process p = pb.start();
