@@ -3,7 +3,9 @@ package dev.modserv.server;
 import dev.modserv.server.internal.ServeCommand;
 import dev.modserv.server.internal.StandaloneServer;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -32,11 +34,9 @@ public final class Main implements Runnable {
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
     }
-    AtomicReference<StandaloneServer> running = new AtomicReference<>();
-    ServeCommand serve = new ServeCommand(server -> {
-      running.set(server);
-      Signals.onTerminate(server::close);
-    });
+    Lifecycle lifecycle = new Lifecycle();
+    ServeCommand serve = new ServeCommand(lifecycle::started);
+    serve.beforeStart(() -> Signals.onTerminate(lifecycle::stop));
     CommandLine cl = new CommandLine(new Main());
     cl.addSubcommand("serve", ServeCommand.commandLine(serve, env));
     int status = cl.execute(args);
@@ -59,6 +59,40 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /**
+   * Stops the server once it has started: a signal that comes while the models are still loading
+   * is kept, and the server stops as soon as the start ends; a second one exits at once.
+   */
+  static final class Lifecycle {
+    // Created after main() has set the log level.
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+    private volatile @Nullable StandaloneServer server;
+    private volatile boolean stopRequested;
+
+    void started(StandaloneServer s) {
+      server = s;
+      if (stopRequested) {
+        s.close();
+      }
+    }
+
+    void stop() {
+      StandaloneServer s = server;
+      if (s == null && stopRequested) {
+        log.warn("stopping at once, while still starting");
+        Runtime.getRuntime().halt(1);
+      }
+      stopRequested = true;
+      s = server;
+      if (s != null) {
+        s.close();
+      } else {
+        log.info("stopping once the start has ended (models are still loading); signal again to"
+            + " stop at once");
+      }
+    }
   }
 
   /** Reads the version from the jar's manifest. */

@@ -11,12 +11,15 @@ import java.util.Map;
  * @param engineOptions options passed to the engine with every version ({@code engine-options})
  * @param labels label to version ({@code labels})
  * @param requiredForReadiness whether {@code /ready} waits for this model
+ * @param servingKey the settings that need a reload to change (everything but the labels and
+ *     readiness), in a canonical form: two settings with the same key differ only in labels
  */
 public record ModelSettings(
     ModelConfig config,
     Map<String, String> engineOptions,
     Map<String, Long> labels,
-    boolean requiredForReadiness) {
+    boolean requiredForReadiness,
+    String servingKey) {
 
   /** Copies the maps. */
   public ModelSettings {
@@ -26,6 +29,6 @@ public record ModelSettings(
 
   /** Returns the settings of a model without a {@code model.yaml}. */
   public static ModelSettings defaults() {
-    return new ModelSettings(ModelConfig.defaults(), Map.of(), Map.of(), true);
+    return new ModelSettings(ModelConfig.defaults(), Map.of(), Map.of(), true, "{}");
   }
 }

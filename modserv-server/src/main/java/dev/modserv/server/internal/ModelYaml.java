@@ -139,11 +139,30 @@ public final class ModelYaml {
       return null;
     }
     try {
-      return new ModelSettings(config.build(), engineOptions, labels, required);
+      com.fasterxml.jackson.databind.node.ObjectNode key =
+          ((com.fasterxml.jackson.databind.node.ObjectNode) root).deepCopy();
+      key.remove(List.of("labels", "required-for-readiness"));
+      return new ModelSettings(config.build(), engineOptions, labels, required, canonical(key));
     } catch (IllegalStateException | IllegalArgumentException ex) {
       problems.add("(model): " + ex.getMessage());
       return null;
     }
+  }
+
+  /** The tree with its mapping keys sorted, as text. */
+  private static String canonical(JsonNode node) {
+    if (node.isObject()) {
+      StringBuilder sb = new StringBuilder("{");
+      new TreeSet<>(node.propertyStream().map(Map.Entry::getKey).toList()).forEach(k ->
+          sb.append(k).append('=').append(canonical(node.get(k))).append(';'));
+      return sb.append('}').toString();
+    }
+    if (node.isArray()) {
+      StringBuilder sb = new StringBuilder("[");
+      node.forEach(n -> sb.append(canonical(n)).append(','));
+      return sb.append(']').toString();
+    }
+    return node.toString();
   }
 
   private void versionPolicy(String key, JsonNode v, ModelConfig.Builder config) {

@@ -247,6 +247,10 @@ public final class Repository implements AutoCloseable {
     if (first || old == null || t.versions.isEmpty()) {
       return;
     }
+    if (old.servingKey().equals(settings.servingKey())) {
+      relabel(m.name, old, settings);
+      return;
+    }
     old.labels().keySet().stream().filter(l -> !settings.labels().containsKey(l))
         .forEach(l -> quietly(() -> registry.removeLabel(m.name, l)));
     // One version at a time, so that the model's other versions serve meanwhile; versions the
@@ -271,6 +275,22 @@ public final class Repository implements AutoCloseable {
           .whenComplete((ok, err) -> logUnload(m.name, "v" + v, err)).handle((ok, err) -> null));
     }
     loads.add(chain);
+  }
+
+  /**
+   * Applies a change of labels alone, without reloading: labels move atomically to versions that
+   * are ready; a label naming a version not loaded yet moves once that version is ready (it loads
+   * at this poll, as a labelled version is wanted).
+   */
+  private void relabel(String name, ModelSettings old, ModelSettings settings) {
+    log.info("{}: model.yaml changed its labels only: {} (no reload)", name, settings.labels());
+    old.labels().keySet().stream().filter(l -> !settings.labels().containsKey(l))
+        .forEach(l -> quietly(() -> registry.removeLabel(name, l)));
+    settings.labels().forEach((label, v) -> {
+      if (registry.status(name, v).map(st -> st.state() == ModelState.READY).orElse(false)) {
+        quietly(() -> registry.label(name, label, v));
+      }
+    });
   }
 
   private CompletableFuture<ModelStatus> load(String name, VersionDir d, ModelSettings settings) {

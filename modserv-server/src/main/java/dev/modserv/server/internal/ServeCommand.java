@@ -89,10 +89,16 @@ public final class ServeCommand implements Callable<Integer> {
   String logLevel = "info";
 
   private final Consumer<StandaloneServer> onStarted;
+  private Runnable beforeStart = () -> { };
 
   /** @param onStarted called with the running server (a signal handler, a test) */
   public ServeCommand(Consumer<StandaloneServer> onStarted) {
     this.onStarted = onStarted;
+  }
+
+  /** Runs {@code r} once the options are read, before the server starts (signal handlers). */
+  public void beforeStart(Runnable r) {
+    this.beforeStart = r;
   }
 
   /** Returns the command line for {@code serve}, reading defaults from {@code env}. */
@@ -123,7 +129,9 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (StandaloneServer server = StandaloneServer.start(options(System.getenv()))) {
+    ServeOptions options = options(System.getenv());
+    beforeStart.run();
+    try (StandaloneServer server = StandaloneServer.start(options)) {
       onStarted.accept(server);
       server.awaitClose();
     }

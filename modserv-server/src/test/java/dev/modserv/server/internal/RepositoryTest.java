@@ -137,6 +137,16 @@ class RepositoryTest {
                   .orElse(false)
               && states(server, "b").equals(Map.of(2L, ModelState.READY, 3L, ModelState.READY)));
 
+      // A change of labels alone moves them without reloading anything.
+      java.time.Instant v2Loaded = server.registry().status("b", 2).orElseThrow().loadedAt()
+          .orElseThrow();
+      Files.writeString(root.resolve("b/model.yaml"),
+          "version-policy: {latest: 2}\nbatching: {max-batch-size: 8}\nlabels: {stable: 3}\n");
+      await("b's label stable on v3", () -> server.registry().status("b", 3)
+          .map(s -> s.labels().contains("stable")).orElse(false));
+      assertThat(server.registry().status("b", 2).orElseThrow().loadedAt()).contains(v2Loaded);
+      assertThat(server.registry().status("b", 2).orElseThrow().labels()).isEmpty();
+
       // A broken model.yaml is reported key by key and leaves a as it is.
       Files.writeString(root.resolve("a/model.yaml"), "version-policy: newest\nwarmup: 3\n");
       await("a's model.yaml problems", () -> repo.problems().containsKey("a"));
@@ -194,7 +204,7 @@ class RepositoryTest {
     assertThat(Repository.wanted(java.util.Set.of(3L, 1L, 2L),
         dev.modserv.core.VersionPolicy.specific(2, 5))).containsExactly(2L);
     ModelSettings pinned = new ModelSettings(dev.modserv.core.ModelConfig.defaults(), Map.of(),
-        Map.of("stable", 1L, "gone", 9L), true);
+        Map.of("stable", 1L, "gone", 9L), true, "{}");
     assertThat(Repository.wanted(java.util.Set.of(3L, 1L, 2L), pinned)).containsExactly(1L, 3L);
   }
 
