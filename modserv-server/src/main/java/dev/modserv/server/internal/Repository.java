@@ -354,11 +354,14 @@ public final class Repository implements AutoCloseable {
     }
   }
 
-  /** The artifact of a version folder: its only file, else the folder itself. */
+  /**
+   * The artifact of a version folder: its only entry (a file such as {@code model.onnx}, or a
+   * folder such as Triton's {@code model.savedmodel/}), else the version folder itself.
+   */
   static Path artifact(Path versionDir) {
     try (Stream<Path> entries = Files.list(versionDir)) {
       List<Path> all = entries.filter(p -> !hidden(p)).toList();
-      if (all.size() == 1 && Files.isRegularFile(all.get(0))) {
+      if (all.size() == 1) {
         return all.get(0);
       }
     } catch (IOException e) {

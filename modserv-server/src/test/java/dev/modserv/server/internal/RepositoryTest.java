@@ -175,13 +175,15 @@ class RepositoryTest {
         shape: [1, 2]
         """);
     Files.writeString(root.resolve("README.txt"), "not a model");
+    version(root, "wrongengine", 1);
+    Files.writeString(root.resolve("wrongengine/model.yaml"), "engine: tensorflow\n");
 
     ModelServer server = ModelServer.builder().build();
     open.add(server);
     Repository repo = new Repository(root, server.registry(), new Progress(1L << 40, l -> { }),
         Duration.ZERO);
     open.add(repo);
-    assertThat(repo.plan()).containsExactly("broken", "good");
+    assertThat(repo.plan()).containsExactly("broken", "good", "wrongengine");
     repo.start();
 
     assertThat(server.registry().status("good", 1).orElseThrow().state())
@@ -190,9 +192,25 @@ class RepositoryTest {
     assertThat(failed.state()).isEqualTo(ModelState.FAILED);
     assertThat(failed.failure()).isPresent();
     assertThat(server.registry().versions("badyaml")).isEmpty();
+    // model.yaml's engine is the one that loads it: TensorFlow does not take a .onnx file.
+    ModelStatus wrong = server.registry().status("wrongengine", 1).orElseThrow();
+    assertThat(wrong.state()).isEqualTo(ModelState.FAILED);
+    assertThat(wrong.failure().orElseThrow()).contains("is not a SavedModel folder");
     assertThat(repo.problems().get("badyaml")).hasSize(3);
     assertThat(server.infer("good", Map.of("x", Tensor.of(X, 1, 4))).requireOutput("y")
         .toFloatArray()[0]).isCloseTo(Y[0], org.assertj.core.data.Offset.offset(1e-4f));
+  }
+
+  @Test
+  void aVersionFolderWithOneEntryServesThatEntry() throws IOException {
+    Path one = Files.createDirectories(root.resolve("m/1"));
+    Files.writeString(one.resolve("model.onnx"), "x");
+    assertThat(Repository.artifact(one)).isEqualTo(one.resolve("model.onnx"));
+    Path saved = Files.createDirectories(root.resolve("t/1/model.savedmodel"));
+    assertThat(Repository.artifact(root.resolve("t/1"))).isEqualTo(saved);
+    Files.writeString(one.resolve("tokenizer.json"), "{}");
+    Files.writeString(one.resolve(".hidden"), "");
+    assertThat(Repository.artifact(one)).isEqualTo(one);
   }
 
   @Test
