@@ -1,0 +1,396 @@
+package dev.modserv.server.internal;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.modserv.core.BatchingPolicy;
+import dev.modserv.core.ModelConfig;
+import dev.modserv.core.VersionPolicy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads a model's {@code model.yaml}. Every key is checked and every problem is reported at once,
+ * one line per bad key; nothing is applied from a file with a problem. See
+ * {@code docs/configuration.md} for the keys.
+ */
+public final class ModelYaml {
+  /** The top-level keys. */
+  public static final Set<String> KEYS = Set.of("engine", "engine-options", "version-policy",
+      "warmup", "drain-grace", "keep-alive", "memory", "reject-nan", "labels",
+      "required-for-readiness", "batching", "preprocessing", "postprocessing");
+
+  /** The keys under {@code batching}. */
+  public static final Set<String> BATCHING_KEYS = Set.of("max-batch-size", "preferred-batch-sizes",
+      "max-queue-delay", "max-queue-size", "priority-levels", "default-timeout", "instances",
+      "padding", "trim-outputs");
+
+  private static final ObjectMapper YAML = new ObjectMapper(
+      YAMLFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
+
+  private final List<String> problems = new ArrayList<>();
+
+  private ModelYaml() {}
+
+  /**
+   * Reads {@code file}.
+   *
+   * @throws ModelConfigException listing every bad key
+   */
+  public static ModelSettings read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ModelConfigException(file, List.of("cannot be read: " + e));
+    }
+    return parse(file, text);
+  }
+
+  /**
+   * Parses {@code text}, naming {@code file} in problems.
+   *
+   * @throws ModelConfigException listing every bad key
+   */
+  public static ModelSettings parse(Path file, String text) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ModelConfigException(file, List.of("not valid YAML: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")")));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return ModelSettings.defaults();
+    }
+    ModelYaml y = new ModelYaml();
+    ModelSettings settings = y.settings(root);
+    if (!y.problems.isEmpty() || settings == null) {
+      throw new ModelConfigException(file, y.problems);
+    }
+    return settings;
+  }
+
+  private @Nullable ModelSettings settings(JsonNode root) {
+    if (!root.isObject()) {
+      problems.add("(top level): expected a mapping of keys, got " + kind(root));
+      return null;
+    }
+    ModelConfig.Builder config = ModelConfig.builder();
+    Map<String, String> engineOptions = new LinkedHashMap<>();
+    Map<String, Long> labels = new LinkedHashMap<>();
+    boolean required = true;
+    for (Map.Entry<String, JsonNode> e : root.properties()) {
+      String key = e.getKey();
+      JsonNode v = e.getValue();
+      switch (key) {
+        case "engine" -> text(key, v, config::backend);
+        case "engine-options" -> {
+          if (object(key, v)) {
+            v.properties().forEach(o -> {
+              if (o.getValue().isValueNode() && !o.getValue().isNull()) {
+                engineOptions.put(o.getKey(), o.getValue().asText());
+              } else {
+                problems.add(key + "." + o.getKey() + ": expected a single value, got "
+                    + kind(o.getValue()));
+              }
+            });
+          }
+        }
+        case "version-policy" -> versionPolicy(key, v, config);
+        case "warmup" -> bool(key, v, config::warmup);
+        case "drain-grace" -> duration(key, v, false, config::drainGrace);
+        case "keep-alive" -> keepAlive(key, v, config);
+        case "memory" -> {
+          Long bytes = size(key, v);
+          if (bytes != null) {
+            apply(key, () -> config.memoryBytes(bytes));
+          }
+        }
+        case "reject-nan" -> bool(key, v, config::rejectNaN);
+        case "labels" -> labels(key, v, labels);
+        case "required-for-readiness" -> {
+          if (v.isBoolean()) {
+            required = v.booleanValue();
+          } else {
+            problems.add(key + ": expected true or false, got " + kind(v));
+          }
+        }
+        case "batching" -> batching(key, v, config);
+        case "preprocessing", "postprocessing" -> problems.add(key
+            + ": not supported yet: the HTTP adapter refuses pre- and post-processing "
+            + "(docs/http.md); remove the key");
+        default -> problems.add(key + ": unknown key; known keys are " + new TreeSet<>(KEYS));
+      }
+    }
+    if (!problems.isEmpty()) {
+      return null;
+    }
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode key =
+          ((com.fasterxml.jackson.databind.node.ObjectNode) root).deepCopy();
+      key.remove(List.of("labels", "required-for-readiness"));
+      return new ModelSettings(config.build(), engineOptions, labels, required, canonical(key));
+    } catch (IllegalStateException | IllegalArgumentException ex) {
+      problems.add("(model): " + ex.getMessage());
+      return null;
+    }
+  }
+
+  /** The tree with its mapping keys sorted, as text. */
+  private static String canonical(JsonNode node) {
+    if (node.isObject()) {
+      StringBuilder sb = new StringBuilder("{");
+      new TreeSet<>(node.propertyStream().map(Map.Entry::getKey).toList()).forEach(k ->
+          sb.append(k).append('=').append(canonical(node.get(k))).append(';'));
+      return sb.append('}').toString();
+    }
+    if (node.isArray()) {
+      StringBuilder sb = new StringBuilder("[");
+      node.forEach(n -> sb.append(canonical(n)).append(','));
+      return sb.append(']').toString();
+    }
+    return node.toString();
+  }
+
+  private void versionPolicy(String key, JsonNode v, ModelConfig.Builder config) {
+    String expected = "expected all, latest, {latest: N} or {specific: [versions]}";
+    if (v.isTextual() && v.textValue().equals("all")) {
+      config.versionPolicy(VersionPolicy.all());
+    } else if (v.isTextual() && v.textValue().equals("latest")) {
+      config.versionPolicy(VersionPolicy.latest(1));
+    } else if (v.isObject() && v.size() == 1 && v.has("latest")) {
+      Integer n = positiveInt(key + ".latest", v.get("latest"));
+      if (n != null) {
+        config.versionPolicy(VersionPolicy.latest(n));
+      }
+    } else if (v.isObject() && v.size() == 1 && v.has("specific")) {
+      JsonNode list = v.get("specific");
+      if (!list.isArray() || list.isEmpty()) {
+        problems.add(key + ".specific: expected a list of versions, got " + kind(list));
+        return;
+      }
+      long[] versions = new long[list.size()];
+      for (int i = 0; i < list.size(); i++) {
+        Integer n = positiveInt(key + ".specific[" + i + "]", list.get(i));
+        if (n == null) {
+          return;
+        }
+        versions[i] = n;
+      }
+      config.versionPolicy(VersionPolicy.specific(versions));
+    } else {
+      problems.add(key + ": " + expected + ", got " + describe(v));
+    }
+  }
+
+  private void keepAlive(String key, JsonNode v, ModelConfig.Builder config) {
+    if (v.isTextual() && v.textValue().equals("never")) {
+      config.keepAlive(Duration.ofSeconds(-1));
+      return;
+    }
+    duration(key, v, true, config::keepAlive);
+  }
+
+  private void labels(String key, JsonNode v, Map<String, Long> labels) {
+    if (!object(key, v)) {
+      return;
+    }
+    v.properties().forEach(l -> {
+      String path = key + "." + l.getKey();
+      if (l.getKey().equals("latest")) {
+        problems.add(path + ": 'latest' is reserved (it always means the highest ready version)");
+        return;
+      }
+      Integer n = positiveInt(path, l.getValue());
+      if (n != null) {
+        labels.put(l.getKey(), n.longValue());
+      }
+    });
+  }
+
+  private void batching(String key, JsonNode v, ModelConfig.Builder config) {
+    if (!object(key, v)) {
+      return;
+    }
+    BatchingPolicy.Builder b = BatchingPolicy.builder();
+    int before = problems.size();
+    for (Map.Entry<String, JsonNode> e : v.properties()) {
+      String path = key + "." + e.getKey();
+      JsonNode n = e.getValue();
+      switch (e.getKey()) {
+        case "max-batch-size" -> intValue(path, n, b::maxBatchSize);
+        case "max-queue-size" -> intValue(path, n, b::maxQueueSize);
+        case "priority-levels" -> intValue(path, n, b::priorityLevels);
+        case "instances" -> intValue(path, n, b::instances);
+        case "max-queue-delay" -> duration(path, n, false, b::maxQueueDelay);
+        case "default-timeout" -> duration(path, n, false, b::defaultTimeout);
+        case "preferred-batch-sizes" -> {
+          if (!n.isArray() || n.isEmpty()) {
+            problems.add(path + ": expected a list of batch sizes, got " + kind(n));
+            break;
+          }
+          int[] sizes = new int[n.size()];
+          boolean ok = true;
+          for (int i = 0; i < n.size(); i++) {
+            Integer s = positiveInt(path + "[" + i + "]", n.get(i));
+            ok &= s != null;
+            sizes[i] = s == null ? 1 : s;
+          }
+          if (ok) {
+            apply(path, () -> b.preferredBatchSizes(sizes));
+          }
+        }
+        case "padding" -> {
+          if (object(path, n)) {
+            n.properties().forEach(p -> {
+              if (p.getValue().isNumber()) {
+                apply(path + "." + p.getKey(), () -> b.pad(p.getKey(), p.getValue().doubleValue()));
+              } else {
+                problems.add(path + "." + p.getKey() + ": expected a number, got "
+                    + describe(p.getValue()));
+              }
+            });
+          }
+        }
+        case "trim-outputs" -> {
+          if (object(path, n)) {
+            n.properties().forEach(p -> {
+              Integer axis = positiveInt(path + "." + p.getKey(), p.getValue());
+              if (axis != null) {
+                apply(path + "." + p.getKey(), () -> b.trimOutput(p.getKey(), axis));
+              }
+            });
+          }
+        }
+        default -> problems.add(path + ": unknown key; known keys are "
+            + new TreeSet<>(BATCHING_KEYS));
+      }
+    }
+    if (problems.size() == before) {
+      try {
+        config.batching(b.build());
+      } catch (IllegalStateException | IllegalArgumentException ex) {
+        problems.add(key + ": " + ex.getMessage());
+      }
+    }
+  }
+
+  private boolean object(String key, JsonNode v) {
+    if (!v.isObject()) {
+      problems.add(key + ": expected a mapping, got " + kind(v));
+      return false;
+    }
+    return true;
+  }
+
+  private void text(String key, JsonNode v, Consumer<String> to) {
+    if (!v.isTextual() || v.textValue().isBlank()) {
+      problems.add(key + ": expected a name, got " + describe(v));
+      return;
+    }
+    apply(key, () -> to.accept(v.textValue()));
+  }
+
+  private void bool(String key, JsonNode v, Consumer<Boolean> to) {
+    if (!v.isBoolean()) {
+      problems.add(key + ": expected true or false, got " + describe(v));
+      return;
+    }
+    apply(key, () -> to.accept(v.booleanValue()));
+  }
+
+  private void intValue(String key, JsonNode v, Consumer<Integer> to) {
+    Integer n = positiveInt(key, v);
+    if (n != null) {
+      apply(key, () -> to.accept(n));
+    }
+  }
+
+  private @Nullable Integer positiveInt(String key, JsonNode v) {
+    if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 1) {
+      problems.add(key + ": expected a whole number >= 1, got " + describe(v));
+      return null;
+    }
+    return v.intValue();
+  }
+
+  private void duration(String key, JsonNode v, boolean negativeAllowed, Consumer<Duration> to) {
+    if (!v.isTextual()) {
+      problems.add(key + ": expected a duration such as 500ms, 30s or 5m, got " + describe(v)
+          + (v.isNumber() ? " (add a unit)" : ""));
+      return;
+    }
+    try {
+      Duration d = Units.duration(v.textValue());
+      if (d.isNegative() && !negativeAllowed) {
+        problems.add(key + ": must not be negative, got " + describe(v));
+        return;
+      }
+      apply(key, () -> to.accept(d));
+    } catch (IllegalArgumentException e) {
+      problems.add(key + ": " + e.getMessage());
+    }
+  }
+
+  private @Nullable Long size(String key, JsonNode v) {
+    try {
+      long bytes;
+      if (v.isIntegralNumber()) {
+        bytes = v.longValue();
+      } else if (v.isTextual()) {
+        bytes = Units.bytes(v.textValue());
+      } else {
+        problems.add(key + ": expected a size such as 512MiB, got " + describe(v));
+        return null;
+      }
+      if (bytes < 1) {
+        problems.add(key + ": must be at least 1 byte, got " + describe(v));
+        return null;
+      }
+      return bytes;
+    } catch (IllegalArgumentException e) {
+      problems.add(key + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  private void apply(String key, Runnable setter) {
+    try {
+      setter.run();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      problems.add(key + ": " + e.getMessage());
+    }
+  }
+
+  private static String kind(JsonNode v) {
+    return switch (v.getNodeType()) {
+      case OBJECT -> "a mapping";
+      case ARRAY -> "a list";
+      case NULL, MISSING -> "nothing";
+      default -> describe(v);
+    };
+  }
+
+  private static String describe(JsonNode v) {
+    if (v.isTextual()) {
+      return "\"" + v.textValue() + "\"";
+    }
+    if (v.isContainerNode()) {
+      return kind(v);
+    }
+    return v.isNull() ? "nothing" : v.toString();
+  }
+}

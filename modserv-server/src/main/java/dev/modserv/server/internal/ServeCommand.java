@@ -1,0 +1,186 @@
+package dev.modserv.server.internal;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code modserv serve}. Every option can also come from an environment variable named after it
+ * ({@code --poll-interval} from {@code MODSERV_POLL_INTERVAL}); the command line wins.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = {"Serves a model repository folder (or, without one, the default embedding "
+        + "model) over HTTP.", "Each option can also be set with an environment variable: "
+        + "--poll-interval with MODSERV_POLL_INTERVAL, and so on."})
+public final class ServeCommand implements Callable<Integer> {
+
+  @Option(names = "--model-repository", paramLabel = "DIR", description = "Serve the models in "
+      + "DIR/<model>/<version>/ (with an optional DIR/<model>/model.yaml). Default: none, which "
+      + "serves the default model all-minilm-l6-v2.")
+  @Nullable Path repository;
+
+  @Option(names = "--host", paramLabel = "ADDR", defaultValue = "0.0.0.0",
+      description = "Address to listen on. Default: ${DEFAULT-VALUE} (every interface).")
+  String host = "0.0.0.0";
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "11434",
+      description = "TCP port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  int port = 11434;
+
+  @Option(names = "--socket", paramLabel = "PATH",
+      description = "Also listen on this Unix domain socket. Default: none.")
+  @Nullable Path socket;
+
+  @Option(names = "--api-key-file", paramLabel = "FILE", description = "Require "
+      + "'Authorization: Bearer <key>' with the key in FILE (health probes stay open). "
+      + "Default: no key.")
+  @Nullable Path apiKeyFile;
+
+  @Option(names = "--poll-interval", paramLabel = "DURATION", defaultValue = "0s",
+      converter = DurationConverter.class, description = "Poll the repository for new, removed "
+          + "and changed models this often (e.g. 5s). Default: 0s, no polling.")
+  Duration pollInterval = Duration.ZERO;
+
+  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where the default model is "
+      + "copied on first start. Default: $XDG_CACHE_HOME/modserv, else ~/.cache/modserv.")
+  @Nullable Path cacheDir;
+
+  @Option(names = "--progress-threshold", paramLabel = "SIZE", defaultValue = "64MiB",
+      converter = SizeConverter.class, description = "Show reading progress for model "
+          + "artifacts from this size on. Default: ${DEFAULT-VALUE}.")
+  long progressThreshold = 64L << 20;
+
+  @Option(names = "--max-loaded-memory", paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "Memory budget of the loaded models (e.g. 8GiB); idle ones unload to make "
+          + "room. Default: no budget.")
+  long maxLoadedBytes = -1;
+
+  @Option(names = "--grace-period", paramLabel = "DURATION", defaultValue = "30s",
+      converter = DurationConverter.class, description = "On shutdown, how long requests in "
+          + "flight may take to finish. Default: ${DEFAULT-VALUE}.")
+  Duration gracePeriod = Duration.ofSeconds(30);
+
+  @Option(names = "--request-timeout", paramLabel = "DURATION",
+      converter = DurationConverter.class, description = "Deadline of each model call; a call "
+          + "past it gets 504. Default: none.")
+  @Nullable Duration requestTimeout;
+
+  @Option(names = "--max-body-size", paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "Largest request body; larger ones get 413. Default: 16MiB.")
+  long maxBodyBytes = -1;
+
+  @Option(names = "--cors-origins", paramLabel = "ORIGIN", split = ",", description = "Origins "
+      + "allowed cross-origin requests, comma-separated ('*' for any). Default: none.")
+  List<String> corsOrigins = List.of();
+
+  @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+      description = "trace, debug, info, warn or error. Default: ${DEFAULT-VALUE}.")
+  String logLevel = "info";
+
+  private final Consumer<StandaloneServer> onStarted;
+  private Runnable beforeStart = () -> { };
+
+  /** @param onStarted called with the running server (a signal handler, a test) */
+  public ServeCommand(Consumer<StandaloneServer> onStarted) {
+    this.onStarted = onStarted;
+  }
+
+  /** Runs {@code r} once the options are read, before the server starts (signal handlers). */
+  public void beforeStart(Runnable r) {
+    this.beforeStart = r;
+  }
+
+  /** Returns the command line for {@code serve}, reading defaults from {@code env}. */
+  public static CommandLine commandLine(ServeCommand command, Map<String, String> env) {
+    CommandLine cl = new CommandLine(command);
+    cl.setDefaultValueProvider(new EnvDefaults(env));
+    return cl;
+  }
+
+  /** Returns the environment variable of an option: {@code --poll-interval} → MODSERV_POLL_INTERVAL. */
+  public static String envName(String longOption) {
+    return "MODSERV_" + longOption.replaceFirst("^--", "").replace('-', '_')
+        .toUpperCase(Locale.ROOT);
+  }
+
+  /** Returns the options as parsed. */
+  public ServeOptions options(Map<String, String> env) {
+    Path cache = cacheDir;
+    if (cache == null) {
+      String xdg = env.get("XDG_CACHE_HOME");
+      cache = xdg != null && !xdg.isBlank() ? Path.of(xdg, "modserv")
+          : Path.of(System.getProperty("user.home"), ".cache", "modserv");
+    }
+    return new ServeOptions(repository, host, port, socket, apiKeyFile, pollInterval, cache,
+        progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
+        corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList());
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    ServeOptions options = options(System.getenv());
+    beforeStart.run();
+    try (StandaloneServer server = StandaloneServer.start(options)) {
+      onStarted.accept(server);
+      server.awaitClose();
+    }
+    return 0;
+  }
+
+  /** Returns the requested log level. */
+  public String logLevel() {
+    return logLevel;
+  }
+
+  /** Environment variables as defaults. */
+  static final class EnvDefaults implements CommandLine.IDefaultValueProvider {
+    private final Map<String, String> env;
+
+    EnvDefaults(Map<String, String> env) {
+      this.env = env;
+    }
+
+    @Override
+    public @Nullable String defaultValue(ArgSpec argSpec) {
+      if (argSpec instanceof OptionSpec o) {
+        String value = env.get(envName(o.longestName()));
+        if (value != null && !value.isBlank()) {
+          return value;
+        }
+      }
+      return argSpec.defaultValue();
+    }
+  }
+
+  /** Reads durations for picocli. */
+  public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return Units.duration(value);
+    }
+  }
+
+  /** Reads sizes for picocli. */
+  public static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      return Units.bytes(value);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "serve " + Arrays.asList(repository, host, port);
+  }
+}

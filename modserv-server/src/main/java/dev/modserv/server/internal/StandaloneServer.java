@@ -1,0 +1,250 @@
+package dev.modserv.server.internal;
+
+import dev.modserv.core.ModelServer;
+import dev.modserv.core.ModelStatus;
+import dev.modserv.http.HttpAdapter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running {@code modserv serve}: a {@link ModelServer}, its {@link HttpAdapter}, and the
+ * repository (or the default model). {@link #close()} stops taking requests, lets those in flight
+ * finish, then unloads the models.
+ */
+public final class StandaloneServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StandaloneServer.class);
+
+  private final ModelServer server;
+  private final HttpAdapter http;
+  private final @Nullable Repository repository;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch done = new CountDownLatch(1);
+
+  private StandaloneServer(ModelServer server, HttpAdapter http, @Nullable Repository repository) {
+    this.server = server;
+    this.http = http;
+    this.repository = repository;
+  }
+
+  /**
+   * Starts: HTTP first (so liveness answers while models load), then the models; returns once
+   * every model at start has loaded or failed.
+   */
+  public static StandaloneServer start(ServeOptions o) {
+    long started = System.nanoTime();
+    Runtime rt = Runtime.getRuntime();
+    log.info("modserv {} starting on Java {} ({} CPUs, max heap {})", version(),
+        Runtime.version().feature(), rt.availableProcessors(), Units.human(rt.maxMemory()));
+    Progress progress = new Progress(o.progressThreshold(), line -> log.info("{}", line));
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ModelServer.Builder sb = ModelServer.builder().meterRegistry(meters);
+    if (o.maxLoadedBytes() > 0) {
+      sb.maxLoadedBytes(o.maxLoadedBytes());
+    }
+    ModelServer server = sb.build();
+    Repository repository = null;
+    HttpAdapter http = null;
+    try {
+      log.info("engines: {}", server.backends().isEmpty() ? "none found on the class path"
+          : String.join(", ", server.backends()));
+      server.discoveryFailures().forEach(f -> log.warn("engine discovery: {}", f));
+
+      Set<String> required;
+      Path defaultModel = null;
+      if (o.repository() != null) {
+        repository = new Repository(o.repository(), server.registry(), progress, o.pollInterval());
+        required = repository.plan();
+        log.info("model repository {} ({}), {} model folder(s)", repository.root(),
+            o.pollInterval().isZero() ? "not polled"
+                : "polled every " + o.pollInterval().toMillis() + " ms", repository.modelCount());
+      } else {
+        defaultModel = DefaultModel.extract(o.cacheDir(), progress);
+        required = Set.of(DefaultModel.NAME);
+        log.info("no model repository given: serving the default model {} from {}",
+            DefaultModel.NAME, defaultModel);
+      }
+
+      HttpAdapter.Builder hb = HttpAdapter.builder(server).host(o.host()).port(o.port())
+          .gracePeriod(o.gracePeriod()).meterRegistry(meters);
+      if (o.socket() != null) {
+        hb.unixSocket(o.socket());
+      }
+      if (o.apiKeyFile() != null) {
+        hb.apiKey(readKey(o.apiKeyFile()));
+      }
+      if (o.requestTimeout() != null) {
+        hb.requestTimeout(o.requestTimeout());
+      }
+      if (o.maxBodyBytes() > 0) {
+        hb.maxBodyBytes(o.maxBodyBytes());
+      }
+      if (!o.corsOrigins().isEmpty()) {
+        hb.corsOrigins(o.corsOrigins().toArray(String[]::new));
+      }
+      if (repository != null) {
+        hb.management(repository.root());
+      }
+      required.forEach(hb::requireModel);
+      http = hb.build();
+      http.start();
+      String where = "http://" + hostForUrl(o.host()) + ":" + http.port();
+      log.info("listening on {}{}", where,
+          o.socket() == null ? "" : " and unix:" + o.socket().toAbsolutePath());
+
+      if (repository != null) {
+        repository.start();
+      } else {
+        loadDefault(server, defaultModel, progress);
+      }
+      summary(server, repository, started);
+      String base = "http://" + curlHost(o.host()) + ":" + http.port();
+      String auth = o.apiKeyFile() == null ? ""
+          : " -H \"Authorization: Bearer $(cat " + o.apiKeyFile() + ")\"";
+      if (repository == null) {
+        log.info("try: curl -s{} {}/api/predict -d '{\"model\": \"{}\", \"inputs\": {\"text\": "
+            + "[\"hello world\"]}}'", auth, base, DefaultModel.NAME);
+      } else {
+        log.info("try: curl -s{} {}/api/models", auth, base);
+      }
+      return new StandaloneServer(server, http, repository);
+    } catch (RuntimeException | Error e) {
+      if (repository != null) {
+        repository.close();
+      }
+      if (http != null) {
+        http.close();
+      }
+      server.close();
+      throw e;
+    }
+  }
+
+  private static void loadDefault(ModelServer server, @Nullable Path dir, Progress progress) {
+    if (dir == null) {
+      throw new IllegalStateException("no default model folder");
+    }
+    long t0 = System.nanoTime();
+    try {
+      progress.read(DefaultModel.NAME + " v1", dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try {
+      server.registry().load(DefaultModel.NAME, 1, dir).join();
+      log.info("{} v1: READY in {} ms", DefaultModel.NAME, (System.nanoTime() - t0) / 1_000_000);
+    } catch (RuntimeException e) {
+      log.error("{} v1: FAILED: {}", DefaultModel.NAME, e.getMessage());
+    }
+  }
+
+  private static void summary(ModelServer server, @Nullable Repository repository,
+      long started) {
+    List<ModelStatus> all = server.registry().models();
+    long ready = all.stream().filter(s -> s.state() == dev.modserv.core.ModelState.READY)
+        .count();
+    log.info("started in {} ms: {} model version(s), {} ready", (System.nanoTime() - started)
+        / 1_000_000, all.size(), ready);
+    for (ModelStatus s : all) {
+      String engine = s.metadata().map(m -> " " + m.inputs().size() + " in/"
+          + m.outputs().size() + " out").orElse("");
+      log.info("  {} v{} {}{}{}{}", s.name(), s.version(), s.state(),
+          s.labels().isEmpty() ? "" : " " + s.labels(), engine,
+          s.failure().map(f -> ": " + f).orElse(""));
+    }
+    if (repository != null) {
+      for (Map.Entry<String, List<String>> p : repository.problems().entrySet()) {
+        log.info("  {} not loaded: model.yaml has {} problem(s), listed above", p.getKey(),
+            p.getValue().size());
+      }
+    }
+  }
+
+  private static String readKey(Path file) {
+    try {
+      String key = Files.readString(file, StandardCharsets.UTF_8).strip();
+      if (key.isEmpty()) {
+        throw new IllegalArgumentException("API key file " + file + " is empty; put the key in it");
+      }
+      return key;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the API key file " + file, e);
+    }
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") ? "[" + host + "]" : host;
+  }
+
+  private static String curlHost(String host) {
+    return switch (host) {
+      case "0.0.0.0", "", "::", "[::]" -> "127.0.0.1";
+      default -> hostForUrl(host);
+    };
+  }
+
+  private static String version() {
+    String v = StandaloneServer.class.getPackage().getImplementationVersion();
+    return v == null ? "(development build)" : v;
+  }
+
+  /** Returns the TCP port. */
+  public int port() {
+    return http.port();
+  }
+
+  /** Returns the model server. */
+  public ModelServer modelServer() {
+    return server;
+  }
+
+  /** Returns the repository, when one is served. */
+  public @Nullable Repository repository() {
+    return repository;
+  }
+
+  /** Blocks until {@link #close()} has finished. */
+  public void awaitClose() throws InterruptedException {
+    done.await();
+  }
+
+  /**
+   * Stops polling, stops taking requests (readiness turns 503), lets requests in flight finish
+   * within the grace period, then unloads every model. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      try {
+        done.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return;
+    }
+    long t0 = System.nanoTime();
+    log.info("stopping: no new requests; in-flight ones finish");
+    try {
+      if (repository != null) {
+        repository.close();
+      }
+      http.close();
+      server.close();
+      log.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
+    } finally {
+      done.countDown();
+    }
+  }
+}

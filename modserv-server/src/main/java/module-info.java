@@ -1,0 +1,21 @@
+/**
+ * modserv's standalone server: {@code modserv serve} ({@link dev.modserv.server.Main}) serves a
+ * model repository folder, or a default embedding model, through the REST adapter. It is run from
+ * the class path (the runnable jar); the descriptor states what it reads.
+ */
+@org.jspecify.annotations.NullMarked
+module dev.modserv.server {
+  requires dev.modserv.http;
+  requires dev.modserv.core;
+  requires info.picocli;
+  requires com.fasterxml.jackson.databind;
+  requires com.fasterxml.jackson.dataformat.yaml;
+  requires org.slf4j;
+  requires static org.jspecify;
+
+  exports dev.modserv.server;
+
+  // picocli reads and sets the commands' annotated fields.
+  opens dev.modserv.server to info.picocli;
+  opens dev.modserv.server.internal to info.picocli;
+}
