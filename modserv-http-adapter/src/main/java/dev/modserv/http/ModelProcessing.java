@@ -1,10 +1,12 @@
 package dev.modserv.http;
 
 import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Processing;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -31,6 +33,26 @@ public final class ModelProcessing {
   /** Returns a builder with no operations. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Reads processing written as a request's {@code preprocessing} and {@code postprocessing}
+   * objects are ({@code docs/http.md}), e.g. from a configuration file; either may be null. A
+   * {@code labels_file} is read at request time, inside the management model root.
+   *
+   * @throws IllegalArgumentException naming the bad key ({@code postprocessing.top_k: ...})
+   */
+  public static ModelProcessing fromMaps(@Nullable Map<String, ?> preprocessing,
+      @Nullable Map<String, ?> postprocessing) {
+    try {
+      Processing.Pre pre = preprocessing == null ? null
+          : Processing.readPre(Json.MAPPER.valueToTree(preprocessing), "preprocessing");
+      Processing.Post post = postprocessing == null ? null
+          : Processing.readPost(Json.MAPPER.valueToTree(postprocessing), "postprocessing");
+      return new ModelProcessing(new Processing.Spec(pre, post));
+    } catch (HttpError e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
   }
 
   Processing.Spec spec() {

@@ -75,7 +75,10 @@ class LauncherIT {
           + "\"all-minilm-l6-v2\", \"inputs\": {\"text\": [\"hello world\"]}}")).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(predict.statusCode()).as(predict.body()).isEqualTo(200);
-      JsonNode row = JSON.readTree(predict.body()).get("outputs").get(0);
+      // Two outputs, so named: the vectors and the tokens each text took.
+      JsonNode outputs = JSON.readTree(predict.body()).get("outputs");
+      assertThat(outputs.get("tokens").get(0).asInt()).isEqualTo(4);
+      JsonNode row = outputs.get("embedding").get(0);
       assertThat(row.size()).isEqualTo(384);
       double norm = 0;
       for (JsonNode v : row) {
@@ -93,6 +96,17 @@ class LauncherIT {
       assertThat(data.size()).isEqualTo(3 * 384);
       // Meaning shows: "a cat" is nearer "a kitten" than "stock prices fell".
       assertThat(cosine(data, 0, 1)).isGreaterThan(cosine(data, 0, 2));
+
+      HttpResponse<String> openAi = http.send(HttpRequest.newBuilder(URI.create(base
+          + "/v1/embeddings")).POST(HttpRequest.BodyPublishers.ofString(
+          "{\"model\": \"all-minilm-l6-v2\", \"input\": \"hello world\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(openAi.statusCode()).as(openAi.body()).isEqualTo(200);
+      JsonNode vector = JSON.readTree(openAi.body()).get("data").get(0).get("embedding");
+      assertThat(vector.size()).isEqualTo(384);
+      for (int i = 0; i < 384; i++) {
+        assertThat(vector.get(i).floatValue()).isEqualTo(row.get(i).floatValue());
+      }
 
       assertThat(out).anyMatch(l -> l.contains("try: curl -s http://127.0.0.1:" + port
           + "/api/predict"));

@@ -178,8 +178,11 @@ public final class EmbeddingModel implements LoadedModel {
     for (int i = 0; i < vectors.length; i++) {
       System.arraycopy(vectors[i], 0, flat, i * hidden, hidden);
     }
-    return Map.of(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, texts.length, hidden),
-        Capability.EMBEDDING_TOKENS, Tensor.of(embedded.tokens(), texts.length));
+    // In the metadata's order: clients that read outputs by position see the vectors first.
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    out.put(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, texts.length, hidden));
+    out.put(Capability.EMBEDDING_TOKENS, Tensor.of(embedded.tokens(), texts.length));
+    return out;
   }
 
   /** One vector per text, and how many tokens (padding aside) each text took. */

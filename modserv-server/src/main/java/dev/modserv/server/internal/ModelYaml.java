@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.VersionPolicy;
+import dev.modserv.http.ModelProcessing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,9 +41,16 @@ public final class ModelYaml {
   private static final ObjectMapper YAML = new ObjectMapper(
       YAMLFactory.builder().build().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION));
 
-  private final List<String> problems = new ArrayList<>();
+  private static final com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>> MAP =
+      new com.fasterxml.jackson.core.type.TypeReference<>() {};
 
-  private ModelYaml() {}
+  private final List<String> problems = new ArrayList<>();
+  /** The model's folder name, where relative files in it are found; null when unknown. */
+  private final @Nullable String modelDir;
+
+  private ModelYaml(@Nullable String modelDir) {
+    this.modelDir = modelDir;
+  }
 
   /**
    * Reads {@code file}.
@@ -75,7 +83,9 @@ public final class ModelYaml {
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ModelSettings.defaults();
     }
-    ModelYaml y = new ModelYaml();
+    Path dir = file.toAbsolutePath().getParent();
+    ModelYaml y = new ModelYaml(dir == null || dir.getFileName() == null ? null
+        : dir.getFileName().toString());
     ModelSettings settings = y.settings(root);
     if (!y.problems.isEmpty() || settings == null) {
       throw new ModelConfigException(file, y.problems);
@@ -92,6 +102,8 @@ public final class ModelYaml {
     Map<String, String> engineOptions = new LinkedHashMap<>();
     Map<String, Long> labels = new LinkedHashMap<>();
     boolean required = true;
+    @Nullable Map<String, Object> pre = null;
+    @Nullable Map<String, Object> post = null;
     for (Map.Entry<String, JsonNode> e : root.properties()) {
       String key = e.getKey();
       JsonNode v = e.getValue();
@@ -129,10 +141,30 @@ public final class ModelYaml {
           }
         }
         case "batching" -> batching(key, v, config);
-        case "preprocessing", "postprocessing" -> problems.add(key
-            + ": not supported yet: the HTTP adapter refuses pre- and post-processing "
-            + "(docs/http.md); remove the key");
+        case "preprocessing" -> {
+          if (object(key, v)) {
+            pre = YAML.convertValue(v, MAP);
+          }
+        }
+        case "postprocessing" -> {
+          if (object(key, v)) {
+            post = YAML.convertValue(v, MAP);
+            Object labelsFile = post.get("labels_file");
+            if (labelsFile instanceof String f && modelDir != null && !Path.of(f).isAbsolute()) {
+              // Written relative to the model's folder; the adapter reads inside the repository.
+              post.put("labels_file", modelDir + "/" + f);
+            }
+          }
+        }
         default -> problems.add(key + ": unknown key; known keys are " + new TreeSet<>(KEYS));
+      }
+    }
+    ModelProcessing processing = null;
+    if (pre != null || post != null) {
+      try {
+        processing = ModelProcessing.fromMaps(pre, post);
+      } catch (IllegalArgumentException ex) {
+        problems.add(ex.getMessage());
       }
     }
     if (!problems.isEmpty()) {
@@ -142,7 +174,8 @@ public final class ModelYaml {
       com.fasterxml.jackson.databind.node.ObjectNode key =
           ((com.fasterxml.jackson.databind.node.ObjectNode) root).deepCopy();
       key.remove(List.of("labels", "required-for-readiness"));
-      return new ModelSettings(config.build(), engineOptions, labels, required, canonical(key));
+      return new ModelSettings(config.build(), engineOptions, labels, required, processing,
+          canonical(key));
     } catch (IllegalStateException | IllegalArgumentException ex) {
       problems.add("(model): " + ex.getMessage());
       return null;

@@ -61,6 +61,21 @@ class ModelYamlTest {
   }
 
   @Test
+  void processingTakesTheKeysOfARequestAndLabelFilesRelativeToTheModel() {
+    Path file = Path.of("repo", "cls", "model.yaml");
+    ModelSettings s = ModelYaml.parse(file, """
+        preprocessing: {scale: 0.5, mean: [1, 2], std: [2, 4]}
+        postprocessing: {softmax: true, top_k: 2, labels_file: labels.txt}
+        """);
+    assertThat(s.processing()).isNotNull();
+    assertThat(s.servingKey()).contains("labels.txt");
+    ModelConfigException e = catchThrowableOfType(ModelConfigException.class,
+        () -> ModelYaml.parse(file, "postprocessing: {argmax: true, top_k: 3}\n"));
+    assertThat(e.problems()).hasSize(1);
+    assertThat(e.problems().get(0)).startsWith("postprocessing");
+  }
+
+  @Test
   void anEmptyFileOrNoKeysMeansTheDefaults() {
     assertThat(ModelYaml.parse(FILE, "").config().versionPolicy())
         .isEqualTo(VersionPolicy.latest(1));
@@ -97,14 +112,15 @@ class ModelYamlTest {
         "drain-grace: expected a duration such as 500ms, 30s or 5m, got 30 (add a unit)",
         "labels.latest: 'latest' is reserved (it always means the highest ready version)",
         "labels.stable: expected a whole number >= 1, got \"zero\"",
-        "preprocessing: not supported yet: the HTTP adapter refuses pre- and post-processing "
-            + "(docs/http.md); remove the key",
         "warmup: expected true or false, got \"yes please\"",
         "batching.max-batch-size: expected a whole number >= 1, got 0",
         "batching.max-queue-delay: expected a duration such as 500ms, 30s, 5m or 1h, got \"soon\"",
         "batching.colour: unknown key; known keys are [default-timeout, instances, max-batch-size,"
             + " max-queue-delay, max-queue-size, padding, preferred-batch-sizes, priority-levels,"
-            + " trim-outputs]");
+            + " trim-outputs]",
+        // Processing is checked as a whole, after the keys: the same checks as a request's.
+        "preprocessing.tokenize: unknown preprocessing operation; use scale, normalize,"
+            + " standardize (or mean and std), inputs");
     // One line per problem after the heading, each naming the file and the key.
     String[] lines = e.getMessage().split("\n");
     assertThat(lines).hasSize(1 + 10);

@@ -53,7 +53,7 @@ class StandaloneServerTest {
       HttpResponse<String> predict = send("POST", base + "/api/predict",
           "{\"model\": \"all-minilm-l6-v2\", \"inputs\": {\"text\": [\"hello world\"]}}", null);
       assertThat(predict.statusCode()).as(predict.body()).isEqualTo(200);
-      JsonNode row = JSON.readTree(predict.body()).get("outputs").get(0);
+      JsonNode row = JSON.readTree(predict.body()).get("outputs").get("embedding").get(0);
       assertThat(row.size()).isEqualTo(384);
       float[] direct = s.modelServer().embed(DefaultModel.NAME, List.of("hello world"))[0];
       for (int i = 0; i < 384; i++) {
@@ -69,6 +69,8 @@ class StandaloneServerTest {
       assertThat(infer.statusCode()).as(infer.body()).isEqualTo(200);
       JsonNode out = JSON.readTree(infer.body()).get("outputs").get(0);
       assertThat(out.get("name").asText()).isEqualTo("embedding");
+      assertThat(JSON.readTree(infer.body()).get("outputs").get(1).get("data").toString())
+          .isEqualTo("[4,5]");
       assertThat(out.get("shape").toString()).isEqualTo("[2,384]");
       // The int8 model quantizes activations per call, so compare with the same two texts.
       float[][] pair = s.modelServer().embed(DefaultModel.NAME,
@@ -87,6 +89,11 @@ class StandaloneServerTest {
     Files.writeString(Files.createDirectories(repo.resolve("broken/1")).resolve("model.onnx"),
         "not an onnx model");
     Files.writeString(repo.resolve("broken/model.yaml"), "required-for-readiness: false\n");
+    // model.yaml's postprocessing, with a labels file beside it, applies to every native request.
+    RepositoryTest.version(repo, "ranked", 1);
+    Files.writeString(repo.resolve("ranked/labels.txt"), "cat\ndog\nbird\n");
+    Files.writeString(repo.resolve("ranked/model.yaml"),
+        "postprocessing: {softmax: true, top_k: 2, labels_file: labels.txt}\n");
     Path key = Files.writeString(tmp.resolve("key"), "s3cret\n");
 
     try (StandaloneServer s = StandaloneServer.start(options(repo, tmp.resolve("c"), key))) {
@@ -114,6 +121,20 @@ class StandaloneServerTest {
       assertThat(predict.statusCode()).as(predict.body()).isEqualTo(200);
       assertThat(JSON.readTree(predict.body()).get("outputs").get(0).get(0).floatValue())
           .isCloseTo(RepositoryTest.Y[0], Offset.offset(1e-4f));
+
+      HttpResponse<String> ranked = send("POST", base + "/api/predict",
+          "{\"model\": \"ranked\", \"inputs\": [[0.5, -1.0, 2.0, 0.25]]}", "s3cret");
+      assertThat(ranked.statusCode()).as(ranked.body()).isEqualTo(200);
+      JsonNode top = JSON.readTree(ranked.body()).get("outputs").get(0);
+      assertThat(top).hasSize(2);
+      int best = 0;
+      for (int i = 1; i < RepositoryTest.Y.length; i++) {
+        best = RepositoryTest.Y[i] > RepositoryTest.Y[best] ? i : best;
+      }
+      assertThat(top.get(0).get("index").asInt()).isEqualTo(best);
+      assertThat(top.get(0).get("label").asText())
+          .isEqualTo(java.util.List.of("cat", "dog", "bird").get(best));
+      assertThat(top.get(0).get("score").doubleValue()).isBetween(1.0 / 3, 1.0);
     }
   }
 }
