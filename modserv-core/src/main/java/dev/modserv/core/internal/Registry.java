@@ -266,6 +266,11 @@ public final class Registry implements ModelRegistry {
       Duration warmTook = Duration.ofNanos(ticker.read() - warmStart);
       listener.warmupFinished(v.name, v.version, warmTook);
       v.batcher(newBatcher(v, metadata));
+      if (metadata.has(Capability.GENERATIVE)) {
+        v.generations(new GenerationScheduler("'" + v.name + "' version " + v.version,
+            v.model(), v.model().generationSlots(), v.config.batching().maxQueueSize(), executor,
+            scheduler, ticker, v.metrics));
+      }
       boolean unloadInstead;
       synchronized (e) {
         unloadInstead = v.unloadRequested || closed;
@@ -556,6 +561,19 @@ public final class Registry implements ModelRegistry {
         scheduler.schedule(failQueued, grace.toNanos(), TimeUnit.NANOSECONDS);
       }
     }
+    GenerationScheduler generations = v.generationsOrNull();
+    if (generations != null) {
+      Duration grace = v.config.drainGrace();
+      Runnable failWaiting = () -> generations.failWaiting(shuttingDown("version " + v.version
+          + " of '" + v.name + "' unloaded before the generation started: the drain grace of "
+          + grace + " ended"));
+      if (grace.isZero()) {
+        failWaiting.run();
+      } else {
+        generations.drain();
+        scheduler.schedule(failWaiting, grace.toNanos(), TimeUnit.NANOSECONDS);
+      }
+    }
   }
 
   private void closed(Entry e, ModelVersion v) {
@@ -810,6 +828,49 @@ public final class Registry implements ModelRegistry {
     Call call = new Call(request, submittedNanos, deadline, level, () -> released(v));
     batcher.submit(call, callerWaits);
     return call.future;
+  }
+
+  /**
+   * Starts {@code request} on a leased version of a generative model; the stream fails at once
+   * when the model is unknown, not ready, not generative or its queue is full.
+   */
+  public Generation generate(dev.modserv.api.GenerationRequest request, long submittedNanos,
+      @Nullable Duration defaultTimeout) {
+    Duration timeout = request.timeout()
+        .or(() -> config(request.model().name()).batching().defaultTimeout())
+        .orElse(defaultTimeout);
+    long deadline = timeout == null ? Long.MAX_VALUE : submittedNanos + timeout.toNanos();
+    GenerationCall call = new GenerationCall(request, submittedNanos, deadline, ticker);
+    Generation stream = new Generation(call);
+    ModelVersion v;
+    try {
+      v = acquire(request.model());
+    } catch (ModelServingException e) {
+      call.failNow(e);
+      return stream;
+    }
+    GenerationScheduler generations = v.generationsOrNull();
+    if (generations == null) {
+      released(v);
+      call.failNow(new ModelServingException(ErrorCode.INVALID_INPUT, "'" + v.name
+          + "' version " + v.version + " does not generate text (it has no GENERATIVE"
+          + " capability)"));
+      return stream;
+    }
+    call.bind(v.metrics, () -> {
+      generations.done(call);
+      released(v);
+    });
+    generations.submit(call);
+    return stream;
+  }
+
+  /** Returns a stream that already failed with {@code error}. */
+  public Generation refused(dev.modserv.api.GenerationRequest request, long submittedNanos,
+      ModelServingException error) {
+    GenerationCall call = new GenerationCall(request, submittedNanos, Long.MAX_VALUE, ticker);
+    call.failNow(error);
+    return new Generation(call);
   }
 
   private CompletableFuture<InferenceResult> afterLoad(CompletableFuture<ModelStatus> loading,
