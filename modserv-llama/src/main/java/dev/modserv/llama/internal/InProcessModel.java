@@ -1,0 +1,69 @@
+package dev.modserv.llama.internal;
+
+import dev.modserv.api.Capability;
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Tensor;
+import dev.modserv.spi.GenerationHandle;
+import dev.modserv.spi.GenerationSink;
+import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.RunGate;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A llama model in this JVM. Closing it cannot free its memory and leaves a native thread that
+ * keeps the JVM alive (a limit of the binding, see docs/llama.md): for applications that never
+ * unload.
+ */
+public final class InProcessModel implements LoadedModel {
+  private final Engine engine;
+  private final ModelMetadata metadata;
+  private final RunGate gate = new RunGate();
+
+  public InProcessModel(Path file, LlamaOptions options) {
+    this.engine = Engine.load(file, options);
+    this.metadata = Metadata.of(options, engine.dimensions(), "in-process");
+  }
+
+  @Override
+  public ModelMetadata metadata() {
+    return metadata;
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+    Tensor text = inputs.get(Capability.EMBEDDING_INPUT);
+    if (text == null || !engine.options().embedding()) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT, "this llama model "
+          + (engine.options().embedding() ? "takes a STRING input named 'text'"
+          : "generates text; load it with embedding=true to embed"));
+    }
+    gate.enter();
+    try {
+      return Metadata.vectors(engine.embed(text.strings()), engine.dimensions());
+    } finally {
+      gate.exit();
+    }
+  }
+
+  @Override
+  public GenerationHandle generate(GenerationRequest request, GenerationSink sink) {
+    return engine.generate(request, sink);
+  }
+
+  @Override
+  public int generationSlots() {
+    return engine.options().parallel();
+  }
+
+  @Override
+  public void close() {
+    if (gate.closeAndAwait()) {
+      engine.close();
+    }
+  }
+}
