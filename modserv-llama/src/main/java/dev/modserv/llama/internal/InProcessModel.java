@@ -20,13 +20,36 @@ import java.util.Set;
  * unload.
  */
 public final class InProcessModel implements LoadedModel {
+  private static final org.slf4j.Logger nativeLog =
+      org.slf4j.LoggerFactory.getLogger("dev.modserv.llama.native");
+  private static boolean logsRouted;
+
   private final Engine engine;
   private final ModelMetadata metadata;
   private final RunGate gate = new RunGate();
 
   public InProcessModel(Path file, LlamaOptions options) {
+    routeNativeLogs();
     this.engine = Engine.load(file, options);
     this.metadata = Metadata.of(options, engine.dimensions(), "in-process");
+  }
+
+  private static synchronized void routeNativeLogs() {
+    if (!logsRouted) {
+      logsRouted = true;
+      Engine.privateNativeFolder();
+      de.kherud.llama.LlamaModel.setLogger(de.kherud.llama.args.LogFormat.TEXT, (level, message) -> {
+        String line = message.strip();
+        if (line.isEmpty()) {
+          return;
+        }
+        switch (level) {
+          case ERROR -> nativeLog.error(line);
+          case WARN -> nativeLog.warn(line);
+          default -> nativeLog.debug(line);
+        }
+      });
+    }
   }
 
   @Override
