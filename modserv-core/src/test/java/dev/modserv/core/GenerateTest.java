@@ -325,6 +325,13 @@ class GenerateTest {
   }
 
   @Test
+  void aRegisteredModelLoadsOnTheFirstGeneration() {
+    server.registry().register("lazy", 1, Path.of("lazy.echo"));
+    assertThat(server.complete(GenerationRequest.builder("lazy").prompt("ok").build()).text())
+        .isEqualTo("ok");
+  }
+
+  @Test
   void aDroppedStreamIsCancelled() throws Exception {
     load(8);
     echo.steps.drainPermits();

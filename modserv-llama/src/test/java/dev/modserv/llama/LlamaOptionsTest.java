@@ -26,6 +26,7 @@ class LlamaOptionsTest {
     refused("parallel", "0", "parallel must be in [1,");
     refused("parallel", "64", "give each at least 64");
     refused("seed", "-3", "seed must be in [0,");
+    refused("seed", "4294967295", "seed must be in [0, 2147483647]");
     refused("embedding", "yes", "embedding must be true or false");
     refused("mode", "thread", "mode must be worker or in-process");
     refused("n-probs", "3", "unknown llama option(s) [n-probs]");

@@ -52,9 +52,21 @@ public final class GenerationCall implements GenerationSink {
     this.model = request.model().toString();
   }
 
-  void bind(ServingMetrics.VersionMetrics metrics, Runnable onDone) {
+  /**
+   * Sets what runs when the call ends; returns false when it already ended (cancelled while its
+   * model was loading), and then {@code onDone} is the caller's to run.
+   */
+  synchronized boolean bind(ServingMetrics.VersionMetrics metrics, Runnable onDone) {
+    if (done.get()) {
+      return false;
+    }
     this.metrics = metrics;
     this.onDone = onDone;
+    return true;
+  }
+
+  private synchronized Runnable onDone() {
+    return onDone;
   }
 
   LinkedBlockingQueue<Object> events() {
@@ -116,7 +128,7 @@ public final class GenerationCall implements GenerationSink {
     events.add(error);
     long now = ticker.read();
     metrics.generation(FinishReason.ERROR, new Usage(promptTokens, steps), timings(now));
-    onDone.run();
+    onDone().run();
   }
 
   /** Stops the generation, in the engine too, and ends the stream with CANCELLED. */
@@ -142,7 +154,7 @@ public final class GenerationCall implements GenerationSink {
     events.add(GenerationChunk.last("", reason, usage, timings));
     events.add(END);
     metrics.generation(reason, usage, timings);
-    onDone.run();
+    onDone().run();
   }
 
   private GenerationTimings timings(long now) {

@@ -64,6 +64,9 @@ public final class GenerationScheduler {
     ModelServingException refused = null;
     boolean start = false;
     synchronized (this) {
+      if (call.isDone()) {
+        return;              // cancelled before it got here; its end freed nothing of ours
+      }
       if (closed) {
         refused = new ModelServingException(ErrorCode.SHUTTING_DOWN, name + " is"
             + " unloading; it takes no new generation");
@@ -81,7 +84,9 @@ public final class GenerationScheduler {
     if (refused != null) {
       call.failNow(refused);
     } else if (start) {
-      start(call);
+      // On the caller's thread: an engine's generate only starts the work (the SPI says it
+      // returns at once), and a hop to another thread would add to the time to first token.
+      run(call);
     } else if (call.deadlineNanos != Long.MAX_VALUE) {
       long delay = call.deadlineNanos - ticker.read();
       timers.schedule(() -> expire(call), Math.max(0, delay), TimeUnit.NANOSECONDS);

@@ -842,12 +842,32 @@ public final class Registry implements ModelRegistry {
     long deadline = timeout == null ? Long.MAX_VALUE : submittedNanos + timeout.toNanos();
     GenerationCall call = new GenerationCall(request, submittedNanos, deadline, ticker);
     Generation stream = new Generation(call);
+    startGeneration(call, true);
+    return stream;
+  }
+
+  private void startGeneration(GenerationCall call, boolean mayLoad) {
+    dev.modserv.api.GenerationRequest request = call.request;
     ModelVersion v;
     try {
       v = acquire(request.model());
     } catch (ModelServingException e) {
-      call.failNow(e);
-      return stream;
+      CompletableFuture<ModelStatus> loading = mayLoad ? loadOnDemand(request.model()) : null;
+      if (loading == null) {
+        call.failNow(e);
+      } else {
+        // A registered version that is not loaded (never, or unloaded while idle): load it.
+        loading.whenComplete((status, failure) -> {
+          if (failure != null) {
+            call.failNow(ModelServingException.find(failure).orElseGet(() ->
+                new ModelServingException(ErrorCode.LOAD_FAILED, String.valueOf(failure),
+                    failure)));
+          } else if (!call.isDone()) {
+            startGeneration(call, false);
+          }
+        });
+      }
+      return;
     }
     GenerationScheduler generations = v.generationsOrNull();
     if (generations == null) {
@@ -855,14 +875,17 @@ public final class Registry implements ModelRegistry {
       call.failNow(new ModelServingException(ErrorCode.INVALID_INPUT, "'" + v.name
           + "' version " + v.version + " does not generate text (it has no GENERATIVE"
           + " capability)"));
-      return stream;
+      return;
     }
-    call.bind(v.metrics, () -> {
+    Runnable onDone = () -> {
       generations.done(call);
       released(v);
-    });
-    generations.submit(call);
-    return stream;
+    };
+    if (call.bind(v.metrics, onDone)) {
+      generations.submit(call);
+    } else {
+      released(v);
+    }
   }
 
   /** Returns a stream that already failed with {@code error}. */

@@ -31,6 +31,15 @@ public final class Engine {
   /** The system property the binding reads for where to extract its native library. */
   static final String TMPDIR_PROPERTY = "de.kherud.llama.tmpdir";
 
+  /**
+   * Threads that wait in native code for a generation's tokens, kept for a minute between
+   * generations: starting a thread per generation would add to the time to first token.
+   */
+  private static final java.util.concurrent.ExecutorService GENERATORS =
+      new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 60,
+          java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+          r -> Thread.ofPlatform().daemon().name("modserv-llama-generate").unstarted(r));
+
   private final LlamaModel model;
   private final LlamaOptions options;
   private final int dimensions;
@@ -152,7 +161,7 @@ public final class Engine {
     }
     InferenceParameters p = parameters(request, prompt);
     Run run = new Run(request, p, promptTokens, sink);
-    Thread.ofPlatform().daemon().name("modserv-llama-generate").start(run);
+    GENERATORS.execute(run);
     return run;
   }
 
@@ -164,7 +173,12 @@ public final class Engine {
     r.minP().ifPresent(t -> p.setMinP((float) t));
     r.repeatPenalty().ifPresent(t -> p.setRepeatPenalty((float) t));
     if (r.seed().isPresent()) {
-      p.setSeed((int) r.seed().getAsLong());
+      long seed = r.seed().getAsLong();
+      if (seed > Integer.MAX_VALUE) {
+        throw new ModelServingException(ErrorCode.INVALID_INPUT, "the llama engine takes seeds"
+            + " up to 2147483647, got " + seed);
+      }
+      p.setSeed((int) seed);
     } else if (options.seed() >= 0) {
       p.setSeed((int) options.seed());
     }

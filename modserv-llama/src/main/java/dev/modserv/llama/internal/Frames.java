@@ -54,35 +54,51 @@ final class Frames {
       this.type = type;
     }
 
-    Writer i32(int v) throws IOException {
-      out.writeInt(v);
+    Writer i32(int v) {
+      try {
+        out.writeInt(v);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
       return this;
     }
 
-    Writer i64(long v) throws IOException {
-      out.writeLong(v);
+    Writer i64(long v) {
+      try {
+        out.writeLong(v);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
       return this;
     }
 
-    Writer f64(double v) throws IOException {
-      out.writeDouble(v);
+    Writer f64(double v) {
+      try {
+        out.writeDouble(v);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
       return this;
     }
 
-    Writer f32(float v) throws IOException {
-      out.writeFloat(v);
+    Writer f32(float v) {
+      try {
+        out.writeFloat(v);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
       return this;
     }
 
-    Writer str(String s) throws IOException {
+    Writer str(String s) {
       byte[] b = s.getBytes(StandardCharsets.UTF_8);
-      out.writeInt(b.length);
-      out.write(b);
+      i32(b.length);
+      bytes.writeBytes(b);   // DataOutputStream does not buffer: order is kept
       return this;
     }
 
-    Writer map(Map<String, String> m) throws IOException {
-      out.writeInt(m.size());
+    Writer map(Map<String, String> m) {
+      i32(m.size());
       for (Map.Entry<String, String> e : m.entrySet()) {
         str(e.getKey());
         str(e.getValue());
@@ -90,8 +106,14 @@ final class Frames {
       return this;
     }
 
-    /** Writes the frame in one call; the caller serialises writers of one stream. */
+    /** Writes and flushes the frame; the caller serialises writers of one stream. */
     void sendTo(OutputStream stream) throws IOException {
+      writeTo(stream);
+      stream.flush();
+    }
+
+    /** Writes the frame without flushing; the caller serialises writers of one stream. */
+    void writeTo(OutputStream stream) throws IOException {
       out.flush();
       byte[] payload = bytes.toByteArray();
       byte[] frame = new byte[5 + payload.length];
@@ -103,7 +125,6 @@ final class Frames {
       frame[4] = type;
       System.arraycopy(payload, 0, frame, 5, payload.length);
       stream.write(frame);
-      stream.flush();
     }
   }
 

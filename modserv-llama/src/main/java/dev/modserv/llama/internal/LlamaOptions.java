@@ -64,8 +64,8 @@ public record LlamaOptions(boolean inProcess, int contextSize, int threads, int 
     String s = o.get("seed");
     if (s != null) {
       seed = longValue("seed", s);
-      if (seed < 0 || seed > 0xFFFF_FFFFL) {
-        throw new IllegalArgumentException("option seed must be in [0, 4294967295], got " + s);
+      if (seed < 0 || seed > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("option seed must be in [0, 2147483647], got " + s);
       }
     }
     boolean embedding = bool(o, "embedding");

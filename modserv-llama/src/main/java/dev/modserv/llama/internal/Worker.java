@@ -169,9 +169,14 @@ public final class Worker {
     Runtime.getRuntime().halt(1);
   }
 
-  /** Sends one generation's events to the parent. */
+  /**
+   * Sends one generation's events to the parent. The prompt's token count travels in the same
+   * write as the first token (or the end), so that it adds no round trip before the first token.
+   */
   private final class Sink implements GenerationSink {
     private final int id;
+    private int promptTokens = -1;
+    private boolean promptSent;
 
     Sink(int id) {
       this.id = id;
@@ -179,18 +184,18 @@ public final class Worker {
 
     @Override
     public void prompt(int promptTokens) {
-      write(() -> new Frames.Writer(Frames.PROMPT).i32(id).i32(promptTokens));
+      this.promptTokens = promptTokens;
     }
 
     @Override
     public void token(String text, int tokens) {
-      write(() -> new Frames.Writer(Frames.TOKEN).i32(id).str(text).i32(tokens));
+      write(new Frames.Writer(Frames.TOKEN).i32(id).str(text).i32(tokens));
     }
 
     @Override
     public void complete(FinishReason reason, Usage usage) {
       running.remove(id);
-      write(() -> new Frames.Writer(Frames.DONE).i32(id).i32(reason.ordinal())
+      write(new Frames.Writer(Frames.DONE).i32(id).i32(reason.ordinal())
           .i32(usage.promptTokens()).i32(usage.completionTokens()));
     }
 
@@ -204,18 +209,19 @@ public final class Worker {
       }
     }
 
-    private void write(FrameMaker maker) {
+    private void write(Frames.Writer frame) {
       try {
-        send(maker.make());
+        synchronized (writeLock) {
+          if (!promptSent && promptTokens >= 0) {
+            promptSent = true;
+            new Frames.Writer(Frames.PROMPT).i32(id).i32(promptTokens).writeTo(out);
+          }
+          frame.sendTo(out);
+        }
       } catch (IOException e) {
         lost(e);
       }
     }
-  }
-
-  @FunctionalInterface
-  private interface FrameMaker {
-    Frames.Writer make() throws IOException;
   }
 
   static {
