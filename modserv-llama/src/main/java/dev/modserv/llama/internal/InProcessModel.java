@@ -73,9 +73,47 @@ public final class InProcessModel implements LoadedModel {
     }
   }
 
+  /**
+   * Starts a generation; {@link #close()} waits for it to end (the binding's close hangs a thread
+   * that is still generating).
+   */
   @Override
   public GenerationHandle generate(GenerationRequest request, GenerationSink sink) {
-    return engine.generate(request, sink);
+    gate.enter();
+    java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable exit = () -> {
+      if (left.compareAndSet(false, true)) {
+        gate.exit();
+      }
+    };
+    try {
+      return engine.generate(request, new GenerationSink() {
+        @Override
+        public void prompt(int promptTokens) {
+          sink.prompt(promptTokens);
+        }
+
+        @Override
+        public void token(String text, int tokens) {
+          sink.token(text, tokens);
+        }
+
+        @Override
+        public void complete(dev.modserv.api.FinishReason reason, dev.modserv.api.Usage usage) {
+          exit.run();
+          sink.complete(reason, usage);
+        }
+
+        @Override
+        public void fail(Throwable error) {
+          exit.run();
+          sink.fail(error);
+        }
+      });
+    } catch (RuntimeException | Error e) {
+      exit.run();
+      throw e;
+    }
   }
 
   @Override
