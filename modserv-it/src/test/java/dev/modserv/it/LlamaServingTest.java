@@ -98,7 +98,7 @@ class LlamaServingTest {
     GenerationResult next = server.complete(greedy(3).build());
     assertThat(next.finishReason()).isEqualTo(FinishReason.LENGTH);
     // b still runs 3000 tokens; the next request did not wait for it or for a.
-    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_500);
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(2_000);
     b.cancel();
   }
 

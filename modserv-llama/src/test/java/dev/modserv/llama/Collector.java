@@ -17,6 +17,7 @@ final class Collector implements GenerationSink {
   final CompletableFuture<End> end = new CompletableFuture<>();
   final CountDownLatch firstToken = new CountDownLatch(1);
   volatile long firstTokenNanos;
+  volatile long endNanos;
   volatile int steps;
   volatile int promptTokens = -1;
 
@@ -37,6 +38,7 @@ final class Collector implements GenerationSink {
 
   @Override
   public void complete(FinishReason reason, Usage usage) {
+    endNanos = System.nanoTime();
     end.complete(new End(reason, usage, String.join("", pieces), steps));
   }
 
