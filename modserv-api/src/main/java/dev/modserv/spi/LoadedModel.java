@@ -63,6 +63,29 @@ public interface LoadedModel extends AutoCloseable {
   }
 
   /**
+   * Starts generating text for {@code request} and returns at once; the engine delivers text to
+   * {@code sink} on its own thread. Only models with the {@code GENERATIVE} capability implement
+   * it. The server calls it no more often at once than the model's concurrent sequences allow and
+   * has checked the request's values; the engine checks what only it can (the context size).
+   *
+   * @throws Exception when the generation cannot start: a {@code ModelServingException} keeps its
+   *     code, anything else becomes {@code BACKEND_ERROR}
+   */
+  default GenerationHandle generate(dev.modserv.api.GenerationRequest request,
+      GenerationSink sink) throws Exception {
+    throw new dev.modserv.api.ModelServingException(dev.modserv.api.ErrorCode.INVALID_INPUT,
+        "this model does not generate text (it has no GENERATIVE capability)");
+  }
+
+  /**
+   * Returns how many generations this model runs at once (its sequences, or slots); the server
+   * queues the rest. Defaults to 1.
+   */
+  default int generationSlots() {
+    return 1;
+  }
+
+  /**
    * Returns the model's estimated native memory in bytes, or -1 when the engine cannot tell (the
    * server then estimates from the artifact's size). Defaults to -1.
    */

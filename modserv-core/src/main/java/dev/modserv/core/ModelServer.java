@@ -1,6 +1,11 @@
 package dev.modserv.core;
 
 import dev.modserv.api.ErrorCode;
+import dev.modserv.api.GenerationChunk;
+import dev.modserv.api.GenerationListener;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.GenerationResult;
+import dev.modserv.api.GenerationStream;
 import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.ModelServingException;
@@ -190,6 +195,63 @@ public final class ModelServer implements AutoCloseable {
       all.get(row);
     }
     return out;
+  }
+
+  /**
+   * Starts generating text with a {@link dev.modserv.api.Capability#GENERATIVE} model and returns
+   * the stream at once; read it once, as a {@link java.util.concurrent.Flow.Publisher}, an
+   * iterator, a {@link java.util.stream.Stream} or a whole {@link GenerationResult}. The model runs
+   * a fixed number of generations at once (its sequences); others wait in a bounded queue (the
+   * model's {@code maxQueueSize}). Refusals ({@code MODEL_NOT_FOUND}, {@code QUEUE_FULL}, {@code
+   * TIMEOUT} while waiting for a sequence, {@code SHUTTING_DOWN}) and engine failures end the
+   * stream with a {@link ModelServingException}.
+   */
+  public GenerationStream generate(GenerationRequest request) {
+    Objects.requireNonNull(request, "request");
+    long submitted = ticker.read();
+    if (closed.get()) {
+      return registry.refused(request, submitted, new ModelServingException(
+          ErrorCode.SHUTTING_DOWN, "the model server is closed"));
+    }
+    return registry.generate(request, submitted, defaultTimeout);
+  }
+
+  /**
+   * Starts generating and delivers the chunks to {@code listener} as they come, on a server
+   * thread; returns the stream, to cancel it.
+   */
+  public GenerationStream generate(GenerationRequest request, GenerationListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    GenerationStream stream = generate(request);
+    stream.subscribe(new java.util.concurrent.Flow.Subscriber<GenerationChunk>() {
+      @Override
+      public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+        subscription.request(Long.MAX_VALUE);
+      }
+
+      @Override
+      public void onNext(GenerationChunk item) {
+        listener.onChunk(item);
+      }
+
+      @Override
+      public void onError(Throwable throwable) {
+        listener.onError(throwable instanceof ModelServingException mse ? mse
+            : new ModelServingException(ErrorCode.BACKEND_ERROR, String.valueOf(throwable),
+                throwable));
+      }
+
+      @Override
+      public void onComplete() {
+        listener.onComplete();
+      }
+    });
+    return stream;
+  }
+
+  /** Generates the whole text for {@code request} and returns it; blocks. */
+  public GenerationResult complete(GenerationRequest request) {
+    return generate(request).result();
   }
 
   private static <T> T await(CompletableFuture<T> future) {

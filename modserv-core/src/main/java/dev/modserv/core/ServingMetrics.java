@@ -12,7 +12,11 @@ import java.util.function.IntSupplier;
  *
  * <p>Meters ({@code docs/metrics.md}): {@code modserv.requests}, {@code modserv.request.latency},
  * {@code modserv.queue.wait}, {@code modserv.queue.depth}, {@code modserv.batch.size}, {@code
- * modserv.inference.latency}, {@code modserv.models.loaded}, {@code modserv.model.load.duration};
+ * modserv.inference.latency}, {@code modserv.models.loaded}, {@code modserv.model.load.duration},
+ * and for generation {@code modserv.generations}, {@code modserv.generation.ttft}, {@code
+ * modserv.generation.tpot}, {@code modserv.generation.tokens}, {@code
+ * modserv.generation.tokens.per.second}, {@code modserv.generation.running}, {@code
+ * modserv.generation.waiting};
  * every per-model meter is tagged {@code model} and {@code version}, outcome-bearing ones also
  * {@code outcome}.
  */
@@ -60,6 +64,16 @@ public interface ServingMetrics {
 
     /** Binds the queue-depth gauge. */
     void queueDepth(IntSupplier depth);
+
+    /**
+     * Records a finished generation: its tokens, time to first token, time per output token and
+     * tokens per second. Defaults to nothing.
+     */
+    default void generation(dev.modserv.api.FinishReason reason, dev.modserv.api.Usage usage,
+        dev.modserv.api.GenerationTimings timings) {}
+
+    /** Binds the gauges of running and waiting generation sequences. Defaults to nothing. */
+    default void generationSequences(IntSupplier running, IntSupplier waiting) {}
 
     /** Removes this version's meters; called once when the version unloads. */
     void close();

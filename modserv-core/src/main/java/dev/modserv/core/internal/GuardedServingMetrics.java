@@ -110,6 +110,25 @@ public final class GuardedServingMetrics implements ServingMetrics {
     }
 
     @Override
+    public void generation(dev.modserv.api.FinishReason reason, dev.modserv.api.Usage usage,
+        dev.modserv.api.GenerationTimings timings) {
+      try {
+        v.generation(reason, usage, timings);
+      } catch (RuntimeException e) {
+        failed("generation", e);
+      }
+    }
+
+    @Override
+    public void generationSequences(IntSupplier running, IntSupplier waiting) {
+      try {
+        v.generationSequences(running, waiting);
+      } catch (RuntimeException e) {
+        failed("generationSequences", e);
+      }
+    }
+
+    @Override
     public void close() {
       try {
         v.close();

@@ -1,5 +1,9 @@
 package dev.modserv.core.internal;
 
+import dev.modserv.api.FinishReason;
+import dev.modserv.api.GenerationTimings;
+import dev.modserv.api.Usage;
+
 import dev.modserv.core.ServingMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -55,6 +59,14 @@ public final class MicrometerServingMetrics implements ServingMetrics {
     private final Timer inference;
     private final List<Meter> meters = new ArrayList<>();
     private volatile IntSupplier depth = () -> 0;
+    private volatile IntSupplier running = () -> 0;
+    private volatile IntSupplier waiting = () -> 0;
+    private final Counter[] generations = new Counter[FinishReason.values().length];
+    private final Timer ttft;
+    private final Timer tpot;
+    private final Counter promptTokens;
+    private final Counter completionTokens;
+    private final DistributionSummary tokensPerSecond;
 
     ForVersion(Tags tags) {
       this.tags = tags;
@@ -74,6 +86,51 @@ public final class MicrometerServingMetrics implements ServingMetrics {
           .description("Engine time per batch").tags(tags).register(registry));
       keep(Gauge.builder("modserv.queue.depth", this, v -> v.depth.getAsInt())
           .description("Requests waiting for the engine").tags(tags).register(registry));
+      for (FinishReason reason : FinishReason.values()) {
+        generations[reason.ordinal()] = keep(Counter.builder("modserv.generations")
+            .description("Generations finished, by finish reason")
+            .tags(tags.and("finish_reason", reason.tag())).register(registry));
+      }
+      ttft = keep(Timer.builder("modserv.generation.ttft")
+          .description("Time from submission to the first generated token")
+          .tags(tags).register(registry));
+      tpot = keep(Timer.builder("modserv.generation.tpot")
+          .description("Time per output token after the first")
+          .tags(tags).register(registry));
+      promptTokens = keep(Counter.builder("modserv.generation.tokens")
+          .description("Tokens processed, by kind").baseUnit("tokens")
+          .tags(tags.and("kind", "prompt")).register(registry));
+      completionTokens = keep(Counter.builder("modserv.generation.tokens")
+          .description("Tokens processed, by kind").baseUnit("tokens")
+          .tags(tags.and("kind", "completion")).register(registry));
+      tokensPerSecond = keep(DistributionSummary.builder("modserv.generation.tokens.per.second")
+          .description("Completion tokens per second of each generation").baseUnit("tokens")
+          .tags(tags).register(registry));
+      keep(Gauge.builder("modserv.generation.running", this, v -> v.running.getAsInt())
+          .description("Generation sequences running").tags(tags).register(registry));
+      keep(Gauge.builder("modserv.generation.waiting", this, v -> v.waiting.getAsInt())
+          .description("Generations waiting for a sequence").tags(tags).register(registry));
+    }
+
+    @Override
+    public void generation(FinishReason reason, Usage usage, GenerationTimings timings) {
+      generations[reason.ordinal()].increment();
+      promptTokens.increment(usage.promptTokens());
+      completionTokens.increment(usage.completionTokens());
+      if (usage.completionTokens() > 0) {
+        ttft.record(timings.timeToFirstTokenNanos(), TimeUnit.NANOSECONDS);
+      }
+      if (usage.completionTokens() > 1) {
+        tpot.record(timings.generationNanos() / (usage.completionTokens() - 1),
+            TimeUnit.NANOSECONDS);
+        tokensPerSecond.record(timings.tokensPerSecond(usage.completionTokens()));
+      }
+    }
+
+    @Override
+    public void generationSequences(IntSupplier running, IntSupplier waiting) {
+      this.running = running;
+      this.waiting = waiting;
     }
 
     private <M extends Meter> M keep(M meter) {

@@ -53,6 +53,7 @@ public final class ModelVersion {
   private final AtomicBoolean closed = new AtomicBoolean();
   final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
   private volatile @Nullable Batcher batcher;
+  private volatile @Nullable GenerationScheduler generations;
   private final Runnable onClosed;
 
   ModelVersion(
@@ -114,6 +115,15 @@ public final class ModelVersion {
 
   void batcher(Batcher batcher) {
     this.batcher = batcher;
+  }
+
+  /** The generation scheduler of a GENERATIVE model; set before the version becomes ready. */
+  @Nullable GenerationScheduler generationsOrNull() {
+    return generations;
+  }
+
+  void generations(GenerationScheduler scheduler) {
+    this.generations = scheduler;
   }
 
   void loaded(LoadedModel model, ModelMetadata metadata) {

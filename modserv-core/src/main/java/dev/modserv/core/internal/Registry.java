@@ -291,6 +291,11 @@ public final class Registry implements ModelRegistry {
       Duration warmTook = Duration.ofNanos(ticker.read() - warmStart);
       listener.warmupFinished(v.name, v.version, warmTook);
       v.batcher(newBatcher(v, metadata));
+      if (metadata.has(Capability.GENERATIVE)) {
+        v.generations(new GenerationScheduler("'" + v.name + "' version " + v.version,
+            v.model(), v.model().generationSlots(), v.config.batching().maxQueueSize(), executor,
+            scheduler, ticker, v.metrics));
+      }
       boolean unloadInstead;
       synchronized (e) {
         unloadInstead = v.unloadRequested || closed;
@@ -595,6 +600,19 @@ public final class Registry implements ModelRegistry {
         scheduler.schedule(failQueued, grace.toNanos(), TimeUnit.NANOSECONDS);
       }
     }
+    GenerationScheduler generations = v.generationsOrNull();
+    if (generations != null) {
+      Duration grace = v.config.drainGrace();
+      Runnable failWaiting = () -> generations.failWaiting(shuttingDown("version " + v.version
+          + " of '" + v.name + "' unloaded before the generation started: the drain grace of "
+          + grace + " ended"));
+      if (grace.isZero()) {
+        failWaiting.run();
+      } else {
+        generations.drain();
+        scheduler.schedule(failWaiting, grace.toNanos(), TimeUnit.NANOSECONDS);
+      }
+    }
   }
 
   private void closed(Entry e, ModelVersion v) {
@@ -853,6 +871,72 @@ public final class Registry implements ModelRegistry {
     Call call = new Call(request, submittedNanos, deadline, level, () -> released(v));
     batcher.submit(call, callerWaits);
     return call.future;
+  }
+
+  /**
+   * Starts {@code request} on a leased version of a generative model; the stream fails at once
+   * when the model is unknown, not ready, not generative or its queue is full.
+   */
+  public Generation generate(dev.modserv.api.GenerationRequest request, long submittedNanos,
+      @Nullable Duration defaultTimeout) {
+    Duration timeout = request.timeout()
+        .or(() -> config(request.model().name()).batching().defaultTimeout())
+        .orElse(defaultTimeout);
+    long deadline = timeout == null ? Long.MAX_VALUE : submittedNanos + timeout.toNanos();
+    GenerationCall call = new GenerationCall(request, submittedNanos, deadline, ticker);
+    Generation stream = new Generation(call);
+    startGeneration(call, true);
+    return stream;
+  }
+
+  private void startGeneration(GenerationCall call, boolean mayLoad) {
+    dev.modserv.api.GenerationRequest request = call.request;
+    ModelVersion v;
+    try {
+      v = acquire(request.model());
+    } catch (ModelServingException e) {
+      CompletableFuture<ModelStatus> loading = mayLoad ? loadOnDemand(request.model()) : null;
+      if (loading == null) {
+        call.failNow(e);
+      } else {
+        // A registered version that is not loaded (never, or unloaded while idle): load it.
+        loading.whenComplete((status, failure) -> {
+          if (failure != null) {
+            call.failNow(ModelServingException.find(failure).orElseGet(() ->
+                new ModelServingException(ErrorCode.LOAD_FAILED, String.valueOf(failure),
+                    failure)));
+          } else if (!call.isDone()) {
+            startGeneration(call, false);
+          }
+        });
+      }
+      return;
+    }
+    GenerationScheduler generations = v.generationsOrNull();
+    if (generations == null) {
+      released(v);
+      call.failNow(new ModelServingException(ErrorCode.INVALID_INPUT, "'" + v.name
+          + "' version " + v.version + " does not generate text (it has no GENERATIVE"
+          + " capability)"));
+      return;
+    }
+    Runnable onDone = () -> {
+      generations.done(call);
+      released(v);
+    };
+    if (call.bind(v.metrics, onDone)) {
+      generations.submit(call);
+    } else {
+      released(v);
+    }
+  }
+
+  /** Returns a stream that already failed with {@code error}. */
+  public Generation refused(dev.modserv.api.GenerationRequest request, long submittedNanos,
+      ModelServingException error) {
+    GenerationCall call = new GenerationCall(request, submittedNanos, Long.MAX_VALUE, ticker);
+    call.failNow(error);
+    return new Generation(call);
   }
 
   private CompletableFuture<InferenceResult> afterLoad(CompletableFuture<ModelStatus> loading,

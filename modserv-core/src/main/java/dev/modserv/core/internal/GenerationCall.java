@@ -1,0 +1,167 @@
+package dev.modserv.core.internal;
+
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.FinishReason;
+import dev.modserv.api.GenerationChunk;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.GenerationTimings;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Usage;
+import dev.modserv.core.ServingMetrics;
+import dev.modserv.core.Ticker;
+import dev.modserv.spi.GenerationHandle;
+import dev.modserv.spi.GenerationSink;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One generation on its way through the server: the sink the engine writes to, and the queue of
+ * events its consumer reads ({@link GenerationChunk}s, then {@link #END}, or one {@link
+ * ModelServingException}). Ends exactly once: completed, failed or cancelled; later engine calls
+ * are ignored.
+ */
+public final class GenerationCall implements GenerationSink {
+  /** Marks the end of the events after the last chunk. */
+  static final Object END = new Object();
+
+  final GenerationRequest request;
+  final long submittedNanos;
+  final long deadlineNanos;
+  private final Ticker ticker;
+  private final String model;
+  private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+  private final AtomicBoolean done = new AtomicBoolean();
+  private volatile ServingMetrics.VersionMetrics metrics = ServingMetrics.noop().version("", 0);
+  private volatile @Nullable GenerationHandle handle;
+  private volatile boolean cancelRequested;
+  private volatile Runnable onDone = () -> {};
+  private volatile long startedNanos = -1;
+  private volatile long firstTokenNanos = -1;
+  private volatile int steps;
+  private volatile int promptTokens;
+  /** Set by the scheduler under its lock. */
+  boolean started;
+
+  GenerationCall(GenerationRequest request, long submittedNanos, long deadlineNanos,
+      Ticker ticker) {
+    this.request = request;
+    this.submittedNanos = submittedNanos;
+    this.deadlineNanos = deadlineNanos;
+    this.ticker = ticker;
+    this.model = request.model().toString();
+  }
+
+  /**
+   * Sets what runs when the call ends; returns false when it already ended (cancelled while its
+   * model was loading), and then {@code onDone} is the caller's to run.
+   */
+  synchronized boolean bind(ServingMetrics.VersionMetrics metrics, Runnable onDone) {
+    if (done.get()) {
+      return false;
+    }
+    this.metrics = metrics;
+    this.onDone = onDone;
+    return true;
+  }
+
+  private synchronized Runnable onDone() {
+    return onDone;
+  }
+
+  LinkedBlockingQueue<Object> events() {
+    return events;
+  }
+
+  boolean isDone() {
+    return done.get();
+  }
+
+  /** The engine took it: records the queue wait and keeps the handle to cancel it. */
+  void started(long nanos) {
+    this.startedNanos = nanos;
+  }
+
+  void handle(GenerationHandle h) {
+    this.handle = h;
+    if (cancelRequested || done.get()) {
+      h.cancel();
+    }
+  }
+
+  @Override
+  public void prompt(int promptTokens) {
+    this.promptTokens = Math.max(0, promptTokens);
+  }
+
+  @Override
+  public void token(String text, int tokens) {
+    if (done.get()) {
+      return;
+    }
+    if (firstTokenNanos < 0) {
+      firstTokenNanos = ticker.read();
+    }
+    int count = steps + Math.max(0, tokens);
+    steps = count;
+    events.add(GenerationChunk.delta(text, count));
+  }
+
+  @Override
+  public void complete(FinishReason reason, Usage usage) {
+    end(reason, usage);
+  }
+
+  @Override
+  public void fail(Throwable error) {
+    ModelServingException e = error instanceof ModelServingException mse ? mse
+        : new ModelServingException(ErrorCode.BACKEND_ERROR, "'" + model + "' failed while"
+            + " generating: " + error.getMessage(), error);
+    failNow(e);
+  }
+
+  /** Ends with {@code error}, unless already ended. */
+  void failNow(ModelServingException error) {
+    if (!done.compareAndSet(false, true)) {
+      return;
+    }
+    events.add(error);
+    long now = ticker.read();
+    metrics.generation(FinishReason.ERROR, new Usage(promptTokens, steps), timings(now));
+    onDone().run();
+  }
+
+  /** Stops the generation, in the engine too, and ends the stream with CANCELLED. */
+  public void cancel() {
+    cancelRequested = true;
+    GenerationHandle h = handle;
+    if (h != null && !done.get()) {
+      try {
+        h.cancel();
+      } catch (RuntimeException e) {
+        fail(e);
+        return;
+      }
+    }
+    end(FinishReason.CANCELLED, new Usage(promptTokens, steps));
+  }
+
+  private void end(FinishReason reason, Usage usage) {
+    if (!done.compareAndSet(false, true)) {
+      return;
+    }
+    GenerationTimings timings = timings(ticker.read());
+    events.add(GenerationChunk.last("", reason, usage, timings));
+    events.add(END);
+    metrics.generation(reason, usage, timings);
+    onDone().run();
+  }
+
+  private GenerationTimings timings(long now) {
+    long start = startedNanos < 0 ? now : startedNanos;
+    long first = firstTokenNanos < 0 ? now : firstTokenNanos;
+    return new GenerationTimings(Math.max(0, start - submittedNanos),
+        Math.max(0, first - submittedNanos), Math.max(0, now - first),
+        Math.max(0, now - submittedNanos));
+  }
+}

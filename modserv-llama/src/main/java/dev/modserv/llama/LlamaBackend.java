@@ -1,0 +1,67 @@
+package dev.modserv.llama;
+
+import dev.modserv.llama.internal.InProcessModel;
+import dev.modserv.llama.internal.LlamaOptions;
+import dev.modserv.llama.internal.WorkerModel;
+import dev.modserv.spi.Backend;
+import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.ModelSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+
+/**
+ * The llama.cpp engine ({@code de.kherud:llama}): loads {@code .gguf} files. Each model runs in a
+ * child worker JVM by default (option {@code mode=worker}), so that unloading frees its memory, a
+ * native abort fails only that model's requests, and the application's JVM can exit; {@code
+ * mode=in-process} runs it in this JVM, for applications that never unload (closing such a model
+ * leaks it). Options ({@code docs/llama.md}): {@code mode}, {@code context-size}, {@code threads},
+ * {@code parallel}, {@code seed}, {@code embedding}, {@code pooling}, {@code batch-size}, {@code
+ * worker-jvm-options}, {@code worker-start-seconds}.
+ */
+public final class LlamaBackend implements Backend {
+  /** The engine's name. */
+  public static final String NAME = "llama";
+
+  /** Creates the engine; nothing native starts until a model loads. */
+  public LlamaBackend() {}
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public boolean supports(ModelSource source) {
+    return isGguf(source);
+  }
+
+  static boolean isGguf(ModelSource source) {
+    if (!source.fileName().endsWith(".gguf") || !Files.isRegularFile(source.location())) {
+      return false;
+    }
+    try (InputStream in = Files.newInputStream(source.location())) {
+      byte[] magic = in.readNBytes(4);
+      return magic.length == 4 && magic[0] == 'G' && magic[1] == 'G' && magic[2] == 'U'
+          && magic[3] == 'F';
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public LoadedModel load(ModelSource source) throws IOException {
+    LlamaOptions options = LlamaOptions.parse(source);
+    if (!isGguf(source)) {
+      throw new IllegalArgumentException("not a GGUF file: " + source.location());
+    }
+    return options.inProcess() ? new InProcessModel(source.location(), options)
+        : new WorkerModel(source.location(), options);
+  }
+
+  /** A model's memory is about its file plus its context cache. */
+  @Override
+  public double memoryFactor() {
+    return 1.3;
+  }
+}

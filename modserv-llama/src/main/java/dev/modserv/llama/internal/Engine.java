@@ -1,0 +1,268 @@
+package dev.modserv.llama.internal;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import de.kherud.llama.Pair;
+import de.kherud.llama.args.PoolingType;
+import dev.modserv.api.ChatMessage;
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.FinishReason;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.api.Usage;
+import dev.modserv.spi.GenerationHandle;
+import dev.modserv.spi.GenerationSink;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One llama.cpp model through the binding, in this JVM: the code both modes share (the worker
+ * process runs it too). Generations run on their own platform threads (they block in native
+ * code); usage is counted with the tokenizer since the binding does not report it.
+ */
+public final class Engine {
+  /** The system property the binding reads for where to extract its native library. */
+  static final String TMPDIR_PROPERTY = "de.kherud.llama.tmpdir";
+
+  /**
+   * Threads that wait in native code for a generation's tokens, kept for a minute between
+   * generations: starting a thread per generation would add to the time to first token.
+   */
+  private static final java.util.concurrent.ExecutorService GENERATORS =
+      new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 60,
+          java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+          r -> Thread.ofPlatform().daemon().name("modserv-llama-generate").unstarted(r));
+
+  private final LlamaModel model;
+  private final LlamaOptions options;
+  private final int dimensions;
+
+  private Engine(LlamaModel model, LlamaOptions options, int dimensions) {
+    this.model = model;
+    this.options = options;
+    this.dimensions = dimensions;
+  }
+
+  /**
+   * Points the binding's native library extraction at a private folder, unless the user chose
+   * one: its loader deletes every file named {@code llama*} in that folder first.
+   */
+  static synchronized void privateNativeFolder() {
+    if (System.getProperty(TMPDIR_PROPERTY) != null) {
+      return;
+    }
+    try {
+      Path dir = Files.createTempDirectory("modserv-llama-native-");
+      dir.toFile().deleteOnExit();
+      System.setProperty(TMPDIR_PROPERTY, dir.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a private folder for the llama native"
+          + " library; set -D" + TMPDIR_PROPERTY, e);
+    }
+  }
+
+  /** Loads {@code file}; the options were checked by {@link LlamaOptions#parse}. */
+  public static Engine load(Path file, LlamaOptions options) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("no GGUF file at " + file);
+    }
+    privateNativeFolder();
+    ModelParameters p = new ModelParameters()
+        .setModel(file.toString())
+        .setCtxSize(options.contextSize())
+        .setThreads(options.threads())
+        .setParallel(options.parallel());
+    if (options.seed() >= 0) {
+      p.setSeed((int) options.seed());
+    }
+    if (options.batchSize() > 0) {
+      p.setBatchSize(options.batchSize());
+    }
+    if (options.embedding()) {
+      p.enableEmbedding();
+      p.setPoolingType(switch (options.pooling()) {
+        case "cls" -> PoolingType.CLS;
+        case "none" -> PoolingType.NONE;
+        default -> PoolingType.LAST;
+      });
+    }
+    LlamaModel model = new LlamaModel(p);
+    int dims = options.embedding() ? model.embed("a").length : 0;
+    return new Engine(model, options, dims);
+  }
+
+  /** The options it was loaded with. */
+  public LlamaOptions options() {
+    return options;
+  }
+
+  /** The embedding width, or 0 for a generative model. */
+  public int dimensions() {
+    return dimensions;
+  }
+
+  /** Counts the tokens of {@code text} (without the begin-of-sequence token). */
+  public int countTokens(String text) {
+    return text.isEmpty() ? 0 : model.encode(text).length;
+  }
+
+  /** Embeds each text; the model was loaded for embeddings. */
+  public float[][] embed(List<String> texts) {
+    float[][] out = new float[texts.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = model.embed(texts.get(i));
+    }
+    return out;
+  }
+
+  /** Renders {@code request}'s prompt: the raw prompt, or the messages through the template. */
+  public String prompt(GenerationRequest request) {
+    if (!request.isChat()) {
+      return request.prompt().orElseThrow();
+    }
+    StringBuilder system = new StringBuilder();
+    List<Pair<String, String>> turns = new ArrayList<>();
+    for (ChatMessage m : request.messages()) {
+      if (m.role().equals("system")) {
+        system.append(system.isEmpty() ? "" : "\n").append(m.content());
+      } else {
+        turns.add(new Pair<>(m.role(), m.content()));
+      }
+    }
+    InferenceParameters p = new InferenceParameters("")
+        .setMessages(system.isEmpty() ? null : system.toString(), turns);
+    return model.applyTemplate(p);
+  }
+
+  /**
+   * Starts a generation on a new thread and returns its handle. The prompt is rendered and
+   * counted first, here, so that one that does not fit the context fails at once with {@code
+   * INVALID_INPUT}.
+   */
+  public GenerationHandle generate(GenerationRequest request, GenerationSink sink) {
+    if (options.embedding()) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT, "this model was loaded for"
+          + " embeddings (embedding=true); load it without that option to generate");
+    }
+    String prompt = prompt(request);
+    int promptTokens = countTokens(prompt) + 1;
+    int room = options.contextPerSequence();
+    if (promptTokens >= room) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT, "the prompt has " + promptTokens
+          + " tokens; a sequence of this model holds " + room + " (context-size "
+          + options.contextSize() + " / parallel " + options.parallel() + ")");
+    }
+    InferenceParameters p = parameters(request, prompt);
+    Run run = new Run(request, p, promptTokens, sink);
+    GENERATORS.execute(run);
+    return run;
+  }
+
+  private InferenceParameters parameters(GenerationRequest r, String prompt) {
+    InferenceParameters p = new InferenceParameters(prompt).setNPredict(r.maxTokens());
+    r.temperature().ifPresent(t -> p.setTemperature((float) t));
+    r.topP().ifPresent(t -> p.setTopP((float) t));
+    r.topK().ifPresent(p::setTopK);
+    r.minP().ifPresent(t -> p.setMinP((float) t));
+    r.repeatPenalty().ifPresent(t -> p.setRepeatPenalty((float) t));
+    if (r.seed().isPresent()) {
+      long seed = r.seed().getAsLong();
+      if (seed > Integer.MAX_VALUE) {
+        throw new ModelServingException(ErrorCode.INVALID_INPUT, "the llama engine takes seeds"
+            + " up to 2147483647, got " + seed);
+      }
+      p.setSeed((int) seed);
+    } else if (options.seed() >= 0) {
+      p.setSeed((int) options.seed());
+    }
+    if (!r.stop().isEmpty()) {
+      p.setStopStrings(r.stop().toArray(String[]::new));
+    }
+    r.grammar().ifPresent(p::setGrammar);
+    if (r.jsonSchema().isPresent()) {
+      String grammar;
+      try {
+        grammar = LlamaModel.jsonSchemaToGrammar(r.jsonSchema().get());
+      } catch (RuntimeException e) {
+        throw new ModelServingException(ErrorCode.INVALID_INPUT, "the JSON schema cannot be"
+            + " turned into a grammar: " + e.getMessage(), e);
+      }
+      p.setGrammar(grammar);
+    }
+    return p;
+  }
+
+  /** Frees what the binding frees (not the model's memory: see docs/llama.md). */
+  public void close() {
+    model.close();
+  }
+
+  /** One generation, on its own thread. */
+  private final class Run implements Runnable, GenerationHandle {
+    private final GenerationRequest request;
+    private final InferenceParameters parameters;
+    private final int promptTokens;
+    private final GenerationSink sink;
+    private volatile boolean cancelled;
+
+    Run(GenerationRequest request, InferenceParameters parameters, int promptTokens,
+        GenerationSink sink) {
+      this.request = request;
+      this.parameters = parameters;
+      this.promptTokens = promptTokens;
+      this.sink = sink;
+    }
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+    }
+
+    @Override
+    public void run() {
+      int steps = 0;
+      StringBuilder text = new StringBuilder();
+      try {
+        sink.prompt(promptTokens);
+        LlamaIterator it = model.generate(parameters).iterator();
+        // cancel() is called on this thread, between steps: the binding's cancel from another
+        // thread can leave a thread waiting in native code for ever.
+        while (it.hasNext()) {
+          if (cancelled) {
+            it.cancel();
+            sink.complete(FinishReason.CANCELLED, new Usage(promptTokens, steps));
+            return;
+          }
+          LlamaOutput o = it.next();
+          boolean last = !it.hasNext();
+          if (!last) {
+            steps++;
+            sink.token(o.text, 1);
+          } else if (!o.text.isEmpty()) {
+            sink.token(o.text, 0);
+          }
+          text.append(o.text);
+        }
+        if (cancelled) {
+          sink.complete(FinishReason.CANCELLED, new Usage(promptTokens, steps));
+          return;
+        }
+        int counted = Math.max(countTokens(text.toString()), steps);
+        boolean length = counted >= request.maxTokens()
+            || promptTokens + steps >= options.contextPerSequence();
+        int completion = length ? Math.min(counted, request.maxTokens()) : counted;
+        sink.complete(length ? FinishReason.LENGTH : FinishReason.STOP,
+            new Usage(promptTokens, completion));
+      } catch (RuntimeException | Error e) {
+        sink.fail(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package dev.modserv.llama.internal;
+
+import dev.modserv.spi.ModelSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The llama engine's options, parsed and checked in Java before anything reaches llama.cpp (some
+ * bad values abort or crash the native code). Every failure names the option and what it takes.
+ *
+ * @param inProcess run the model in this JVM instead of a worker process
+ * @param contextSize context tokens, shared by the parallel sequences
+ * @param threads CPU threads for decoding
+ * @param parallel sequences decoded at once (continuous batching)
+ * @param seed the default sampling seed, or -1 for none
+ * @param embedding load for embeddings instead of generation
+ * @param pooling the embedding pooling: last, cls or none
+ * @param batchSize the logical batch size, or -1 for llama.cpp's default
+ * @param workerJvmOptions extra options for the worker JVM
+ * @param workerStartSeconds how long a worker may take to start and load
+ */
+public record LlamaOptions(boolean inProcess, int contextSize, int threads, int parallel,
+    long seed, boolean embedding, String pooling, int batchSize, List<String> workerJvmOptions,
+    int workerStartSeconds) {
+
+  /** The keys this engine reads. */
+  public static final Set<String> KEYS = Set.of("mode", "context-size", "threads", "parallel",
+      "seed", "embedding", "pooling", "batch-size", "worker-jvm-options", "worker-start-seconds");
+
+  /** Copies the list. */
+  public LlamaOptions {
+    workerJvmOptions = List.copyOf(workerJvmOptions);
+  }
+
+  /** Parses the source's options; throws {@link IllegalArgumentException} naming a bad one. */
+  public static LlamaOptions parse(ModelSource source) {
+    Map<String, String> o = source.options();
+    Set<String> unknown = new TreeSet<>(o.keySet());
+    unknown.removeAll(KEYS);
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException("unknown llama option(s) " + unknown + "; known: "
+          + new TreeSet<>(KEYS));
+    }
+    String mode = o.getOrDefault("mode", "worker");
+    if (!mode.equals("worker") && !mode.equals("in-process")) {
+      throw new IllegalArgumentException("option mode must be worker or in-process, got '" + mode
+          + "'");
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    int context = integer(o, "context-size", 2048, 64, 1 << 20);
+    int threads = integer(o, "threads", Math.min(4, cores), 1, 512);
+    int parallel = integer(o, "parallel", 1, 1, 256);
+    if (context / parallel < 64) {
+      throw new IllegalArgumentException("context-size " + context + " shared by " + parallel
+          + " parallel sequences leaves " + context / parallel + " tokens each; give each at"
+          + " least 64");
+    }
+    long seed = -1;
+    String s = o.get("seed");
+    if (s != null) {
+      seed = longValue("seed", s);
+      if (seed < 0 || seed > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("option seed must be in [0, 2147483647], got " + s);
+      }
+    }
+    boolean embedding = bool(o, "embedding");
+    String pooling = o.getOrDefault("pooling", "last").toLowerCase(Locale.ROOT);
+    switch (pooling) {
+      case "last", "cls", "none" -> { }
+      case "mean" -> throw new IllegalArgumentException("pooling mean is refused: the bundled"
+          + " llama.cpp aborts the process on it; use last, cls or none");
+      default -> throw new IllegalArgumentException("option pooling must be last, cls or none,"
+          + " got '" + pooling + "'");
+    }
+    if (o.containsKey("pooling") && !embedding) {
+      throw new IllegalArgumentException("option pooling needs embedding=true");
+    }
+    int batch = o.containsKey("batch-size") ? integer(o, "batch-size", 512, 1, 1 << 16) : -1;
+    List<String> jvm = new ArrayList<>();
+    String opts = o.get("worker-jvm-options");
+    if (opts != null && !opts.isBlank()) {
+      for (String part : opts.trim().split("\\s+")) {
+        if (!part.startsWith("-")) {
+          throw new IllegalArgumentException("worker-jvm-options takes JVM options (each"
+              + " starting with '-'), got '" + part + "'");
+        }
+        jvm.add(part);
+      }
+    }
+    int start = integer(o, "worker-start-seconds", 120, 1, 3600);
+    return new LlamaOptions(mode.equals("in-process"), context, threads, parallel, seed,
+        embedding, pooling, batch, jvm, start);
+  }
+
+  /** The context tokens of one sequence. */
+  public int contextPerSequence() {
+    return contextSize / parallel;
+  }
+
+  private static int integer(Map<String, String> o, String key, int fallback, int min, int max) {
+    String v = o.get(key);
+    if (v == null) {
+      return fallback;
+    }
+    long n = longValue(key, v);
+    if (n < min || n > max) {
+      throw new IllegalArgumentException("option " + key + " must be in [" + min + ", " + max
+          + "], got " + v);
+    }
+    return (int) n;
+  }
+
+  private static long longValue(String key, String v) {
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("option " + key + " must be an integer, got '" + v
+          + "'", e);
+    }
+  }
+
+  private static boolean bool(Map<String, String> o, String key) {
+    @Nullable String v = o.get(key);
+    if (v == null) {
+      return false;
+    }
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("option " + key + " must be true or false,"
+          + " got '" + v + "'");
+    };
+  }
+
+  /** Encodes the options as strings, to pass them to a worker. */
+  public Map<String, String> toMap() {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    m.put("mode", inProcess ? "in-process" : "worker");
+    m.put("context-size", Integer.toString(contextSize));
+    m.put("threads", Integer.toString(threads));
+    m.put("parallel", Integer.toString(parallel));
+    if (seed >= 0) {
+      m.put("seed", Long.toString(seed));
+    }
+    m.put("embedding", Boolean.toString(embedding));
+    if (embedding) {
+      m.put("pooling", pooling);
+    }
+    if (batchSize > 0) {
+      m.put("batch-size", Integer.toString(batchSize));
+    }
+    return m;
+  }
+}
