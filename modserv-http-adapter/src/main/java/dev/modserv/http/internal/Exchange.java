@@ -3,6 +3,8 @@ package dev.modserv.http.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
@@ -11,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -38,6 +41,7 @@ public final class Exchange {
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
   private ErrorFormat errorFormat = ErrorFormat.PLAIN;
+  private @Nullable CountingOutputStream streamed;
 
   Exchange(Request request, Response response, Callback callback, Settings settings,
       String requestId, long startNanos) {
@@ -156,6 +160,78 @@ public final class Exchange {
       current = current.getCause();
     }
     return current;
+  }
+
+  /**
+   * Starts a streamed 200 answer of {@code contentType} (no length; chunked): write it through the
+   * stream returned, from one thread, and end it with {@link #endStream}. Blocking writes: call
+   * it from a thread that may block.
+   *
+   * @throws IllegalStateException when the request was answered already
+   */
+  public OutputStream startStream(String contentType) {
+    if (!done.compareAndSet(false, true)) {
+      throw new IllegalStateException("request " + requestId + " was answered already");
+    }
+    response.setStatus(200);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+    streamed = new CountingOutputStream(Content.Sink.asOutputStream(response));
+    return streamed;
+  }
+
+  /**
+   * Ends a streamed answer: completes it when {@code failure} is null, else aborts it (the client
+   * went away, or writing failed). Records the request's metrics either way.
+   */
+  public void endStream(@Nullable Throwable failure) {
+    CountingOutputStream out = streamed;
+    if (out == null) {
+      throw new IllegalStateException("request " + requestId + " has no stream to end");
+    }
+    Throwable failed = failure;
+    if (failed == null) {
+      try {
+        out.close();
+      } catch (IOException e) {
+        failed = e;
+      }
+    }
+    long nanos = System.nanoTime() - startNanos;
+    int status = failed == null ? 200 : 499;
+    try {
+      settings.timers().timer(route, request.getMethod(), status)
+          .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (RuntimeException e) {
+      log.warn("could not record the metrics of request {}", requestId, e);
+    }
+    AccessLog.log(request, route, status, out.count, body.length, nanos, requestId);
+    if (failed == null) {
+      callback.succeeded();
+    } else {
+      callback.failed(failed);
+    }
+  }
+
+  /** Counts what a streamed answer wrote, for the access log. */
+  private static final class CountingOutputStream extends java.io.FilterOutputStream {
+    long count;
+
+    CountingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
   }
 
   /** Answers {@code status} with {@code bytes} of {@code contentType}. */

@@ -31,9 +31,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The OpenAI ({@code /v1/...}) and Ollama ({@code /api/...}) dialects: embeddings, model listings
- * and the Ollama liveness answer. Text generation ({@code /v1/chat/completions}, {@code
- * /api/chat}, ...) needs a generative engine; until a model declares {@link
- * Capability#GENERATIVE}, those routes answer that the model does not generate text.
+ * and the Ollama liveness answer. Text generation is {@link LlmGeneration}.
  */
 final class LlmApis {
   private static final byte[] OLLAMA_RUNNING = "Ollama is running".getBytes(StandardCharsets.UTF_8);
@@ -417,23 +415,6 @@ final class LlmApis {
       g.writeStringField("version", settings.version());
       g.writeEndObject();
     }));
-  }
-
-  /**
-   * The generation routes: the model must exist (404 otherwise) and generate text. No engine that
-   * generates is installed yet, so a model that does not is refused with 400, naming what it does.
-   */
-  void generation(Exchange ex) throws IOException {
-    JsonNode body = object(ex);
-    String model = text(body, "model", null);
-    ModelStatus s = Models.status(settings.server().registry(), ModelRef.parse(model));
-    if (s.metadata().map(m -> m.capabilities().contains(Capability.GENERATIVE)).orElse(false)) {
-      throw new HttpError(501, "text generation over HTTP is not available in this version");
-    }
-    List<String> can = capabilities(s);
-    throw HttpError.badField("model", "model '" + model + "' does not generate text"
-        + (can.isEmpty() ? "" : " (it supports " + String.join(", ", can) + ")")
-        + "; load a GGUF model with the llama.cpp engine (modserv-llama) to generate");
   }
 
   // ------------------------------------------------------------------------------ parsing

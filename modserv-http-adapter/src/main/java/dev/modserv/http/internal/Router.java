@@ -47,7 +47,8 @@ public final class Router extends Handler.Abstract.NonBlocking {
     post("/api/predict", nat::predict);
     post("/api/batch-predict", nat::batchPredict);
     LlmApis llm = new LlmApis(settings);
-    post("/api/generate", ex -> nat.generate(ex, llm::generation));
+    LlmGeneration gen = new LlmGeneration(settings);
+    post("/api/generate", ex -> nat.generate(ex, gen::ollamaGenerate));
     post("/predict", nat::camelPredict);
     post("/batch-predict", nat::camelBatchPredict);
 
@@ -93,9 +94,9 @@ public final class Router extends Handler.Abstract.NonBlocking {
         ErrorFormat.OPENAI));
     routes.add(new Route("POST", "/v1/embeddings", false, true, false, llm::openAiEmbeddings,
         ErrorFormat.OPENAI));
-    routes.add(new Route("POST", "/v1/chat/completions", false, true, false, llm::generation,
+    routes.add(new Route("POST", "/v1/chat/completions", false, true, false, gen::openAiChat,
         ErrorFormat.OPENAI));
-    routes.add(new Route("POST", "/v1/completions", false, true, false, llm::generation,
+    routes.add(new Route("POST", "/v1/completions", false, true, false, gen::openAiCompletion,
         ErrorFormat.OPENAI));
 
     // Ollama: "/" is its liveness answer, open like /health.
@@ -109,7 +110,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
     post("/api/show", llm::ollamaShow);
     post("/api/embed", llm::ollamaEmbed);
     post("/api/embeddings", llm::ollamaEmbeddings);
-    post("/api/chat", llm::generation);
+    post("/api/chat", gen::ollamaChat);
   }
 
   private void get(String template, boolean open, RouteHandler h) {

@@ -1,0 +1,283 @@
+package dev.modserv.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.ollama.OllamaChatModel;
+import dev.langchain4j.model.ollama.OllamaStreamingChatModel;
+import dev.langchain4j.model.openai.OpenAiChatModel;
+import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import dev.langchain4j.model.output.FinishReason;
+import dev.modserv.api.ChatMessage;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.GenerationResult;
+import dev.modserv.core.ModelServer;
+import dev.modserv.http.HttpAdapter;
+import dev.modserv.spi.ModelSource;
+import dev.modserv.testkit.TinyLlama;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Text generation over HTTP on a generated GGUF (random weights: the text is gibberish, so the
+ * checks are structure, counts, and agreement with {@link ModelServer#complete} in process):
+ * LangChain4j's OpenAI and Ollama chat clients, plain and streaming, used as their docs show; the
+ * SSE and NDJSON framing byte for byte; a client that disconnects cancels its generation.
+ */
+class LlmChatTest {
+  @TempDir static Path dir;
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final SimpleMeterRegistry METERS = new SimpleMeterRegistry();
+  static ModelServer server;
+  static HttpAdapter http;
+  static String base;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path gguf = TinyLlama.builder().build().write(dir.resolve("tiny.gguf"));
+    server = ModelServer.builder().meterRegistry(METERS).build();
+    // One sequence: a generation that is not cancelled holds up the next one.
+    server.registry().load("tiny", 1, new ModelSource(gguf, Map.of(
+        "context-size", "4096", "parallel", "1", "threads", "2"))).join();
+    http = HttpAdapter.builder(server).port(0).host("127.0.0.1").build();
+    http.start();
+    base = "http://127.0.0.1:" + http.port();
+  }
+
+  @AfterAll
+  static void stop() {
+    http.close();
+    server.close();
+  }
+
+  /** What the clients below ask for, run in process. */
+  static GenerationResult inProcess(int maxTokens) {
+    return server.complete(GenerationRequest.builder("tiny").messages(List.of(ChatMessage.user(
+        "hi"))).maxTokens(maxTokens).temperature(0).seed(3).build());
+  }
+
+  @Test
+  void openAiChat() {
+    ChatModel model = OpenAiChatModel.builder().baseUrl(base + "/v1").apiKey("unused")
+        .modelName("tiny").temperature(0.0).seed(3).maxTokens(12).build();
+    ChatResponse r = model.chat(UserMessage.from("hi"));
+    GenerationResult expected = inProcess(12);
+    assertThat(r.aiMessage().text()).isEqualTo(expected.text());
+    assertThat(r.finishReason()).isEqualTo(FinishReason.LENGTH);
+    assertThat(r.tokenUsage().outputTokenCount()).isEqualTo(12);
+    assertThat(r.tokenUsage().inputTokenCount()).isEqualTo(expected.usage().promptTokens());
+  }
+
+  @Test
+  void openAiStreamingChat() throws Exception {
+    StreamingChatModel model = OpenAiStreamingChatModel.builder().baseUrl(base + "/v1")
+        .apiKey("unused").modelName("tiny").temperature(0.0).seed(3).maxTokens(12).build();
+    Streamed s = stream(model);
+    assertThat(s.partials.size()).isGreaterThan(1);
+    assertThat(String.join("", s.partials)).isEqualTo(inProcess(12).text());
+    assertThat(s.done.get(30, TimeUnit.SECONDS).aiMessage().text())
+        .isEqualTo(inProcess(12).text());
+  }
+
+  @Test
+  void ollamaChat() {
+    ChatModel model = OllamaChatModel.builder().baseUrl(base).modelName("tiny")
+        .temperature(0.0).seed(3).numPredict(12).build();
+    ChatResponse r = model.chat(UserMessage.from("hi"));
+    assertThat(r.aiMessage().text()).isEqualTo(inProcess(12).text());
+    assertThat(r.tokenUsage().outputTokenCount()).isEqualTo(12);
+  }
+
+  @Test
+  void ollamaStreamingChat() throws Exception {
+    StreamingChatModel model = OllamaStreamingChatModel.builder().baseUrl(base)
+        .modelName("tiny").temperature(0.0).seed(3).numPredict(12).build();
+    Streamed s = stream(model);
+    assertThat(s.partials.size()).isGreaterThan(1);
+    assertThat(String.join("", s.partials)).isEqualTo(inProcess(12).text());
+    assertThat(s.done.get(30, TimeUnit.SECONDS).aiMessage().text())
+        .isEqualTo(inProcess(12).text());
+  }
+
+  record Streamed(List<String> partials, CompletableFuture<ChatResponse> done) {}
+
+  static Streamed stream(StreamingChatModel model) throws Exception {
+    List<String> partials = new ArrayList<>();
+    CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+    model.chat("hi", new StreamingChatResponseHandler() {
+      @Override
+      public void onPartialResponse(String partial) {
+        partials.add(partial);
+      }
+
+      @Override
+      public void onCompleteResponse(ChatResponse response) {
+        done.complete(response);
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        done.completeExceptionally(error);
+      }
+    });
+    done.get(30, TimeUnit.SECONDS);
+    return new Streamed(partials, done);
+  }
+
+  static HttpResponse<String> post(String path, String body) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + path))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void sseFramingIsOpenAisByteForByte() throws Exception {
+    HttpResponse<String> r = post("/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5,\"temperature\":0,"
+        + "\"seed\":3,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("content-type")).contains("text/event-stream");
+    String body = r.body();
+    assertThat(body).endsWith("\n\ndata: [DONE]\n\n");
+    String[] events = body.substring(0, body.length() - "data: [DONE]\n\n".length())
+        .split("\n\n", -1);
+    assertThat(events[events.length - 1]).isEmpty(); // every event ends with a blank line
+    List<JsonNode> chunks = new ArrayList<>();
+    for (int i = 0; i < events.length - 1; i++) {
+      assertThat(events[i]).startsWith("data: {").doesNotContain("\n");
+      chunks.add(JSON.readTree(events[i].substring("data: ".length())));
+    }
+    JsonNode first = chunks.get(0);
+    String id = first.get("id").asText();
+    assertThat(id).startsWith("chatcmpl-");
+    for (JsonNode c : chunks) {
+      assertThat(c.get("id").asText()).isEqualTo(id);
+      assertThat(c.get("object").asText()).isEqualTo("chat.completion.chunk");
+      assertThat(c.get("created").asLong()).isEqualTo(first.get("created").asLong());
+      assertThat(c.get("model").asText()).isEqualTo("tiny");
+    }
+    assertThat(first.get("choices").get(0).get("delta").toString())
+        .isEqualTo("{\"role\":\"assistant\",\"content\":\"\"}");
+    JsonNode finish = chunks.get(chunks.size() - 2);
+    assertThat(finish.get("choices").get(0).get("delta").toString()).isEqualTo("{}");
+    assertThat(finish.get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+    assertThat(finish.get("usage").isNull()).isTrue();
+    JsonNode usage = chunks.get(chunks.size() - 1);
+    assertThat(usage.get("choices").toString()).isEqualTo("[]");
+    assertThat(usage.get("usage").get("completion_tokens").asInt()).isEqualTo(5);
+    StringBuilder text = new StringBuilder();
+    for (JsonNode c : chunks.subList(1, chunks.size() - 2)) {
+      assertThat(c.get("choices").get(0).get("finish_reason").isNull()).isTrue();
+      text.append(c.get("choices").get(0).get("delta").get("content").asText());
+    }
+    assertThat(text.toString()).isEqualTo(inProcess(5).text());
+  }
+
+  @Test
+  void ndjsonFramingIsOllamasLineForLine() throws Exception {
+    HttpResponse<String> r = post("/api/generate", "{\"model\":\"tiny\",\"prompt\":\"hello\","
+        + "\"options\":{\"temperature\":0,\"seed\":3,\"num_predict\":5}}");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("content-type")).contains("application/x-ndjson");
+    assertThat(r.body()).endsWith("}\n");
+    String[] lines = r.body().split("\n");
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < lines.length - 1; i++) {
+      JsonNode line = JSON.readTree(lines[i]);
+      assertThat(line.get("done").asBoolean()).isFalse();
+      assertThat(line.get("model").asText()).isEqualTo("tiny");
+      assertThat(line.get("created_at").asText()).endsWith("Z");
+      text.append(line.get("response").asText());
+    }
+    JsonNode last = JSON.readTree(lines[lines.length - 1]);
+    assertThat(last.get("done").asBoolean()).isTrue();
+    assertThat(last.get("response").asText()).isEmpty();
+    assertThat(last.get("done_reason").asText()).isEqualTo("length");
+    assertThat(last.get("eval_count").asInt()).isEqualTo(5);
+    assertThat(last.get("prompt_eval_count").asInt()).isPositive();
+    for (String f : List.of("total_duration", "prompt_eval_duration", "eval_duration")) {
+      assertThat(last.get(f).asLong()).as(f).isPositive();
+    }
+    GenerationResult expected = server.complete(GenerationRequest.builder("tiny").prompt("hello")
+        .maxTokens(5).temperature(0).seed(3).build());
+    assertThat(text.toString()).isEqualTo(expected.text());
+
+    HttpResponse<String> whole = post("/api/generate", "{\"model\":\"tiny\",\"prompt\":\"hello\","
+        + "\"stream\":false,\"options\":{\"temperature\":0,\"seed\":3,\"num_predict\":5}}");
+    assertThat(JSON.readTree(whole.body()).get("response").asText()).isEqualTo(expected.text());
+  }
+
+  @Test
+  void badRequestsAreRefusedBeforeGenerating() throws Exception {
+    var n = post("/v1/chat/completions", "{\"model\":\"tiny\",\"n\":2,\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(n.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(n.body()).get("error").get("param").asText()).isEqualTo("n");
+    var role = post("/api/chat", "{\"model\":\"tiny\",\"messages\":[{\"role\":\"tool\","
+        + "\"content\":\"x\"}]}");
+    assertThat(role.statusCode()).isEqualTo(400);
+    var ctx = post("/api/chat", "{\"model\":\"tiny\",\"options\":{\"num_ctx\":8192},"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    assertThat(JSON.readTree(ctx.body()).get("error").asText()).startsWith("options.num_ctx:");
+    var missing = post("/v1/chat/completions", "{\"model\":\"nope\",\"messages\":"
+        + "[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(JSON.readTree(missing.body()).get("error").get("code").asText())
+        .isEqualTo("model_not_found");
+  }
+
+  @Test
+  void aClientThatGoesAwayCancelsItsGeneration() throws Exception {
+    double before = cancelled();
+    String body = "{\"model\":\"tiny\",\"prompt\":\"hello\",\"options\":{\"num_predict\":3500}}";
+    try (Socket socket = new Socket("127.0.0.1", http.port())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length() + "\r\n\r\n" + body)
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      byte[] head = new byte[512];
+      assertThat(in.read(head)).isPositive(); // it is streaming
+    }
+    // Gone: the engine's sequence is freed, counted as cancelled, and the one sequence serves on.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (cancelled() == before && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(cancelled()).isEqualTo(before + 1);
+    HttpResponse<String> next = post("/api/generate", "{\"model\":\"tiny\",\"prompt\":\"x\","
+        + "\"stream\":false,\"options\":{\"num_predict\":3}}");
+    assertThat(JSON.readTree(next.body()).get("eval_count").asInt()).isEqualTo(3);
+  }
+
+  static double cancelled() {
+    Counter c = METERS.find("modserv.generations").tag("finish_reason", "cancelled").counter();
+    return c == null ? 0 : c.count();
+  }
+}
