@@ -49,6 +49,27 @@ public final class ModelConfig {
     this.rejectNaN = b.rejectNaN;
   }
 
+  private ModelConfig(ModelConfig c, Duration keepAlive) {
+    this.versionPolicy = c.versionPolicy;
+    this.warmupSamples = c.warmupSamples;
+    this.warmup = c.warmup;
+    this.drainGrace = c.drainGrace;
+    this.backend = c.backend;
+    this.batching = c.batching;
+    this.keepAlive = keepAlive;
+    this.memoryBytes = c.memoryBytes;
+    this.rejectNaN = c.rejectNaN;
+  }
+
+  /**
+   * Returns this configuration with another keep-alive (see {@link Builder#keepAlive}), as
+   * Ollama's per-request {@code keep_alive} changes it.
+   */
+  public ModelConfig withKeepAlive(Duration keepAlive) {
+    java.util.Objects.requireNonNull(keepAlive, "keepAlive");
+    return keepAlive.equals(this.keepAlive) ? this : new ModelConfig(this, keepAlive);
+  }
+
   /** Returns the configuration used for models that set none. */
   public static ModelConfig defaults() {
     return DEFAULTS;

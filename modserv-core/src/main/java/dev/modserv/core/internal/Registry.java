@@ -512,7 +512,10 @@ public final class Registry implements ModelRegistry {
   private void released(ModelVersion v) {
     v.lastUsedNanos = ticker.read();
     v.release();
-    if (v.config.keepAlive().isZero() && v.inFlight() == 0) {
+    // The model's configuration now, not the version's at load: keep-alive may change since.
+    Entry e = models.get(v.name);
+    ModelConfig current = e == null ? v.config : e.config;
+    if (current.keepAlive().isZero() && v.inFlight() == 0) {
       scheduler.execute(this::evictExpired);
     }
   }

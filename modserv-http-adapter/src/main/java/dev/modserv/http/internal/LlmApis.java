@@ -106,6 +106,9 @@ final class LlmApis {
       throw HttpError.badField("truncate", "false is not supported: texts longer than the model's"
           + " limit are truncated");
     }
+    java.time.Duration keepAlive = OllamaKeepAlive.read(body.get("keep_alive"));
+    Models.status(settings.server().registry(), ModelRef.parse(req.model()));
+    OllamaKeepAlive.apply(settings.server().registry(), req.model(), keepAlive);
     embed(ex, req, (g, vectors, tokens) -> {
       g.writeStartObject();
       g.writeStringField("model", req.model());

@@ -49,7 +49,7 @@ final class LlmGeneration {
 
   /** A parsed request: what to generate, and how to answer. */
   private record Call(Dialect dialect, String model, GenerationRequest request, boolean stream,
-      boolean includeUsage) {}
+      boolean includeUsage, java.time.@Nullable Duration keepAlive) {}
 
   void openAiChat(Exchange ex) throws IOException {
     start(ex, parseOpenAi(ex, Dialect.OPENAI_CHAT));
@@ -71,6 +71,7 @@ final class LlmGeneration {
 
   private void start(Exchange ex, Call call) {
     requireGenerative(call.model());
+    OllamaKeepAlive.apply(settings.server().registry(), call.model(), call.keepAlive());
     Thread.ofVirtual().name("modserv-generate-" + ex.requestId()).start(() -> run(ex, call));
   }
 
@@ -386,7 +387,7 @@ final class LlmGeneration {
       usage = include != null && include.asBoolean(false);
     }
     applyTimeout(b);
-    return new Call(dialect, model, b.build(), stream, usage);
+    return new Call(dialect, model, b.build(), stream, usage, null);
   }
 
   /** Clients send an empty tool list as a matter of course: that is fine; tools are not. */
@@ -417,6 +418,7 @@ final class LlmGeneration {
     JsonNode body = object(ex);
     String model = text(body, "model");
     GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.parse(model));
+    java.time.Duration keepAlive = null;
     if (dialect == Dialect.OLLAMA_CHAT) {
       b.messages(messages(body.get("messages"), "messages", false));
     } else {
@@ -450,14 +452,13 @@ final class LlmGeneration {
           }
         }
         case "tools" -> noTools(v);
-        case "keep_alive" -> throw HttpError.badField(key, "is not supported per request; set"
-            + " keep-alive in the model's configuration (model.yaml)");
+        case "keep_alive" -> keepAlive = OllamaKeepAlive.read(v);
         default -> throw HttpError.badField(key, "is not supported by this server");
       }
     }
     boolean stream = bool(body, "stream", true);
     applyTimeout(b);
-    return new Call(dialect, model, b.build(), stream, false);
+    return new Call(dialect, model, b.build(), stream, false, keepAlive);
   }
 
   /** Ollama's {@code options}: the sampling ones; load-time ones belong in the model's config. */
