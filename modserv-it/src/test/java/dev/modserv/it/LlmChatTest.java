@@ -276,6 +276,43 @@ class LlmChatTest {
     assertThat(JSON.readTree(next.body()).get("eval_count").asInt()).isEqualTo(3);
   }
 
+  @Test
+  void managementInferenceGenerates() throws Exception {
+    try (HttpAdapter mgmt = HttpAdapter.builder(server).port(0).host("127.0.0.1")
+        .management(dir).build()) {
+      mgmt.start();
+      String url = "http://127.0.0.1:" + mgmt.port() + "/models/tiny/inference";
+      String expected = server.complete(GenerationRequest.builder("tiny").prompt("hello")
+          .maxTokens(6).temperature(0).seed(3).build()).text();
+
+      HttpResponse<String> whole = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create(url)).POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"hello\","
+              + "\"max_tokens\":6,\"temperature\":0,\"seed\":3}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+      JsonNode w = JSON.readTree(whole.body());
+      assertThat(w.get("text").asText()).isEqualTo(expected);
+      assertThat(w.get("tokens_generated").asInt()).isEqualTo(6);
+      assertThat(w.get("latency_ms").asDouble()).isPositive();
+
+      HttpResponse<String> streamed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create(url)).POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"hello\","
+              + "\"max_tokens\":6,\"temperature\":0,\"seed\":3,\"stream\":true}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(streamed.headers().firstValue("content-type")).contains("text/event-stream");
+      String[] events = streamed.body().split("\n\n");
+      StringBuilder deltas = new StringBuilder();
+      for (int i = 0; i < events.length - 1; i++) {
+        deltas.append(JSON.readTree(events[i].substring("data: ".length())).get("text").asText());
+      }
+      JsonNode last = JSON.readTree(events[events.length - 1].substring("data: ".length()));
+      assertThat(deltas.toString()).isEqualTo(expected);
+      assertThat(last.get("text").asText()).isEqualTo(expected);
+      assertThat(last.get("tokens_generated").asInt()).isEqualTo(6);
+      assertThat(last.get("finish_reason").asText()).isEqualTo("length");
+    }
+  }
+
   static double cancelled() {
     Counter c = METERS.find("modserv.generations").tag("finish_reason", "cancelled").counter();
     return c == null ? 0 : c.count();

@@ -45,7 +45,7 @@ final class LlmGeneration {
   }
 
   /** The dialects: how a request is read and each piece of the answer written. */
-  private enum Dialect { OPENAI_CHAT, OPENAI_COMPLETION, OLLAMA_CHAT, OLLAMA_GENERATE }
+  private enum Dialect { OPENAI_CHAT, OPENAI_COMPLETION, OLLAMA_CHAT, OLLAMA_GENERATE, MANAGEMENT }
 
   /** A parsed request: what to generate, and how to answer. */
   private record Call(Dialect dialect, String model, GenerationRequest request, boolean stream,
@@ -65,6 +65,45 @@ final class LlmGeneration {
 
   void ollamaGenerate(Exchange ex) throws IOException {
     start(ex, parseOllama(ex, Dialect.OLLAMA_GENERATE));
+  }
+
+  /**
+   * {@code POST /models/{name}/inference} with {@code {prompt, max_tokens?, temperature?, top_p?,
+   * seed?, stop?, stream?}}: {@code {text, tokens_generated, latency_ms, finish_reason}}, or with
+   * {@code stream}, SSE events {@code {"text": delta}} and a last one with those fields.
+   */
+  void management(Exchange ex) throws IOException {
+    JsonNode body = object(ex);
+    String model = ex.param("name");
+    GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.parse(model))
+        .prompt(text(body, "prompt"));
+    for (var e : body.properties()) {
+      String key = e.getKey();
+      JsonNode v = e.getValue();
+      if (v.isNull()) {
+        continue;
+      }
+      switch (key) {
+        case "prompt", "stream" -> { }
+        case "model" -> {
+          if (!v.asText().equals(model)) {
+            throw HttpError.badField(key, "names '" + v.asText() + "' but the path names '"
+                + model + "'; leave it out");
+          }
+        }
+        case "max_tokens" -> b.maxTokens(
+            (int) Math.min(Integer.MAX_VALUE, Math.max(0, integer(v, key))));
+        case "temperature" -> b.temperature(number(v, key));
+        case "top_p" -> b.topP(number(v, key));
+        case "seed" -> b.seed(integer(v, key));
+        case "stop" -> b.stop(stops(v, key));
+        default -> throw HttpError.badField(key, "is not supported; use prompt, max_tokens,"
+            + " temperature, top_p, seed, stop, stream");
+      }
+    }
+    applyTimeout(b);
+    start(ex, new Call(Dialect.MANAGEMENT, model, b.build(), bool(body, "stream", false), false,
+        null));
   }
 
   // ------------------------------------------------------------------------------ running
@@ -111,8 +150,9 @@ final class LlmGeneration {
       Iterator<GenerationChunk> chunks = stream.iterator();
       // The first chunk before the status: a refusal (QUEUE_FULL, TIMEOUT, ...) still gets its own.
       GenerationChunk first = chunks.next();
-      boolean sse = call.dialect() == Dialect.OPENAI_CHAT
-          || call.dialect() == Dialect.OPENAI_COMPLETION;
+      boolean sse = call.dialect() != Dialect.OLLAMA_CHAT
+          && call.dialect() != Dialect.OLLAMA_GENERATE;
+      StringBuilder text = new StringBuilder();
       OutputStream out = ex.startStream(sse ? "text/event-stream" : "application/x-ndjson");
       Throwable failure = null;
       try {
@@ -122,13 +162,14 @@ final class LlmGeneration {
         }
         GenerationChunk chunk = first;
         while (true) {
-          write(out, call, id, created, chunk, ex.startNanos());
+          text.append(chunk.text());
+          write(out, call, id, created, chunk, ex.startNanos(), text);
           if (chunk.last() || !chunks.hasNext()) {
             break;
           }
           chunk = chunks.next();
         }
-        if (sse) {
+        if (sse && call.dialect() != Dialect.MANAGEMENT) {
           out.write(SSE_DONE);
         }
         out.flush();
@@ -173,8 +214,23 @@ final class LlmGeneration {
 
   /** Writes one chunk in the call's dialect; the last one adds the finish and the usage. */
   private static void write(OutputStream out, Call call, String id, long created,
-      GenerationChunk chunk, long startNanos) throws IOException {
+      GenerationChunk chunk, long startNanos, CharSequence textSoFar) throws IOException {
     switch (call.dialect()) {
+      case MANAGEMENT -> {
+        if (!chunk.text().isEmpty()) {
+          event(out, Json.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("text", chunk.text());
+            g.writeEndObject();
+          }));
+        }
+        if (chunk.last()) {
+          FinishReason reason = chunk.finish().orElseThrow();
+          Usage usage = java.util.Objects.requireNonNull(chunk.usage());
+          event(out, Json.write(g -> management(g, textSoFar.toString(), reason, usage,
+              startNanos)));
+        }
+      }
       case OPENAI_CHAT, OPENAI_COMPLETION -> {
         if (!chunk.text().isEmpty()) {
           event(out, Json.write(g -> openAiChunk(g, call, id, created, chunk.text(), false, null)));
@@ -221,6 +277,7 @@ final class LlmGeneration {
   private static void whole(JsonGenerator g, Call call, String id, long created,
       GenerationResult r, long startNanos) throws IOException {
     switch (call.dialect()) {
+      case MANAGEMENT -> management(g, r.text(), r.finishReason(), r.usage(), startNanos);
       case OPENAI_CHAT, OPENAI_COMPLETION -> {
         openAiHead(g, call, id, created, false);
         g.writeArrayFieldStart("choices");
@@ -247,6 +304,16 @@ final class LlmGeneration {
         g.writeEndObject();
       }
     }
+  }
+
+  private static void management(JsonGenerator g, String text, FinishReason reason, Usage usage,
+      long startNanos) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("text", text);
+    g.writeNumberField("tokens_generated", usage.completionTokens());
+    g.writeNumberField("latency_ms", (System.nanoTime() - startNanos) / 1e6);
+    g.writeStringField("finish_reason", reason.tag());
+    g.writeEndObject();
   }
 
   private static void openAiHead(JsonGenerator g, Call call, String id, long created,

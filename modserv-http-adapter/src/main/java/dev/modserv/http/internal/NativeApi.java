@@ -246,6 +246,27 @@ final class NativeApi {
    * {@code prompt}, Ollama's generation ({@code generation}).
    */
   void generate(Exchange ex, Router.RouteHandler generation) throws Exception {
+    if (wantsGeneration(ex)) {
+      generation.handle(ex);
+      return;
+    }
+    predict(ex);
+  }
+
+  /**
+   * {@code POST /models/{name}/inference}: tensor inputs as {@link #modelInference(Exchange)}, or
+   * a {@code prompt} for a generative model ({@code generation}).
+   */
+  void modelInference(Exchange ex, Router.RouteHandler generation) throws Exception {
+    if (wantsGeneration(ex)) {
+      generation.handle(ex);
+      return;
+    }
+    modelInference(ex);
+  }
+
+  /** Whether the body asks for generation ({@code prompt}) rather than prediction. */
+  private static boolean wantsGeneration(Exchange ex) throws IOException {
     boolean inputs = false;
     boolean prompt = false;
     try (JsonParser p = Json.parser(ex.body())) {
@@ -264,11 +285,7 @@ final class NativeApi {
       throw HttpError.badField("", "give either inputs (prediction) or prompt (generation), not"
           + " both");
     }
-    if (prompt) {
-      generation.handle(ex);
-      return;
-    }
-    predict(ex);
+    return prompt;
   }
 
   private static void answerAll(Exchange ex, List<CompletableFuture<byte[]>> results) {

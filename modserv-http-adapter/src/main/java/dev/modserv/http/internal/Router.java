@@ -72,7 +72,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       routes.add(new Route("DELETE", "/models/{name}", false, false, false, mgmt::unload));
       routes.add(new Route("DELETE", "/models/{name}/versions/{v}", false, false, false,
           mgmt::unload));
-      post("/models/{name}/inference", nat::modelInference);
+      post("/models/{name}/inference", ex -> nat.modelInference(ex, gen::management));
       OipRepository repo = new OipRepository(settings, mgmt);
       // These touch the file system: off the I/O thread.
       routes.add(new Route("POST", "/v2/repository/index", false, true, true, repo::index));
