@@ -22,7 +22,8 @@ import dev.modserv.http.HttpAdapter;
 import dev.modserv.spi.ModelSource;
 import dev.modserv.testkit.TinyLlama;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -52,7 +53,9 @@ import org.junit.jupiter.api.io.TempDir;
 class LlmChatTest {
   @TempDir static Path dir;
   static final ObjectMapper JSON = new ObjectMapper();
-  static final SimpleMeterRegistry METERS = new SimpleMeterRegistry();
+  /** One registry for the model server and the adapter: /metrics shows both. */
+  static final PrometheusMeterRegistry METERS = new PrometheusMeterRegistry(
+      PrometheusConfig.DEFAULT);
   static ModelServer server;
   static HttpAdapter http;
   static String base;
@@ -64,7 +67,7 @@ class LlmChatTest {
     // One sequence: a generation that is not cancelled holds up the next one.
     server.registry().load("tiny", 1, new ModelSource(gguf, Map.of(
         "context-size", "4096", "parallel", "1", "threads", "2"))).join();
-    http = HttpAdapter.builder(server).port(0).host("127.0.0.1").build();
+    http = HttpAdapter.builder(server).port(0).host("127.0.0.1").meterRegistry(METERS).build();
     http.start();
     base = "http://127.0.0.1:" + http.port();
   }
@@ -311,6 +314,19 @@ class LlmChatTest {
       assertThat(last.get("tokens_generated").asInt()).isEqualTo(6);
       assertThat(last.get("finish_reason").asText()).isEqualTo("length");
     }
+  }
+
+  @Test
+  void generationMetricsReachTheMetricsRoute() throws Exception {
+    post("/api/generate", "{\"model\":\"tiny\",\"prompt\":\"x\",\"stream\":false,"
+        + "\"options\":{\"num_predict\":3}}");
+    String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(metrics).contains("modserv_generation_ttft_seconds_count{")
+        .contains("modserv_generation_tpot_seconds_count{")
+        .contains("modserv_generation_tokens_total{")
+        .contains("modserv_generations_total{")
+        .contains("modserv_http_requests_seconds_count{");
   }
 
   static double cancelled() {

@@ -81,10 +81,12 @@ final class LlmApis {
       }
       g.writeEndArray();
       g.writeStringField("model", req.model());
-      g.writeObjectFieldStart("usage");
-      g.writeNumberField("prompt_tokens", tokens);
-      g.writeNumberField("total_tokens", tokens);
-      g.writeEndObject();
+      if (tokens >= 0) {
+        g.writeObjectFieldStart("usage");
+        g.writeNumberField("prompt_tokens", tokens);
+        g.writeNumberField("total_tokens", tokens);
+        g.writeEndObject();
+      }
       g.writeEndObject();
     });
   }
@@ -120,7 +122,9 @@ final class LlmApis {
       g.writeNumberField("total_duration", System.nanoTime() - ex.startNanos());
       // Models load before or beside requests, never inside one.
       g.writeNumberField("load_duration", 0);
-      g.writeNumberField("prompt_eval_count", tokens);
+      if (tokens >= 0) {
+        g.writeNumberField("prompt_eval_count", tokens);
+      }
       g.writeEndObject();
     });
   }
@@ -170,9 +174,11 @@ final class LlmApis {
     int n = req.texts().size();
     settings.calls().infer(ex, b.build(), result -> ex.json(200, Json.write(g -> {
       float[][] vectors = vectors(result, req.model(), n);
-      long tokens = 0;
+      // -1: the model does not count tokens (no such output); usage is left out then.
+      long tokens = -1;
       Optional<Tensor> counts = result.output(Capability.EMBEDDING_TOKENS);
       if (counts.isPresent()) {
+        tokens = 0;
         for (long c : counts.get().toLongArray()) {
           tokens += c;
         }
