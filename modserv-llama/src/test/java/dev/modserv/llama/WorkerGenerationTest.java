@@ -90,6 +90,16 @@ class WorkerGenerationTest {
   }
 
   @Test
+  void aGrammarOrAJsonSchemaConstrainsTheOutput() throws Exception {
+    Collector.End digits = generate(greedy(12).grammar("root ::= [0-9]+").build());
+    assertThat(digits.text()).isNotEmpty().containsOnlyDigits();
+    Collector.End json = generate(greedy(40).temperature(0.8).jsonSchema(
+        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},"
+            + "\"required\":[\"a\"]}").build());
+    assertThat(json.text()).startsWith("{");
+  }
+
+  @Test
   void rendersChatMessagesWithTheTemplate() throws Exception {
     Collector c = new Collector();
     model.generate(GenerationRequest.builder("tiny").messages(List.of(

@@ -160,8 +160,16 @@ public final class Engine {
           + options.contextSize() + " / parallel " + options.parallel() + ")");
     }
     InferenceParameters p = parameters(request, prompt);
-    Run run = new Run(request, p, promptTokens, sink);
-    GENERATORS.execute(run);
+    // Posting the request here lets llama.cpp start on the prompt while a thread wakes up to
+    // wait for its tokens.
+    LlamaIterator tokens = model.generate(p).iterator();
+    Run run = new Run(request, tokens, promptTokens, sink);
+    try {
+      GENERATORS.execute(run);
+    } catch (RuntimeException e) {
+      tokens.cancel();
+      throw e;
+    }
     return run;
   }
 
@@ -207,15 +215,14 @@ public final class Engine {
   /** One generation, on its own thread. */
   private final class Run implements Runnable, GenerationHandle {
     private final GenerationRequest request;
-    private final InferenceParameters parameters;
+    private final LlamaIterator it;
     private final int promptTokens;
     private final GenerationSink sink;
     private volatile boolean cancelled;
 
-    Run(GenerationRequest request, InferenceParameters parameters, int promptTokens,
-        GenerationSink sink) {
+    Run(GenerationRequest request, LlamaIterator it, int promptTokens, GenerationSink sink) {
       this.request = request;
-      this.parameters = parameters;
+      this.it = it;
       this.promptTokens = promptTokens;
       this.sink = sink;
     }
@@ -231,7 +238,6 @@ public final class Engine {
       StringBuilder text = new StringBuilder();
       try {
         sink.prompt(promptTokens);
-        LlamaIterator it = model.generate(parameters).iterator();
         // cancel() is called on this thread, between steps: the binding's cancel from another
         // thread can leave a thread waiting in native code for ever.
         while (it.hasNext()) {
