@@ -31,6 +31,20 @@ public interface ModelRegistry {
   ModelConfig config(String name);
 
   /**
+   * Returns the inputs and outputs of the loaded version a request for {@code ref} would reach
+   * now (its version, its label, else the highest READY one), or empty when there is none. Cheaper
+   * than {@link #versions}: no status snapshot, for callers that read it on every request.
+   */
+  default Optional<dev.modserv.api.ModelMetadata> metadata(dev.modserv.api.ModelRef ref) {
+    return versions(ref.name()).stream()
+        .filter(s -> ref.version().isPresent() ? s.version() == ref.version().getAsLong()
+            : ref.label().isPresent() && !ref.isLatest() ? s.labels().contains(ref.label().get())
+            : s.state() == ModelState.READY)
+        .max(java.util.Comparator.comparingLong(ModelStatus::version))
+        .flatMap(ModelStatus::metadata);
+  }
+
+  /**
    * Loads version {@code version} of {@code name}, warms it up and makes it ready. Completes with
    * the ready status, or with {@code LOAD_FAILED} (the version then shows as {@code FAILED} with
    * its cause until it is loaded again or unloaded). Once ready, versions outside the model's

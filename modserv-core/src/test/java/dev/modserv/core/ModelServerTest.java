@@ -95,6 +95,24 @@ class ModelServerTest {
   }
 
   @Test
+  void metadataFollowsWhatARequestWouldReach() {
+    serve(FakeBackend.create());
+    assertThat(server.registry().metadata(ModelRef.of("iris"))).isEmpty();
+    server.registry().configure("iris", ModelConfig.builder().versionPolicy(VersionPolicy.all())
+        .build());
+    server.registry().load("iris", 1, MODEL).join();
+    server.registry().load("iris", 2, MODEL).join();
+    server.registry().label("iris", "stable", 1);
+    ModelMetadata expected = FakeBackend.defaultMetadata();
+    assertThat(server.registry().metadata(ModelRef.of("iris"))).contains(expected);
+    assertThat(server.registry().metadata(ModelRef.parse("iris:stable"))).contains(expected);
+    assertThat(server.registry().metadata(ModelRef.of("iris", 2))).contains(expected);
+    assertThat(server.registry().metadata(ModelRef.of("iris", 9))).isEmpty();
+    assertThat(server.registry().metadata(ModelRef.parse("iris:canary"))).isEmpty();
+    assertThat(server.registry().metadata(ModelRef.of("nope"))).isEmpty();
+  }
+
+  @Test
   void declaredWarmupSamplesRunInsteadOfZeros() {
     FakeBackend backend = FakeBackend.create();
     serve(backend);

@@ -131,6 +131,11 @@ public final class ModelVersion {
     this.metadata = metadata;
   }
 
+  /** Returns the metadata once loaded, else null. */
+  @Nullable ModelMetadata metadataOrNull() {
+    return metadata;
+  }
+
   public ModelMetadata metadata() {
     ModelMetadata m = metadata;
     if (m == null) {

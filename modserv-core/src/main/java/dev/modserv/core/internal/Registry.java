@@ -155,6 +155,13 @@ public final class Registry implements ModelRegistry {
   }
 
   @Override
+  public Optional<ModelMetadata> metadata(ModelRef ref) {
+    Entry e = models.get(ref.name());
+    ModelVersion v = e == null ? null : resolve(e, ref);
+    return v == null ? Optional.empty() : Optional.ofNullable(v.metadataOrNull());
+  }
+
+  @Override
   public List<ModelStatus> versions(String name) {
     Entry e = models.get(name);
     if (e == null) {

@@ -36,7 +36,9 @@ public final class ModelCalls {
     volatile long engineNanos = Long.MAX_VALUE;
 
     void measured(InferenceResult result) {
-      long nanos = result.timings().inference().toNanos();
+      // Clamped, so that one slow call (a GC pause, a cold cache) moves the average by at most a
+      // quarter of the limit: a model must be slow again and again to leave the I/O thread.
+      long nanos = Math.min(result.timings().inference().toNanos(), 2 * INLINE_LIMIT_NANOS);
       long previous = engineNanos;
       engineNanos = previous == Long.MAX_VALUE ? nanos : previous - (previous >> 3) + (nanos >> 3);
     }

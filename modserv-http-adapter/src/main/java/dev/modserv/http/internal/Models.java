@@ -56,6 +56,8 @@ final class Models {
 
   /** Returns the metadata of the version {@code ref} points at, when it has been loaded. */
   static Optional<ModelMetadata> metadata(ModelRegistry registry, ModelRef ref) {
-    return status(registry, ref).metadata();
+    // The registry's cheap lookup first (every predict asks); the snapshot only when it has none.
+    Optional<ModelMetadata> loaded = registry.metadata(ref);
+    return loaded.isPresent() ? loaded : status(registry, ref).metadata();
   }
 }

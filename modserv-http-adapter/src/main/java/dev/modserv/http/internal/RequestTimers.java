@@ -3,17 +3,19 @@ package dev.modserv.http.internal;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * The {@code modserv.http.requests} timers by route, method and status, each registered once:
- * building and registering a timer per request costs more than the rest of a small request's
- * bookkeeping.
+ * The {@code modserv.http.requests} timers by route, method and status, each registered once and
+ * then found with two map lookups on constant strings and an array index: building and registering
+ * a timer per request costs more than the rest of a small request's bookkeeping.
  */
 public final class RequestTimers {
-  private record Key(String route, String method, int status) {}
+  private static final int STATUSES = 600;
 
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<Key, Timer> timers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicReferenceArray<Timer>>>
+      timers = new ConcurrentHashMap<>();
 
   /** Registers timers in {@code registry} as they are first needed. */
   public RequestTimers(MeterRegistry registry) {
@@ -22,12 +24,26 @@ public final class RequestTimers {
 
   /** Returns the timer of requests to {@code route} with {@code method} answered {@code status}. */
   Timer timer(String route, String method, int status) {
-    return timers.computeIfAbsent(new Key(route, method, status), k ->
-        Timer.builder("modserv.http.requests")
-            .description("HTTP requests by route, method and status")
-            .tag("route", k.route())
-            .tag("method", k.method())
-            .tag("status", Integer.toString(k.status()))
-            .register(registry));
+    var byMethod = timers.get(route);
+    if (byMethod == null) {
+      byMethod = timers.computeIfAbsent(route, r -> new ConcurrentHashMap<>());
+    }
+    var byStatus = byMethod.get(method);
+    if (byStatus == null) {
+      byStatus = byMethod.computeIfAbsent(method, m -> new AtomicReferenceArray<>(STATUSES));
+    }
+    int slot = status >= 0 && status < STATUSES ? status : 0;
+    Timer t = byStatus.get(slot);
+    if (t == null) {
+      // Registering twice gives the same timer: a race here only costs a lookup.
+      t = Timer.builder("modserv.http.requests")
+          .description("HTTP requests by route, method and status")
+          .tag("route", route)
+          .tag("method", method)
+          .tag("status", Integer.toString(status))
+          .register(registry);
+      byStatus.set(slot, t);
+    }
+    return t;
   }
 }
