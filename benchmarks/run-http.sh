@@ -5,9 +5,9 @@
 # connections. Loopback only. Results go to benchmarks/results/ (ignored by git): http.tsv and
 # http.log.
 #
-#   benchmarks/run-http.sh                     # build, then run (8 configurations x 15 s, ~2.5 min)
+#   benchmarks/run-http.sh                     # build, then run (3 rounds of 8 configurations x 11 s, ~5 min)
 #   SKIP_BUILD=1 benchmarks/run-http.sh        # run the jar already built
-#   HTTP_OPTS="--warmup 10 --measure 30 --connections 1,16,64" benchmarks/run-http.sh
+#   HTTP_OPTS="--warmup 10 --measure 30 --rounds 5 --connections 1,16,64" benchmarks/run-http.sh
 #
 # Needs a JDK >= 21 to run the jar: $JAVA, else $JAVA_HOME/bin/java, else the newest JDK under
 # /usr/lib/jvm, else java on the PATH. Run it on a quiet machine: the client and the servers share
