@@ -428,7 +428,8 @@ final class LlmApis {
 
   // ------------------------------------------------------------------------------ parsing
 
-  private static JsonNode object(Exchange ex) throws IOException {
+  /** Reads the body as a JSON object, or 400. */
+  static JsonNode object(Exchange ex) throws IOException {
     JsonNode root = Json.MAPPER.readTree(Json.parser(ex.body()));
     if (root == null || !root.isObject()) {
       throw HttpError.badField("", "expected a JSON object");
@@ -436,7 +437,8 @@ final class LlmApis {
     return root;
   }
 
-  private static String text(JsonNode body, String field, @Nullable String otherwise) {
+  /** Reads a non-empty string field: {@code otherwise} when absent, or 400 when it is null. */
+  static String text(JsonNode body, String field, @Nullable String otherwise) {
     JsonNode n = body.get(field);
     if (n == null || n.isNull()) {
       if (otherwise == null) {

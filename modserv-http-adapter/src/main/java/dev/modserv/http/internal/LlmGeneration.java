@@ -629,20 +629,11 @@ final class LlmGeneration {
   }
 
   private static JsonNode object(Exchange ex) throws IOException {
-    JsonNode root = Json.MAPPER.readTree(Json.parser(ex.body()));
-    if (root == null || !root.isObject()) {
-      throw HttpError.badField("", "expected a JSON object");
-    }
-    return root;
+    return LlmApis.object(ex);
   }
 
   private static String text(JsonNode body, String field) {
-    JsonNode n = body.get(field);
-    if (n == null || !n.isTextual() || n.asText().isEmpty()) {
-      throw HttpError.badField(field, n == null ? "is required"
-          : "expected a non-empty string, got " + Json.describe(n.asToken()));
-    }
-    return n.asText();
+    return LlmApis.text(body, field, null);
   }
 
   private static boolean bool(JsonNode body, String field, boolean otherwise) {
