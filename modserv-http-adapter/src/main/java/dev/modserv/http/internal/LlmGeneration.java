@@ -37,6 +37,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class LlmGeneration {
   private static final byte[] SSE_DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
 
   private final Settings settings;
 
@@ -111,7 +112,12 @@ final class LlmGeneration {
   private void start(Exchange ex, Call call) {
     requireGenerative(call.model());
     OllamaKeepAlive.apply(settings.server().registry(), call.model(), call.keepAlive());
-    Thread.ofVirtual().name("modserv-generate-" + ex.requestId()).start(() -> run(ex, call));
+    // Submitted here, so that the engine starts on the prompt while the thread that will write
+    // the answer starts (a thread start costs up to a millisecond on a small VM).
+    GenerationStream stream = settings.server().generate(call.request());
+    ex.request().addFailureListener(failure -> stream.cancel());
+    Thread.ofVirtual().name("modserv-generate-" + ex.requestId())
+        .start(() -> run(ex, call, stream));
   }
 
   /** 404 for an unknown model, 400 for one that does not generate (loaded models only). */
@@ -129,18 +135,10 @@ final class LlmGeneration {
     }
   }
 
-  private void run(Exchange ex, Call call) {
+  private static void run(Exchange ex, Call call, GenerationStream stream) {
     String id = (call.dialect() == Dialect.OPENAI_CHAT ? "chatcmpl-" : "cmpl-")
         + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
     long created = Instant.now().getEpochSecond();
-    GenerationStream stream;
-    try {
-      stream = settings.server().generate(call.request());
-    } catch (RuntimeException e) {
-      ex.fail(e);
-      return;
-    }
-    ex.request().addFailureListener(failure -> stream.cancel());
     try (stream) {
       if (!call.stream()) {
         GenerationResult r = stream.result();
@@ -198,17 +196,26 @@ final class LlmGeneration {
     if (sse) {
       event(out, ErrorFormat.OPENAI.render(ErrorStatus.of(code), message, code, null));
     } else {
-      out.write(Json.error(message));
-      out.write('\n');
+      line(out, Json.error(message));
     }
+  }
+
+  /** Writes one SSE event in one write: every write is a chunk and a system call of its own. */
+  private static void event(OutputStream out, byte[] json) throws IOException {
+    byte[] event = new byte[DATA.length + json.length + 2];
+    System.arraycopy(DATA, 0, event, 0, DATA.length);
+    System.arraycopy(json, 0, event, DATA.length, json.length);
+    event[event.length - 2] = '\n';
+    event[event.length - 1] = '\n';
+    out.write(event);
     out.flush();
   }
 
-  private static void event(OutputStream out, byte[] json) throws IOException {
-    out.write("data: ".getBytes(StandardCharsets.US_ASCII));
-    out.write(json);
-    out.write('\n');
-    out.write('\n');
+  /** Writes one NDJSON line in one write. */
+  private static void line(OutputStream out, byte[] json) throws IOException {
+    byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+    line[json.length] = '\n';
+    out.write(line);
     out.flush();
   }
 
@@ -255,7 +262,7 @@ final class LlmGeneration {
       }
       case OLLAMA_CHAT, OLLAMA_GENERATE -> {
         if (!chunk.text().isEmpty() || chunk.last()) {
-          out.write(Json.write(g -> {
+          line(out, Json.write(g -> {
             ollamaHead(g, call, chunk.last() ? "" : chunk.text());
             if (chunk.last()) {
               ollamaEnd(g, chunk.finish().orElseThrow(),
@@ -266,8 +273,6 @@ final class LlmGeneration {
             }
             g.writeEndObject();
           }));
-          out.write('\n');
-          out.flush();
         }
       }
     }
