@@ -31,15 +31,15 @@ public interface ModelRegistry {
   ModelConfig config(String name);
 
   /**
-   * Returns the inputs and outputs of the loaded version a request for {@code ref} would reach
-   * now (its version, its label, else the highest READY one), or empty when there is none. Cheaper
+   * Returns the inputs and outputs of the version a request for {@code ref} would reach now (its
+   * version, its label, else the highest READY one) when that version is READY, else empty. Cheaper
    * than {@link #versions}: no status snapshot, for callers that read it on every request.
    */
   default Optional<dev.modserv.api.ModelMetadata> metadata(dev.modserv.api.ModelRef ref) {
     return versions(ref.name()).stream()
+        .filter(s -> s.state() == ModelState.READY)
         .filter(s -> ref.version().isPresent() ? s.version() == ref.version().getAsLong()
-            : ref.label().isPresent() && !ref.isLatest() ? s.labels().contains(ref.label().get())
-            : s.state() == ModelState.READY)
+            : !ref.label().isPresent() || ref.isLatest() || s.labels().contains(ref.label().get()))
         .max(java.util.Comparator.comparingLong(ModelStatus::version))
         .flatMap(ModelStatus::metadata);
   }

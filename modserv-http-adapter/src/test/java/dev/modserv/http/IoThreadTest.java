@@ -46,16 +46,48 @@ class IoThreadTest {
     }
   }
 
+  @Test
+  void aModelThatMustLoadAgainDoesNotStallOtherConnections() throws Exception {
+    FakeBackend slowToLoad = FakeBackend.builder().loadDelay(Duration.ofMillis(400)).build();
+    try (ModelServer server = ModelServer.builder().backend(slowToLoad).discoverBackends(false)
+        .build()) {
+      // Unloaded as soon as it is idle: the next call must load it again, which takes a while.
+      server.registry().configure("lazy", ModelConfig.builder().keepAlive(Duration.ZERO).build());
+      server.registry().register("lazy", 1, Path.of("lazy.fake"));
+      assertOthersAnswerFirst(server, "lazy", () -> {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (server.registry().metadata(dev.modserv.api.ModelRef.of("lazy")).isPresent()
+            && System.nanoTime() < deadline) {
+          Thread.sleep(5);
+        }
+      });
+    }
+  }
+
+  private static void assertOthersAnswerFirst(ModelServer server, String model) throws Exception {
+    assertOthersAnswerFirst(server, model, () -> { });
+  }
+
+  /** Runs between the warming call and the burst. */
+  @FunctionalInterface
+  private interface Between {
+    void run() throws Exception;
+  }
+
   /**
    * Warms the model's timing with one call, then sends calls and health checks at once on as many
    * connections as the machine has cores (the adapter's selector count): every health check must
    * answer before any model call does.
    */
-  private static void assertOthersAnswerFirst(ModelServer server, String model) throws Exception {
+  private static void assertOthersAnswerFirst(ModelServer server, String model, Between between)
+      throws Exception {
     try (HttpAdapter http = HttpAdapter.builder(server).port(0).build()) {
       http.start();
-      String body = "{\"model\":\"" + model + "\",\"inputs\":[[1,2,3,4]]}";
+      String body = "{\"model\":\"" + model + "\",\"inputs\":{\"x\":[[1,2,3,4]]}}";
       assertThat(call(http, "/api/predict", body).join().statusCode()).isEqualTo(200);
+      // Twice: the second call learns the engine time from an inline-eligible state.
+      assertThat(call(http, "/api/predict", body).join().statusCode()).isEqualTo(200);
+      between.run();
 
       ConcurrentLinkedQueue<String> order = new ConcurrentLinkedQueue<>();
       int n = Math.max(2, Runtime.getRuntime().availableProcessors()) * 2;

@@ -158,7 +158,8 @@ public final class Registry implements ModelRegistry {
   public Optional<ModelMetadata> metadata(ModelRef ref) {
     Entry e = models.get(ref.name());
     ModelVersion v = e == null ? null : resolve(e, ref);
-    return v == null ? Optional.empty() : Optional.ofNullable(v.metadataOrNull());
+    return v == null || v.state() != ModelState.READY ? Optional.empty()
+        : Optional.ofNullable(v.metadataOrNull());
   }
 
   @Override

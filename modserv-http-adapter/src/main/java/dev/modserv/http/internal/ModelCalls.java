@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Routes run on the thread that read the request (see {@link Router}). A model call stays on
  * that thread only when it cannot block it for long: no other call of this adapter to the same
  * model is in flight and the model's batching policy has no queue delay (so it forms its own batch
- * at once), and the model's recent engine time is under {@link #INLINE_LIMIT_NANOS}. A hand-off to another thread costs tens of microseconds on a
+ * at once), the version it reaches is READY (no load to wait for), and the model's recent engine
+ * time is under {@link #INLINE_LIMIT_NANOS}. A hand-off to another thread costs tens of microseconds on a
  * small machine, several times a small model's run (docs/performance.md). Every other call is
  * queued with {@link ModelServer#inferAsync}, and the thread goes back to serving connections
  * while concurrent requests form batches.
@@ -56,6 +57,8 @@ public final class ModelCalls {
     Lane lane = lanes.computeIfAbsent(model, name -> new Lane());
     if (lane.engineNanos < INLINE_LIMIT_NANOS
         && server.registry().config(model).batching().maxQueueDelay().isZero()
+        // A version that is not READY would make the call wait for a load.
+        && server.registry().metadata(request.model()).isPresent()
         && lane.inFlight.compareAndSet(0, 1)) {
       InferenceResult result;
       try {
