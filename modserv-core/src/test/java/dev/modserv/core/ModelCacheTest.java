@@ -130,6 +130,29 @@ class ModelCacheTest {
   }
 
   @Test
+  void keepAliveZeroServesABurstThatArrivesWhileItLoads() throws Exception {
+    // The first request's answer lets the version go at once; requests that waited for the same
+    // load may then find it unloading, and load it again rather than fail.
+    FakeBackend backend = FakeBackend.builder().loadDelay(Duration.ofMillis(50)).build();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().configure("m", ModelConfig.builder().keepAlive(Duration.ZERO)
+          .warmup(false).build());
+      server.registry().register("m", 1, Path.of("m.fake"));
+      for (int round = 0; round < 5; round++) {
+        List<CompletableFuture<InferenceResult>> burst = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          burst.add(server.inferAsync(InferenceRequest.builder("m").inputs(row(1, 2, 3, 4))
+              .build()));
+        }
+        for (CompletableFuture<InferenceResult> f : burst) {
+          assertThat(f.get(10, TimeUnit.SECONDS).version()).isEqualTo(1);
+        }
+      }
+    }
+  }
+
+  @Test
   void keepAliveUnloadsAfterTheIdleTimeOnly() throws Exception {
     FakeBackend backend = FakeBackend.create();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)

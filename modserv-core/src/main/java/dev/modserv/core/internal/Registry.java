@@ -848,19 +848,26 @@ public final class Registry implements ModelRegistry {
    */
   public CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
       @Nullable Duration defaultTimeout, boolean callerWaits) {
-    return submit(request, submittedNanos, defaultTimeout, true, callerWaits);
+    return submit(request, submittedNanos, defaultTimeout, LOADS_PER_REQUEST, callerWaits);
   }
 
+  /**
+   * How many times one request may load its version: more than once, because a keep-alive of 0
+   * can unload the version a load made between that load and this request's turn.
+   */
+  private static final int LOADS_PER_REQUEST = 3;
+
   private CompletableFuture<InferenceResult> submit(InferenceRequest request,
-      long submittedNanos, @Nullable Duration defaultTimeout, boolean mayLoad,
+      long submittedNanos, @Nullable Duration defaultTimeout, int loadsLeft,
       boolean callerWaits) {
     ModelVersion v;
     try {
       v = acquire(request.model());
     } catch (ModelServingException e) {
-      CompletableFuture<ModelStatus> loading = mayLoad ? loadOnDemand(request.model()) : null;
+      CompletableFuture<ModelStatus> loading = loadsLeft > 0 ? loadOnDemand(request.model())
+          : null;
       return loading == null ? CompletableFuture.failedFuture(e)
-          : afterLoad(loading, request, submittedNanos, defaultTimeout);
+          : afterLoad(loading, request, submittedNanos, defaultTimeout, loadsLeft - 1);
     }
     Batcher batcher = v.batcher();
     int level;
@@ -951,7 +958,8 @@ public final class Registry implements ModelRegistry {
   }
 
   private CompletableFuture<InferenceResult> afterLoad(CompletableFuture<ModelStatus> loading,
-      InferenceRequest request, long submittedNanos, @Nullable Duration defaultTimeout) {
+      InferenceRequest request, long submittedNanos, @Nullable Duration defaultTimeout,
+      int loadsLeft) {
     CompletableFuture<InferenceResult> out = new CompletableFuture<>();
     loading.whenComplete((status, failure) -> {
       if (out.isDone()) {
@@ -962,13 +970,14 @@ public final class Registry implements ModelRegistry {
             .orElse(failure));
         return;
       }
-      submit(request, submittedNanos, defaultTimeout, false, false).whenComplete((result, error) -> {
-        if (error != null) {
-          out.completeExceptionally(error);
-        } else {
-          out.complete(result);
-        }
-      });
+      submit(request, submittedNanos, defaultTimeout, loadsLeft, false).whenComplete(
+          (result, error) -> {
+            if (error != null) {
+              out.completeExceptionally(error);
+            } else {
+              out.complete(result);
+            }
+          });
     });
     Duration timeout = request.timeout()
         .or(() -> config(request.model().name()).batching().defaultTimeout())
