@@ -197,15 +197,7 @@ public final class Exchange {
         failed = e;
       }
     }
-    long nanos = System.nanoTime() - startNanos;
-    int status = failed == null ? 200 : 499;
-    try {
-      settings.timers().timer(route, request.getMethod(), status)
-          .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-    } catch (RuntimeException e) {
-      log.warn("could not record the metrics of request {}", requestId, e);
-    }
-    AccessLog.log(request, route, status, out.count, body.length, nanos, requestId);
+    record(failed == null ? 200 : 499, out.count);
     if (failed == null) {
       callback.succeeded();
     } else {
@@ -242,6 +234,12 @@ public final class Exchange {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    record(status, bytes.length);
+    response.write(true, ByteBuffer.wrap(bytes), callback);
+  }
+
+  /** Records the answered request: its timer, a debug line, the access log. */
+  private void record(int status, long bytes) {
     long nanos = System.nanoTime() - startNanos;
     try {
       settings.timers().timer(route, request.getMethod(), status)
@@ -253,7 +251,6 @@ public final class Exchange {
       log.debug("request {} {} {} -> {} in {} us", requestId, request.getMethod(),
           request.getHttpURI().getPath(), status, nanos / 1000);
     }
-    AccessLog.log(request, route, status, bytes.length, body.length, nanos, requestId);
-    response.write(true, ByteBuffer.wrap(bytes), callback);
+    AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
   }
 }

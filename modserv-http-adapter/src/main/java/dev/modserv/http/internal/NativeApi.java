@@ -46,21 +46,10 @@ final class NativeApi {
       Map<String, JsonTensor> named, String prefix, Processing.Plan plan) {}
 
   void predict(Exchange ex) throws Exception {
-    Parsed parsed;
-    try (JsonParser p = Json.parser(ex.body())) {
-      p.nextToken();
-      parsed = parse(p, "", NATIVE, null, null);
-      if (p.nextToken() != null) {
-        throw HttpError.badField("", "unexpected content after the request object");
-      }
-    }
+    Parsed parsed = parseWhole(ex, NATIVE, null);
     InferenceRequest request = toRequest(parsed);
-    Processing.Plan plan = parsed.plan();
-    plan.submitted();
-    settings.calls().infer(ex, request, result -> {
-      plan.inferred();
-      ex.json(200, Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
-    });
+    answer(ex, request, parsed.plan(),
+        (result, plan) -> Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
   }
 
   /**
@@ -70,24 +59,42 @@ final class NativeApi {
    */
   void modelInference(Exchange ex) throws Exception {
     String name = ex.param("name");
-    Parsed parsed;
-    try (JsonParser p = Json.parser(ex.body())) {
-      p.nextToken();
-      parsed = parse(p, "", NATIVE, name, null);
-      if (p.nextToken() != null) {
-        throw HttpError.badField("", "unexpected content after the request object");
-      }
-    }
+    Parsed parsed = parseWhole(ex, NATIVE, name);
     if (!parsed.model().equals(name)) {
       throw HttpError.badField("model", "names '" + parsed.model() + "' but the path names '"
           + name + "'; leave it out");
     }
     InferenceRequest request = toRequest(parsed);
-    Processing.Plan plan = parsed.plan();
+    answer(ex, request, parsed.plan(),
+        (result, plan) -> Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
+  }
+
+  /** Parses a body that is one predict request and nothing after it. */
+  private static Parsed parseWhole(Exchange ex, Dialect dialect, @Nullable String defaultModel)
+      throws IOException {
+    try (JsonParser p = Json.parser(ex.body())) {
+      p.nextToken();
+      Parsed parsed = parse(p, "", dialect, defaultModel, null);
+      if (p.nextToken() != null) {
+        throw HttpError.badField("", "unexpected content after the request object");
+      }
+      return parsed;
+    }
+  }
+
+  /** Renders a result with the request's processing plan. */
+  @FunctionalInterface
+  private interface Render {
+    byte[] render(InferenceResult result, Processing.Plan plan);
+  }
+
+  /** Calls the model, timing the plan's stages, and answers 200 with {@code render}'s JSON. */
+  private void answer(Exchange ex, InferenceRequest request, Processing.Plan plan, Render render)
+      throws Exception {
     plan.submitted();
     settings.calls().infer(ex, request, result -> {
       plan.inferred();
-      ex.json(200, Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
+      ex.json(200, render.render(result, plan));
     });
   }
 
@@ -158,21 +165,9 @@ final class NativeApi {
    * inferenceTimeMs, preprocessingTimeMs, postprocessingTimeMs}}.
    */
   void camelPredict(Exchange ex) throws Exception {
-    Parsed parsed;
-    try (JsonParser p = Json.parser(ex.body())) {
-      p.nextToken();
-      parsed = parse(p, "", CAMEL, null, null);
-      if (p.nextToken() != null) {
-        throw HttpError.badField("", "unexpected content after the request object");
-      }
-    }
-    InferenceRequest request = toRequest(parsed);
-    Processing.Plan plan = parsed.plan();
-    plan.submitted();
-    settings.calls().infer(ex, request, result -> {
-      plan.inferred();
-      ex.json(200, Json.write(g -> writeCamelResult(g, result, plan)));
-    });
+    Parsed parsed = parseWhole(ex, CAMEL, null);
+    answer(ex, toRequest(parsed), parsed.plan(),
+        (result, plan) -> Json.write(g -> writeCamelResult(g, result, plan)));
   }
 
   /**
