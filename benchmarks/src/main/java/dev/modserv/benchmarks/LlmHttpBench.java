@@ -10,9 +10,15 @@ import dev.modserv.core.ModelServer;
 import dev.modserv.http.HttpAdapter;
 import dev.modserv.llama.LlamaBackend;
 import dev.modserv.spi.ModelSource;
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
+import java.io.EOFException;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,23 +31,34 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
- * Streaming generation through {@code POST /v1/chat/completions} (SSE, read line by line with the
- * JDK's HTTP client) side by side with {@link ModelServer#generate} called in this process, on the
- * same generated GGUF (384 wide, 6 layers, {@link LlamaBenchmark#writeModel}) served by one
- * worker with 4 sequences. For 1 and 4 concurrent clients, each round runs one generation per
- * client on one side, then on the other (the order alternates by round). Per generation: the time
- * to the first token that carries text, and the decode rate after it, {@code (tokens - 1) / (end
- * - first)}; the medians over all generations of a side are printed.
+ * Streaming generation through {@code POST /v1/chat/completions} (SSE) side by side with {@link
+ * ModelServer#generate} called in this process, on the same generated GGUF (384 wide, 6 layers,
+ * {@link LlamaBenchmark#writeModel}) served by one worker with 4 sequences. Two HTTP clients: a
+ * kept-alive socket that reads the chunked answer itself (the instrument with the least of its
+ * own in the way) and the JDK's {@code HttpClient} (which hands the bytes between its threads in
+ * both directions, and so adds time of its own). First a warm-up of short generations on every
+ * side, so that the measured rounds run compiled code; then, for 1 and 4 concurrent clients
+ * released together, each round runs one generation per client on each side, the side that goes
+ * first rotating by round. Per generation: the time to the first token that carries text, and the
+ * decode rate after it, {@code (tokens - 1) / (end - first)}; the medians over all generations of
+ * a side are printed.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
- *     dev.modserv.benchmarks.LlmHttpBench [rounds=15] [tokens=64]
+ *     dev.modserv.benchmarks.LlmHttpBench [rounds=40] [tokens=64] [warm-ups=3000]
  * </pre>
  */
 public final class LlmHttpBench {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static final int IN_PROCESS = 0;
+  private static final int SOCKET = 1;
+  private static final int JDK_CLIENT = 2;
+  private static final String[] SIDES = {"in process", "HTTP socket", "HTTP JDK client"};
 
   private LlmHttpBench() {}
 
@@ -49,8 +66,9 @@ public final class LlmHttpBench {
   private record Sample(long ttft, long decode) {}
 
   public static void main(String[] args) throws Exception {
-    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
     int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+    int warmups = args.length > 2 ? Integer.parseInt(args[2]) : 3000;
     Path model = LlamaBenchmark.writeModel();
     ModelServer server = ModelServer.builder().backend(new LlamaBackend())
         .discoverBackends(false).build();
@@ -69,22 +87,53 @@ public final class LlmHttpBench {
 
     System.out.printf(Locale.ROOT, "LlmHttpBench: %d rounds, %d tokens per generation, %d CPUs, %s%n",
         rounds, tokens, Runtime.getRuntime().availableProcessors(), Runtime.version());
-    System.out.println("clients  side        ttft p50 ms  decode p50 tok/s  generations");
+    // The request path runs interpreted until the JIT has seen it thousands of times; a served
+    // model sees it that often in seconds, so the measured rounds start from compiled code.
+    InetSocketAddress address = new InetSocketAddress("127.0.0.1", http.port());
+    String shortBody = body.replace("\"max_tokens\":" + tokens, "\"max_tokens\":2");
+    GenerationRequest shortRequest = GenerationRequest.builder("bench")
+        .messages(List.of(ChatMessage.user(LlamaBenchmark.PROMPT))).maxTokens(2)
+        .temperature(0).seed(1).build();
+    long warmStart = System.nanoTime();
+    try (SocketClient socket = new SocketClient(address, shortBody)) {
+      for (int i = 0; i < warmups; i++) {
+        inProcess(server, shortRequest);
+        socket.stream();
+        overJdkClient(client, uri, shortBody);
+      }
+    }
+    System.out.printf(Locale.ROOT, "warm-up: %d short generations per side in %.1f s%n", warmups,
+        (System.nanoTime() - warmStart) / 1e9);
+    System.out.println("clients  side              ttft p50 ms  decode p50 tok/s  generations");
     for (int clients : new int[] {1, 4}) {
-      List<Sample> direct = new ArrayList<>();
-      List<Sample> served = new ArrayList<>();
+      List<List<Sample>> bySide = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+      SocketClient[] sockets = new SocketClient[clients];
+      for (int c = 0; c < clients; c++) {
+        sockets[c] = new SocketClient(address, body);
+      }
+      // Client threads made once and released together each round: a thread start costs up to a
+      // millisecond here, and starts in a row would spread the arrivals over several.
+      ExecutorService pool = Executors.newFixedThreadPool(clients);
       int warmup = 2;
       for (int r = -warmup; r < rounds; r++) {
-        for (int side = 0; side < 2; side++) {
-          boolean overHttp = (side == 0) == ((r & 1) == 0);
+        for (int i = 0; i < SIDES.length; i++) {
+          int side = Math.floorMod(r + i, SIDES.length);   // each side goes first in turn
           List<Sample> samples = new ArrayList<>();
+          CountDownLatch ready = new CountDownLatch(clients);
+          CountDownLatch go = new CountDownLatch(1);
           CountDownLatch done = new CountDownLatch(clients);
           List<Throwable> failures = new ArrayList<>();
           for (int c = 0; c < clients; c++) {
-            Thread.ofPlatform().start(() -> {
+            SocketClient socket = sockets[c];
+            pool.execute(() -> {
               try {
-                Sample s = overHttp ? overHttp(client, uri, body, tokens)
-                    : inProcess(server, request, tokens);
+                ready.countDown();
+                go.await();
+                Sample s = switch (side) {
+                  case IN_PROCESS -> inProcess(server, request);
+                  case SOCKET -> socket.stream();
+                  default -> overJdkClient(client, uri, body);
+                };
                 synchronized (samples) {
                   samples.add(s);
                 }
@@ -97,28 +146,38 @@ public final class LlmHttpBench {
               }
             });
           }
+          ready.await();
+          go.countDown();
           done.await();
           if (!failures.isEmpty()) {
             throw new IllegalStateException("a generation failed", failures.get(0));
           }
           if (r >= 0) {
-            (overHttp ? served : direct).addAll(samples);
+            bySide.get(side).addAll(samples);
           }
         }
       }
-      Sample d = medians(direct);
-      Sample s = medians(served);
-      print(clients, "in process", d, tokens, direct.size());
-      print(clients, "HTTP SSE", s, tokens, served.size());
-      System.out.printf(Locale.ROOT, "%7d  added ttft %.3f ms; HTTP / in-process tokens/s %.1f%%%n",
-          clients, (s.ttft() - d.ttft()) / 1e6, 100.0 * d.decode() / s.decode());
+      pool.shutdown();
+      for (SocketClient socket : sockets) {
+        socket.close();
+      }
+      Sample d = medians(bySide.get(IN_PROCESS));
+      for (int side = 0; side < SIDES.length; side++) {
+        print(clients, SIDES[side], medians(bySide.get(side)), tokens, bySide.get(side).size());
+      }
+      for (int side : new int[] {SOCKET, JDK_CLIENT}) {
+        Sample s = medians(bySide.get(side));
+        System.out.printf(Locale.ROOT,
+            "%7d  %s: added ttft %.3f ms; HTTP / in-process tokens/s %.1f%%%n",
+            clients, SIDES[side], (s.ttft() - d.ttft()) / 1e6, 100.0 * d.decode() / s.decode());
+      }
     }
     http.close();
     server.close();
     System.exit(0);
   }
 
-  private static Sample inProcess(ModelServer server, GenerationRequest request, int tokens) {
+  private static Sample inProcess(ModelServer server, GenerationRequest request) {
     long start = System.nanoTime();
     long first = 0;
     try (GenerationStream s = server.generate(request)) {
@@ -132,7 +191,7 @@ public final class LlmHttpBench {
     return new Sample(first - start, System.nanoTime() - first);
   }
 
-  private static Sample overHttp(HttpClient client, URI uri, String body, int tokens)
+  private static Sample overJdkClient(HttpClient client, URI uri, String body)
       throws Exception {
     long start = System.nanoTime();
     HttpResponse<InputStream> r = client.send(HttpRequest.newBuilder(uri)
@@ -148,16 +207,101 @@ public final class LlmHttpBench {
         if (line.equals("data: [DONE]")) {
           break;
         }
-        if (first == 0 && line.startsWith("data: ")) {
-          JsonNode delta = JSON.readTree(line.substring(6)).path("choices").path(0)
-              .path("delta").path("content");
-          if (!delta.asText("").isEmpty()) {
-            first = System.nanoTime();
-          }
+        if (first == 0 && line.startsWith("data: ") && carriesText(line.substring(6))) {
+          first = System.nanoTime();
         }
       }
     }
     return new Sample(first - start, System.nanoTime() - first);
+  }
+
+  private static boolean carriesText(String json) throws IOException {
+    JsonNode delta = JSON.readTree(json).path("choices").path(0).path("delta").path("content");
+    return !delta.asText("").isEmpty();
+  }
+
+  /**
+   * An HTTP/1.1 client on one kept-alive socket that writes the request in one write and reads
+   * the chunked SSE answer itself: the measuring instrument with the least of its own in the way
+   * (the JDK's client hands the bytes between threads on both directions).
+   */
+  private static final class SocketClient implements AutoCloseable {
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final byte[] request;
+
+    SocketClient(InetSocketAddress address, String body) throws IOException {
+      socket = new Socket();
+      socket.setTcpNoDelay(true);
+      socket.connect(address);
+      in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+      out = socket.getOutputStream();
+      byte[] json = body.getBytes(StandardCharsets.UTF_8);
+      byte[] head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: " + address.getHostString()
+          + ":" + address.getPort() + "\r\nContent-Type: application/json\r\n"
+          + "Accept: text/event-stream\r\nContent-Length: " + json.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII);
+      request = new byte[head.length + json.length];
+      System.arraycopy(head, 0, request, 0, head.length);
+      System.arraycopy(json, 0, request, head.length, json.length);
+    }
+
+    Sample stream() throws IOException {
+      long start = System.nanoTime();
+      out.write(request);
+      out.flush();
+      String status = line();
+      if (!status.startsWith("HTTP/1.1 200")) {
+        throw new IllegalStateException("answer: " + status);
+      }
+      boolean chunked = false;
+      for (String h; !(h = line()).isEmpty(); ) {
+        chunked |= h.toLowerCase(Locale.ROOT).equals("transfer-encoding: chunked");
+      }
+      if (!chunked) {
+        throw new IllegalStateException("expected a chunked answer");
+      }
+      long first = 0;
+      StringBuilder events = new StringBuilder();
+      while (true) {
+        int size = Integer.parseInt(line().trim(), 16);
+        if (size == 0) {
+          line();                                     // the empty trailer
+          break;
+        }
+        events.append(new String(in.readNBytes(size), StandardCharsets.UTF_8));
+        // Events first: the CRLF that ends a chunk's data may come only with the next chunk.
+        for (int end; (end = events.indexOf("\n\n")) >= 0; ) {
+          String event = events.substring(0, end);
+          events.delete(0, end + 2);
+          if (first == 0 && event.startsWith("data: ") && !event.equals("data: [DONE]")
+              && carriesText(event.substring(6))) {
+            first = System.nanoTime();
+          }
+        }
+        line();                                       // the CRLF after the chunk's data
+      }
+      return new Sample(first - start, System.nanoTime() - first);
+    }
+
+    private String line() throws IOException {
+      StringBuilder b = new StringBuilder();
+      for (int c; (c = in.read()) != '\n'; ) {
+        if (c < 0) {
+          throw new EOFException("the server closed the connection");
+        }
+        if (c != '\r') {
+          b.append((char) c);
+        }
+      }
+      return b.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
   }
 
   /** Median time to first token, and the median decode time (as a sample of the same shape). */
@@ -168,7 +312,7 @@ public final class LlmHttpBench {
   }
 
   private static void print(int clients, String side, Sample s, int tokens, int n) {
-    System.out.printf(Locale.ROOT, "%7d  %-10s  %11.3f  %16.1f  %11d%n", clients, side,
+    System.out.printf(Locale.ROOT, "%7d  %-16s  %11.3f  %16.1f  %11d%n", clients, side,
         s.ttft() / 1e6, (tokens - 1) / (s.decode() / 1e9), n);
   }
 }

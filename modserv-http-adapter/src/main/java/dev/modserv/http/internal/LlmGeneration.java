@@ -15,6 +15,7 @@ import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Usage;
 import dev.modserv.core.ModelStatus;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +39,7 @@ import org.jspecify.annotations.Nullable;
 final class LlmGeneration {
   private static final byte[] SSE_DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EVENT_END = {'\n', '\n'};
 
   private final Settings settings;
 
@@ -152,32 +154,40 @@ final class LlmGeneration {
           && call.dialect() != Dialect.OLLAMA_GENERATE;
       StringBuilder text = new StringBuilder();
       OutputStream out = ex.startStream(sse ? "text/event-stream" : "application/x-ndjson");
+      // What one engine chunk makes (with the first, OpenAI's role event; with the last, the
+      // finish, the usage and [DONE]) goes out in one write: each write is a chunk and a system
+      // call, and the client waits for all of them.
+      ByteArrayOutputStream pending = new ByteArrayOutputStream(512);
       Throwable failure = null;
       try {
         if (call.dialect() == Dialect.OPENAI_CHAT) {
           // OpenAI opens with the role and an empty content.
-          event(out, Json.write(g -> openAiChunk(g, call, id, created, "", true, null)));
+          event(pending, Json.write(g -> openAiChunk(g, call, id, created, "", true, null)));
         }
         GenerationChunk chunk = first;
         while (true) {
           text.append(chunk.text());
-          write(out, call, id, created, chunk, ex.startNanos(), text);
-          if (chunk.last() || !chunks.hasNext()) {
+          write(pending, call, id, created, chunk, ex.startNanos(), text);
+          if (chunk.last() && sse && call.dialect() != Dialect.MANAGEMENT) {
+            pending.write(SSE_DONE);
+          }
+          if (pending.size() > 0) {
+            pending.writeTo(out);
+            pending.reset();
+          }
+          if (chunk.last()) {
             break;
           }
           chunk = chunks.next();
         }
-        if (sse && call.dialect() != Dialect.MANAGEMENT) {
-          out.write(SSE_DONE);
-        }
-        out.flush();
       } catch (IOException e) {
         failure = e; // the client went away: closing the stream below cancels the generation
       } catch (RuntimeException e) {
         // Failed part way: the status is sent, so the error goes in the body, as the dialect does.
         failure = e;
         try {
-          writeError(out, sse, e);
+          writeError(pending, sse, e);
+          pending.writeTo(out);
         } catch (IOException gone) {
           e.addSuppressed(gone);
         }
@@ -200,23 +210,17 @@ final class LlmGeneration {
     }
   }
 
-  /** Writes one SSE event in one write: every write is a chunk and a system call of its own. */
+  /** Adds one SSE event. */
   private static void event(OutputStream out, byte[] json) throws IOException {
-    byte[] event = new byte[DATA.length + json.length + 2];
-    System.arraycopy(DATA, 0, event, 0, DATA.length);
-    System.arraycopy(json, 0, event, DATA.length, json.length);
-    event[event.length - 2] = '\n';
-    event[event.length - 1] = '\n';
-    out.write(event);
-    out.flush();
+    out.write(DATA);
+    out.write(json);
+    out.write(EVENT_END);
   }
 
-  /** Writes one NDJSON line in one write. */
+  /** Adds one NDJSON line. */
   private static void line(OutputStream out, byte[] json) throws IOException {
-    byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
-    line[json.length] = '\n';
-    out.write(line);
-    out.flush();
+    out.write(json);
+    out.write('\n');
   }
 
   /** Writes one chunk in the call's dialect; the last one adds the finish and the usage. */
