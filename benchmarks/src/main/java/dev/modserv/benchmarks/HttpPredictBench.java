@@ -406,6 +406,7 @@ public final class HttpPredictBench {
     double measure = 10;
     int rounds = 3;
     int[] connections = {1, 16};
+    List<Target> targets = List.of(Target.values());
     Path out = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -414,9 +415,12 @@ public final class HttpPredictBench {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--connections" -> connections = Arrays.stream(args[++i].split(","))
             .mapToInt(Integer::parseInt).toArray();
+        case "--targets" -> targets = Arrays.stream(args[++i].split(","))
+            .map(Target::valueOf).toList();
         case "--out" -> out = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + "; use --warmup S --measure S --rounds N --connections 1,16 --out FILE");
+            + "; use --warmup S --measure S --rounds N --connections 1,16"
+            + " --targets ADAPTER_TCP,ADAPTER_UDS,BARE_TCP,BARE_UDS --out FILE");
       }
     }
     PrintStream o = System.out;
@@ -439,7 +443,7 @@ public final class HttpPredictBench {
         }
       }
       // Every server gets the JIT's attention before anything is measured.
-      for (Target t : Target.values()) {
+      for (Target t : targets) {
         run(servers, t, 4, warmup, 0.1);
       }
       o.printf("%-5s %-11s %-5s %5s %10s %10s %9s %9s %9s %9s %7s  %s%n", "round", "server",
@@ -447,7 +451,7 @@ public final class HttpPredictBench {
           "load");
       for (int round = 1; round <= rounds; round++) {
         for (int c : connections) {
-          for (Target t : Target.values()) {
+          for (Target t : targets) {
             String before = loadavg();
             Result r = run(servers, t, c, Math.min(warmup, 1), measure);
             byConfiguration.computeIfAbsent(t + "/" + c, k -> new ArrayList<>()).add(r);

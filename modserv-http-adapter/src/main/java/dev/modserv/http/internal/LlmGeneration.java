@@ -11,10 +11,10 @@ import dev.modserv.api.GenerationRequest;
 import dev.modserv.api.GenerationResult;
 import dev.modserv.api.GenerationStream;
 import dev.modserv.api.GenerationTimings;
+import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Usage;
-import dev.modserv.core.ModelStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 
@@ -124,11 +125,11 @@ final class LlmGeneration {
 
   /** 404 for an unknown model, 400 for one that does not generate (loaded models only). */
   private void requireGenerative(String model) {
-    ModelStatus s = Models.status(settings.server().registry(), ModelRef.parse(model));
-    if (s.metadata().isPresent()
-        && !s.metadata().get().capabilities().contains(Capability.GENERATIVE)) {
+    Optional<ModelMetadata> metadata =
+        Models.metadata(settings.server().registry(), ModelRef.parse(model));
+    if (metadata.isPresent() && !metadata.get().capabilities().contains(Capability.GENERATIVE)) {
       List<String> can = new ArrayList<>();
-      if (s.metadata().get().capabilities().contains(Capability.EMBEDDING)) {
+      if (metadata.get().capabilities().contains(Capability.EMBEDDING)) {
         can.add("embedding");
       }
       throw HttpError.badField("model", "model '" + model + "' does not generate text"
