@@ -24,19 +24,8 @@ if [[ -z "${SKIP_BUILD:-}" && -z "${SUMMARY_ONLY:-}" ]]; then
   (cd "$root" && mvn -B -ntp -q -Pbenchmarks -pl benchmarks -am package -DskipTests)
 fi
 
-java_bin="${JAVA:-}"
-if [[ -z "$java_bin" && -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
-  java_bin="$JAVA_HOME/bin/java"
-fi
-if [[ -z "$java_bin" ]]; then
-  for candidate in $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r); do
-    version="$("$candidate" -XshowSettings:properties -version 2>&1 \
-      | awk -F'= ' '/java.specification.version/ {print $2}')"
-    if [[ "${version%%.*}" -ge 21 ]] 2>/dev/null; then java_bin="$candidate"; break; fi
-  done
-fi
-java_bin="${java_bin:-java}"
-echo "== java: $java_bin ($("$java_bin" -version 2>&1 | head -1))"
+# shellcheck source=java.sh
+source "$here/java.sh"
 
 mkdir -p "$results"
 batch_log="$results/batches.tsv"

@@ -25,19 +25,8 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd "$root" && mvn -B -ntp -q -Pbenchmarks -pl benchmarks -am package -DskipTests)
 fi
 
-java_bin="${JAVA:-}"
-if [[ -z "$java_bin" && -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
-  java_bin="$JAVA_HOME/bin/java"
-fi
-if [[ -z "$java_bin" ]]; then
-  for candidate in $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r); do
-    version="$("$candidate" -XshowSettings:properties -version 2>&1 \
-      | awk -F'= ' '/java.specification.version/ {print $2}')"
-    if [[ "${version%%.*}" -ge 21 ]] 2>/dev/null; then java_bin="$candidate"; break; fi
-  done
-fi
-java_bin="${java_bin:-java}"
-echo "== java: $java_bin ($("$java_bin" -version 2>&1 | head -1))"
+# shellcheck source=java.sh
+source "$here/java.sh"
 
 mkdir -p "$results"
 echo "== HttpPredictBench $opts (commit $(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
@@ -45,7 +34,7 @@ echo "   start $(date -u +%FT%TZ), $(nproc 2>/dev/null || echo '?') CPUs, load $
 # The model path is relative to the repository root.
 cd "$root"
 # shellcheck disable=SC2086
-"$java_bin" -cp "$jar" dev.modserv.benchmarks.HttpPredictBench $opts --out "$results/http.tsv" \
+"$java_bin" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.modserv.benchmarks.HttpPredictBench $opts --out "$results/http.tsv" \
   2>&1 | tee "$results/http.log"
 echo "   end $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" | tee -a "$results/http.log"
 echo "== results: $results/http.tsv, $results/http.log"
