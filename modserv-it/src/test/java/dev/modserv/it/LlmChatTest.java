@@ -201,6 +201,58 @@ class LlmChatTest {
     assertThat(text.toString()).isEqualTo(inProcess(5).text());
   }
 
+  /**
+   * Each HTTP chunk of a streamed answer holds whole SSE events, and the end (the finish event,
+   * the usage and {@code [DONE]}) goes out in one chunk: one write per engine chunk, since every
+   * write is a chunk and a system call the client waits for.
+   */
+  @Test
+  void aStreamedAnswerWritesWholeEventsAndEndsInOneChunk() throws Exception {
+    String body = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        + "\"max_tokens\":5,\"temperature\":0,\"seed\":3,\"stream\":true,"
+        + "\"stream_options\":{\"include_usage\":true}}";
+    List<String> chunks = new ArrayList<>();
+    try (Socket socket = new Socket("127.0.0.1", http.port())) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+          + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      assertThat(line(in)).isEqualTo("HTTP/1.1 200 OK");
+      List<String> headers = new ArrayList<>();
+      for (String h; !(h = line(in)).isEmpty(); ) {
+        headers.add(h.toLowerCase(java.util.Locale.ROOT));
+      }
+      assertThat(headers).contains("transfer-encoding: chunked");
+      for (int size; (size = Integer.parseInt(line(in), 16)) > 0; ) {
+        chunks.add(new String(in.readNBytes(size), StandardCharsets.UTF_8));
+        assertThat(line(in)).isEmpty();
+      }
+    }
+    assertThat(chunks).isNotEmpty();
+    for (String chunk : chunks) {
+      assertThat(chunk).startsWith("data: ").endsWith("\n\n");
+    }
+    assertThat(chunks.get(0)).startsWith("data: {").contains("\"role\":\"assistant\"");
+    String last = chunks.get(chunks.size() - 1);
+    assertThat(last).contains("\"finish_reason\":\"length\"").contains("\"usage\":{")
+        .endsWith("data: [DONE]\n\n");
+  }
+
+  /** Reads one CRLF-terminated line of ASCII. */
+  private static String line(InputStream in) throws java.io.IOException {
+    StringBuilder b = new StringBuilder();
+    for (int c; (c = in.read()) != '\n'; ) {
+      assertThat(c).as("the connection ended mid-line").isNotNegative();
+      if (c != '\r') {
+        b.append((char) c);
+      }
+    }
+    return b.toString();
+  }
+
   @Test
   void ndjsonFramingIsOllamasLineForLine() throws Exception {
     HttpResponse<String> r = post("/api/generate", "{\"model\":\"tiny\",\"prompt\":\"hello\","
