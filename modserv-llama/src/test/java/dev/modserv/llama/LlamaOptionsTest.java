@@ -21,17 +21,17 @@ class LlamaOptionsTest {
   @Test
   void refusesValuesThatWouldCrashOrMisconfigureLlamaCpp() {
     refused("pooling", "mean", "pooling mean is refused");
-    refused("context-size", "0", "context-size must be in [64,");
-    refused("threads", "-1", "threads must be in [1,");
-    refused("parallel", "0", "parallel must be in [1,");
+    refused("context-size", "0", "llama option 'context-size': expected 64 to 1048576, got 0");
+    refused("threads", "-1", "llama option 'threads': expected 1 to 512, got -1");
+    refused("parallel", "0", "llama option 'parallel': expected 1 to 256, got 0");
     refused("parallel", "64", "give each at least 64");
-    refused("seed", "-3", "seed must be in [0,");
-    refused("seed", "4294967295", "seed must be in [0, 2147483647]");
-    refused("embedding", "yes", "embedding must be true or false");
+    refused("seed", "-3", "llama option 'seed': expected 0 to 2147483647, got -3");
+    refused("seed", "4294967295", "'seed': expected 0 to 2147483647, got 4294967295");
+    refused("embedding", "yes", "llama option 'embedding': expected true or false, got 'yes'");
     refused("mode", "thread", "mode must be worker or in-process");
-    refused("n-probs", "3", "unknown llama option(s) [n-probs]");
+    refused("n-probs", "3", "unknown llama option 'n-probs'; known options: batch-size,");
     refused("worker-jvm-options", "Xmx1g", "each starting with '-'");
-    refused("context-size", "lots", "context-size must be an integer");
+    refused("context-size", "lots", "'context-size': expected a whole number, got 'lots'");
   }
 
   @Test

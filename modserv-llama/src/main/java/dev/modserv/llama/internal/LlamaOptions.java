@@ -1,5 +1,6 @@
 package dev.modserv.llama.internal;
 
+import dev.modserv.spi.EngineOptions;
 import dev.modserv.spi.ModelSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,7 +8,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The llama engine's options, parsed and checked in Java before anything reaches llama.cpp (some
@@ -39,37 +39,25 @@ public record LlamaOptions(boolean inProcess, int contextSize, int threads, int 
 
   /** Parses the source's options; throws {@link IllegalArgumentException} naming a bad one. */
   public static LlamaOptions parse(ModelSource source) {
-    Map<String, String> o = source.options();
-    Set<String> unknown = new TreeSet<>(o.keySet());
-    unknown.removeAll(KEYS);
-    if (!unknown.isEmpty()) {
-      throw new IllegalArgumentException("unknown llama option(s) " + unknown + "; known: "
-          + new TreeSet<>(KEYS));
-    }
-    String mode = o.getOrDefault("mode", "worker");
+    EngineOptions o = new EngineOptions("llama", List.copyOf(new TreeSet<>(KEYS)), Map.of(),
+        source.options());
+    String mode = o.string("mode", "worker");
     if (!mode.equals("worker") && !mode.equals("in-process")) {
       throw new IllegalArgumentException("option mode must be worker or in-process, got '" + mode
           + "'");
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    int context = integer(o, "context-size", 2048, 64, 1 << 20);
-    int threads = integer(o, "threads", Math.min(4, cores), 1, 512);
-    int parallel = integer(o, "parallel", 1, 1, 256);
+    int context = o.integer("context-size", 64, 1 << 20, 2048);
+    int threads = o.integer("threads", 1, 512, Math.min(4, cores));
+    int parallel = o.integer("parallel", 1, 256, 1);
     if (context / parallel < 64) {
       throw new IllegalArgumentException("context-size " + context + " shared by " + parallel
           + " parallel sequences leaves " + context / parallel + " tokens each; give each at"
           + " least 64");
     }
-    long seed = -1;
-    String s = o.get("seed");
-    if (s != null) {
-      seed = longValue("seed", s);
-      if (seed < 0 || seed > Integer.MAX_VALUE) {
-        throw new IllegalArgumentException("option seed must be in [0, 2147483647], got " + s);
-      }
-    }
-    boolean embedding = bool(o, "embedding");
-    String pooling = o.getOrDefault("pooling", "last").toLowerCase(Locale.ROOT);
+    long seed = o.wholeNumber("seed", 0, Integer.MAX_VALUE, -1);
+    boolean embedding = o.bool("embedding", false);
+    String pooling = o.string("pooling", "last").toLowerCase(Locale.ROOT);
     switch (pooling) {
       case "last", "cls", "none" -> { }
       case "mean" -> throw new IllegalArgumentException("pooling mean is refused: the bundled"
@@ -77,10 +65,10 @@ public record LlamaOptions(boolean inProcess, int contextSize, int threads, int 
       default -> throw new IllegalArgumentException("option pooling must be last, cls or none,"
           + " got '" + pooling + "'");
     }
-    if (o.containsKey("pooling") && !embedding) {
+    if (o.has("pooling") && !embedding) {
       throw new IllegalArgumentException("option pooling needs embedding=true");
     }
-    int batch = o.containsKey("batch-size") ? integer(o, "batch-size", 512, 1, 1 << 16) : -1;
+    int batch = o.integer("batch-size", 1, 1 << 16, -1);
     List<String> jvm = new ArrayList<>();
     String opts = o.get("worker-jvm-options");
     if (opts != null && !opts.isBlank()) {
@@ -92,7 +80,7 @@ public record LlamaOptions(boolean inProcess, int contextSize, int threads, int 
         jvm.add(part);
       }
     }
-    int start = integer(o, "worker-start-seconds", 120, 1, 3600);
+    int start = o.integer("worker-start-seconds", 1, 3600, 120);
     return new LlamaOptions(mode.equals("in-process"), context, threads, parallel, seed,
         embedding, pooling, batch, jvm, start);
   }
@@ -100,41 +88,6 @@ public record LlamaOptions(boolean inProcess, int contextSize, int threads, int 
   /** The context tokens of one sequence. */
   public int contextPerSequence() {
     return contextSize / parallel;
-  }
-
-  private static int integer(Map<String, String> o, String key, int fallback, int min, int max) {
-    String v = o.get(key);
-    if (v == null) {
-      return fallback;
-    }
-    long n = longValue(key, v);
-    if (n < min || n > max) {
-      throw new IllegalArgumentException("option " + key + " must be in [" + min + ", " + max
-          + "], got " + v);
-    }
-    return (int) n;
-  }
-
-  private static long longValue(String key, String v) {
-    try {
-      return Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("option " + key + " must be an integer, got '" + v
-          + "'", e);
-    }
-  }
-
-  private static boolean bool(Map<String, String> o, String key) {
-    @Nullable String v = o.get(key);
-    if (v == null) {
-      return false;
-    }
-    return switch (v.toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default -> throw new IllegalArgumentException("option " + key + " must be true or false,"
-          + " got '" + v + "'");
-    };
   }
 
   /** Encodes the options as strings, to pass them to a worker. */

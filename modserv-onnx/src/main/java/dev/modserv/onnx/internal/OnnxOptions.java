@@ -2,9 +2,9 @@ package dev.modserv.onnx.internal;
 
 import ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.modserv.spi.EngineOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,6 +33,9 @@ public final class OnnxOptions {
   public static final String MAX_LENGTH = "max-length";
   /** Where the tokenizer library unpacks its native code. */
   public static final String CACHE_DIR = "cache-dir";
+
+  /** The engine's name in option messages. */
+  private static final String ENGINE = "onnxruntime";
 
   /** Every key this engine reads, in documentation order. */
   public static final List<String> KNOWN =
@@ -63,29 +66,18 @@ public final class OnnxOptions {
   private final int maxLength;
   private final @Nullable Path cacheDir;
 
-  private OnnxOptions(Map<String, String> options) {
-    for (String key : options.keySet()) {
-      if (!KNOWN.contains(key)) {
-        throw new IllegalArgumentException(
-            "unknown onnxruntime option '" + key + "'; known options: " + String.join(", ", KNOWN));
-      }
-    }
-    intraOpThreads = positiveInt(options, INTRA_OP_THREADS);
-    interOpThreads = positiveInt(options, INTER_OP_THREADS);
+  private OnnxOptions(EngineOptions options) {
+    intraOpThreads = options.positiveInt(INTRA_OP_THREADS);
+    interOpThreads = options.positiveInt(INTER_OP_THREADS);
     String level = options.get(OPTIMIZATION_LEVEL);
-    optimizationLevel = level == null ? null : optLevel(level);
+    optimizationLevel = level == null ? null : optLevel(options, level);
     String mode = options.get(EXECUTION_MODE);
-    executionMode = mode == null ? null : executionMode(mode);
-    String providers = options.get(EXECUTION_PROVIDERS);
-    executionProviders = providers == null ? List.of("cpu") : providers(providers);
-    String memory = options.get(MEMORY_BYTES);
-    memoryBytes = memory == null ? -1 : parseLong(MEMORY_BYTES, memory, 0);
-    String tok = options.get(TOKENIZER);
-    tokenizer = tok == null || tok.isBlank() ? null : Path.of(tok);
-    int length = positiveInt(options, MAX_LENGTH);
-    maxLength = length == -1 ? DEFAULT_MAX_LENGTH : length;
-    String cache = options.get(CACHE_DIR);
-    cacheDir = cache == null || cache.isBlank() ? null : Path.of(cache);
+    executionMode = mode == null ? null : executionMode(options, mode);
+    executionProviders = providers(options);
+    memoryBytes = options.wholeNumber(MEMORY_BYTES, 0, Long.MAX_VALUE, -1);
+    tokenizer = options.path(TOKENIZER);
+    maxLength = options.integer(MAX_LENGTH, 1, Integer.MAX_VALUE, DEFAULT_MAX_LENGTH);
+    cacheDir = options.path(CACHE_DIR);
   }
 
   /**
@@ -94,72 +86,43 @@ public final class OnnxOptions {
    * @throws IllegalArgumentException naming the key, for an unknown key or a bad value
    */
   public static OnnxOptions parse(Map<String, String> defaults, Map<String, String> overrides) {
-    Map<String, String> all = new LinkedHashMap<>(defaults);
-    all.putAll(overrides);
-    return new OnnxOptions(all);
+    return new OnnxOptions(new EngineOptions(ENGINE, KNOWN, defaults, overrides));
   }
 
   /** Checks one option as {@link #parse} would; throws for an unknown key or a bad value. */
   public static void check(String key, String value) {
-    new OnnxOptions(Map.of(key, value));
+    parse(Map.of(), Map.of(key, value));
   }
 
-  private static int positiveInt(Map<String, String> options, String key) {
-    String value = options.get(key);
-    return value == null ? -1 : (int) parseLong(key, value, 1, Integer.MAX_VALUE);
-  }
-
-  private static long parseLong(String key, String value, long min) {
-    return parseLong(key, value, min, Long.MAX_VALUE);
-  }
-
-  private static long parseLong(String key, String value, long min, long max) {
-    long parsed;
-    try {
-      parsed = Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "onnxruntime option '" + key + "': expected a whole number, got '" + value + "'", e);
-    }
-    if (parsed < min || parsed > max) {
-      throw new IllegalArgumentException(
-          "onnxruntime option '" + key + "': expected " + min + " to " + max + ", got " + parsed);
-    }
-    return parsed;
-  }
-
-  private static OptLevel optLevel(String value) {
+  private static OptLevel optLevel(EngineOptions options, String value) {
     return switch (value.trim().toLowerCase(Locale.ROOT)) {
       case "none" -> OptLevel.NO_OPT;
       case "basic" -> OptLevel.BASIC_OPT;
       case "extended" -> OptLevel.EXTENDED_OPT;
       case "all" -> OptLevel.ALL_OPT;
       default ->
-          throw new IllegalArgumentException(
-              "onnxruntime option '" + OPTIMIZATION_LEVEL
-                  + "': expected none, basic, extended or all, got '" + value + "'");
+          throw options.invalid(OPTIMIZATION_LEVEL,
+              "expected none, basic, extended or all, got '" + value + "'");
     };
   }
 
-  private static ExecutionMode executionMode(String value) {
+  private static ExecutionMode executionMode(EngineOptions options, String value) {
     return switch (value.trim().toLowerCase(Locale.ROOT)) {
       case "sequential" -> ExecutionMode.SEQUENTIAL;
       case "parallel" -> ExecutionMode.PARALLEL;
       default ->
-          throw new IllegalArgumentException(
-              "onnxruntime option '" + EXECUTION_MODE + "': expected sequential or parallel, got '"
-                  + value + "'");
+          throw options.invalid(EXECUTION_MODE,
+              "expected sequential or parallel, got '" + value + "'");
     };
   }
 
-  private static List<String> providers(String value) {
+  private static List<String> providers(EngineOptions options) {
     List<String> out = new ArrayList<>();
-    for (String part : value.split(",", -1)) {
-      String name = part.trim().toLowerCase(Locale.ROOT);
+    for (String part : options.list(EXECUTION_PROVIDERS, "cpu")) {
+      String name = part.toLowerCase(Locale.ROOT);
       if (!PROVIDERS.contains(name)) {
-        throw new IllegalArgumentException(
-            "onnxruntime option '" + EXECUTION_PROVIDERS + "': unknown provider '" + part.trim()
-                + "'; known providers: " + String.join(", ", PROVIDERS));
+        throw options.invalid(EXECUTION_PROVIDERS, "unknown provider '" + part
+            + "'; known providers: " + String.join(", ", PROVIDERS));
       }
       if (!out.contains(name)) {
         out.add(name);

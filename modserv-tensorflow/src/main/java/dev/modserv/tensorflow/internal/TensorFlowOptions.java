@@ -1,8 +1,7 @@
 package dev.modserv.tensorflow.internal;
 
+import dev.modserv.spi.EngineOptions;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -28,6 +27,9 @@ public final class TensorFlowOptions {
    */
   public static final String CACHE_DIR = "cache-dir";
 
+  /** The engine's name in option messages. */
+  private static final String ENGINE = "tensorflow";
+
   /** Every key this engine reads, in documentation order. */
   public static final List<String> KNOWN =
       List.of(SIGNATURE, TAGS, INTRA_OP_THREADS, INTER_OP_THREADS, MEMORY_BYTES, CACHE_DIR);
@@ -45,35 +47,17 @@ public final class TensorFlowOptions {
   private final long memoryBytes;
   private final @Nullable Path cacheDir;
 
-  private TensorFlowOptions(Map<String, String> options) {
-    for (String key : options.keySet()) {
-      if (!KNOWN.contains(key)) {
-        throw new IllegalArgumentException(
-            "unknown tensorflow option '" + key + "'; known options: " + String.join(", ", KNOWN));
-      }
-    }
-    String sig = options.getOrDefault(SIGNATURE, DEFAULT_SIGNATURE).trim();
+  private TensorFlowOptions(EngineOptions options) {
+    String sig = options.string(SIGNATURE, DEFAULT_SIGNATURE).trim();
     if (sig.isEmpty()) {
-      throw new IllegalArgumentException(
-          "tensorflow option '" + SIGNATURE + "': expected a signature name, got ''");
+      throw options.invalid(SIGNATURE, "expected a signature name, got ''");
     }
     signature = sig;
-    List<String> t = new ArrayList<>();
-    for (String part : options.getOrDefault(TAGS, DEFAULT_TAGS).split(",", -1)) {
-      String tag = part.trim();
-      if (tag.isEmpty()) {
-        throw new IllegalArgumentException("tensorflow option '" + TAGS
-            + "': expected comma-separated tags, got '" + options.get(TAGS) + "'");
-      }
-      t.add(tag);
-    }
-    tags = List.copyOf(t);
-    intraOpThreads = positiveInt(options, INTRA_OP_THREADS);
-    interOpThreads = positiveInt(options, INTER_OP_THREADS);
-    String memory = options.get(MEMORY_BYTES);
-    memoryBytes = memory == null ? -1 : parseLong(MEMORY_BYTES, memory, 0, Long.MAX_VALUE);
-    String cache = options.get(CACHE_DIR);
-    cacheDir = cache == null || cache.isBlank() ? null : Path.of(cache.trim());
+    tags = options.list(TAGS, DEFAULT_TAGS);
+    intraOpThreads = options.positiveInt(INTRA_OP_THREADS);
+    interOpThreads = options.positiveInt(INTER_OP_THREADS);
+    memoryBytes = options.wholeNumber(MEMORY_BYTES, 0, Long.MAX_VALUE, -1);
+    cacheDir = options.path(CACHE_DIR);
   }
 
   /**
@@ -82,34 +66,12 @@ public final class TensorFlowOptions {
    * @throws IllegalArgumentException naming the key, for an unknown key or a bad value
    */
   public static TensorFlowOptions parse(Map<String, String> defaults, Map<String, String> overrides) {
-    Map<String, String> all = new LinkedHashMap<>(defaults);
-    all.putAll(overrides);
-    return new TensorFlowOptions(all);
+    return new TensorFlowOptions(new EngineOptions(ENGINE, KNOWN, defaults, overrides));
   }
 
   /** Checks one option as {@link #parse} would; throws for an unknown key or a bad value. */
   public static void check(String key, String value) {
-    new TensorFlowOptions(Map.of(key, value));
-  }
-
-  private static int positiveInt(Map<String, String> options, String key) {
-    String value = options.get(key);
-    return value == null ? -1 : (int) parseLong(key, value, 1, Integer.MAX_VALUE);
-  }
-
-  private static long parseLong(String key, String value, long min, long max) {
-    long parsed;
-    try {
-      parsed = Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "tensorflow option '" + key + "': expected a whole number, got '" + value + "'", e);
-    }
-    if (parsed < min || parsed > max) {
-      throw new IllegalArgumentException(
-          "tensorflow option '" + key + "': expected " + min + " to " + max + ", got " + parsed);
-    }
-    return parsed;
+    parse(Map.of(), Map.of(key, value));
   }
 
   /** Returns the signature to serve. */
