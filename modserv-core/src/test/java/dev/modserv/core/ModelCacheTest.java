@@ -139,7 +139,7 @@ class ModelCacheTest {
       server.registry().configure("m", ModelConfig.builder().keepAlive(Duration.ZERO)
           .warmup(false).build());
       server.registry().register("m", 1, Path.of("m.fake"));
-      for (int round = 0; round < 5; round++) {
+      for (int round = 0; round < 20; round++) {
         List<CompletableFuture<InferenceResult>> burst = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
           burst.add(server.inferAsync(InferenceRequest.builder("m").inputs(row(1, 2, 3, 4))

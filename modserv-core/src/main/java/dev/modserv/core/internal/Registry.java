@@ -39,6 +39,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -80,6 +81,12 @@ public final class Registry implements ModelRegistry {
     final Map<Long, ModelSource> sources = new ConcurrentHashMap<>();
     /** The status of each registered version when it last closed, for {@link #registered()}. */
     final Map<Long, ModelStatus> lastLoaded = new ConcurrentHashMap<>();
+    /**
+     * Requests waiting for a load of this model to finish. While there are any, no version is
+     * unloaded for its keep-alive: with a keep-alive of 0, the first answer would otherwise unload
+     * the version that the rest of a burst waited for.
+     */
+    final AtomicInteger awaitingLoad = new AtomicInteger();
 
     Entry(String name) {
       this.name = name;
@@ -503,6 +510,9 @@ public final class Registry implements ModelRegistry {
         if (keepAlive < 0) {
           continue;
         }
+        if (e.awaitingLoad.get() > 0) {
+          continue;
+        }
         for (ModelVersion v : e.versions.values()) {
           if (v.state() == ModelState.READY && v.inFlight() == 0
               && now - v.lastUsedNanos >= keepAlive && evictIdle(e, v)) {
@@ -864,10 +874,24 @@ public final class Registry implements ModelRegistry {
     try {
       v = acquire(request.model());
     } catch (ModelServingException e) {
-      CompletableFuture<ModelStatus> loading = loadsLeft > 0 ? loadOnDemand(request.model())
-          : null;
-      return loading == null ? CompletableFuture.failedFuture(e)
-          : afterLoad(loading, request, submittedNanos, defaultTimeout, loadsLeft - 1);
+      Entry entry = models.get(request.model().name());
+      if (entry == null || loadsLeft <= 0) {
+        return CompletableFuture.failedFuture(e);
+      }
+      // Counted before the load can finish, so that no answer in between lets the version go.
+      entry.awaitingLoad.incrementAndGet();
+      CompletableFuture<ModelStatus> loading;
+      try {
+        loading = loadOnDemand(request.model());
+      } catch (RuntimeException failed) {
+        stopsAwaiting(entry);
+        throw failed;
+      }
+      if (loading == null) {
+        stopsAwaiting(entry);
+        return CompletableFuture.failedFuture(e);
+      }
+      return afterLoad(entry, loading, request, submittedNanos, defaultTimeout, loadsLeft - 1);
     }
     Batcher batcher = v.batcher();
     int level;
@@ -913,12 +937,28 @@ public final class Registry implements ModelRegistry {
     try {
       v = acquire(request.model());
     } catch (ModelServingException e) {
-      CompletableFuture<ModelStatus> loading = mayLoad ? loadOnDemand(request.model()) : null;
-      if (loading == null) {
+      Entry entry = mayLoad ? models.get(request.model().name()) : null;
+      if (entry == null) {
         call.failNow(e);
-      } else {
-        // A registered version that is not loaded (never, or unloaded while idle): load it.
-        loading.whenComplete((status, failure) -> {
+        return;
+      }
+      // A registered version that is not loaded (never, or unloaded while idle): load it,
+      // counted as waiting so that keep-alive 0 does not unload it before this call holds it.
+      entry.awaitingLoad.incrementAndGet();
+      CompletableFuture<ModelStatus> loading;
+      try {
+        loading = loadOnDemand(request.model());
+      } catch (RuntimeException failed) {
+        stopsAwaiting(entry);
+        throw failed;
+      }
+      if (loading == null) {
+        stopsAwaiting(entry);
+        call.failNow(e);
+        return;
+      }
+      loading.whenComplete((status, failure) -> {
+        try {
           if (failure != null) {
             call.failNow(ModelServingException.find(failure).orElseGet(() ->
                 new ModelServingException(ErrorCode.LOAD_FAILED, String.valueOf(failure),
@@ -926,8 +966,10 @@ public final class Registry implements ModelRegistry {
           } else if (!call.isDone()) {
             startGeneration(call, false);
           }
-        });
-      }
+        } finally {
+          stopsAwaiting(entry);
+        }
+      });
       return;
     }
     GenerationScheduler generations = v.generationsOrNull();
@@ -957,20 +999,42 @@ public final class Registry implements ModelRegistry {
     return new Generation(call);
   }
 
-  private CompletableFuture<InferenceResult> afterLoad(CompletableFuture<ModelStatus> loading,
-      InferenceRequest request, long submittedNanos, @Nullable Duration defaultTimeout,
-      int loadsLeft) {
+  /** One request no longer waits for a load; the last one lets keep-alive 0 act at once. */
+  private void stopsAwaiting(Entry entry) {
+    if (entry.awaitingLoad.decrementAndGet() == 0 && entry.config.keepAlive().isZero()) {
+      try {
+        scheduler.execute(this::evictExpired);
+      } catch (RejectedExecutionException closing) {
+        // The server is closing: it unloads every version anyway.
+      }
+    }
+  }
+
+  /**
+   * Submits {@code request} once {@code loading} is done. The caller counted it in {@code
+   * entry}'s {@link Entry#awaitingLoad}; the count drops once it holds a version (submit leases
+   * one before it returns) or has failed.
+   */
+  private CompletableFuture<InferenceResult> afterLoad(Entry entry,
+      CompletableFuture<ModelStatus> loading, InferenceRequest request, long submittedNanos,
+      @Nullable Duration defaultTimeout, int loadsLeft) {
     CompletableFuture<InferenceResult> out = new CompletableFuture<>();
     loading.whenComplete((status, failure) -> {
-      if (out.isDone()) {
+      if (out.isDone() || failure != null) {
+        stopsAwaiting(entry);
+        if (failure != null) {
+          out.completeExceptionally(ModelServingException.find(failure)
+              .map(Throwable.class::cast).orElse(failure));
+        }
         return;
       }
-      if (failure != null) {
-        out.completeExceptionally(ModelServingException.find(failure).map(Throwable.class::cast)
-            .orElse(failure));
-        return;
+      CompletableFuture<InferenceResult> submitted;
+      try {
+        submitted = submit(request, submittedNanos, defaultTimeout, loadsLeft, false);
+      } finally {
+        stopsAwaiting(entry);
       }
-      submit(request, submittedNanos, defaultTimeout, loadsLeft, false).whenComplete(
+      submitted.whenComplete(
           (result, error) -> {
             if (error != null) {
               out.completeExceptionally(error);
