@@ -878,17 +878,8 @@ public final class Registry implements ModelRegistry {
       if (entry == null || loadsLeft <= 0) {
         return CompletableFuture.failedFuture(e);
       }
-      // Counted before the load can finish, so that no answer in between lets the version go.
-      entry.awaitingLoad.incrementAndGet();
-      CompletableFuture<ModelStatus> loading;
-      try {
-        loading = loadOnDemand(request.model());
-      } catch (RuntimeException failed) {
-        stopsAwaiting(entry);
-        throw failed;
-      }
+      CompletableFuture<ModelStatus> loading = awaitLoad(entry, request.model());
       if (loading == null) {
-        stopsAwaiting(entry);
         return CompletableFuture.failedFuture(e);
       }
       return afterLoad(entry, loading, request, submittedNanos, defaultTimeout, loadsLeft - 1);
@@ -942,18 +933,9 @@ public final class Registry implements ModelRegistry {
         call.failNow(e);
         return;
       }
-      // A registered version that is not loaded (never, or unloaded while idle): load it,
-      // counted as waiting so that keep-alive 0 does not unload it before this call holds it.
-      entry.awaitingLoad.incrementAndGet();
-      CompletableFuture<ModelStatus> loading;
-      try {
-        loading = loadOnDemand(request.model());
-      } catch (RuntimeException failed) {
-        stopsAwaiting(entry);
-        throw failed;
-      }
+      // A registered version that is not loaded (never, or unloaded while idle): load it.
+      CompletableFuture<ModelStatus> loading = awaitLoad(entry, request.model());
       if (loading == null) {
-        stopsAwaiting(entry);
         call.failNow(e);
         return;
       }
@@ -997,6 +979,27 @@ public final class Registry implements ModelRegistry {
     GenerationCall call = new GenerationCall(request, submittedNanos, Long.MAX_VALUE, ticker);
     call.failNow(error);
     return new Generation(call);
+  }
+
+  /**
+   * Starts or joins the load {@code ref} needs, with the caller counted in {@code entry}'s
+   * {@link Entry#awaitingLoad} (before the load can finish, so that no answer in between lets the
+   * version go); the caller calls {@link #stopsAwaiting} once it holds a version or has failed.
+   * Returns null, counting nothing, when no registered version can be loaded.
+   */
+  private @Nullable CompletableFuture<ModelStatus> awaitLoad(Entry entry, ModelRef ref) {
+    entry.awaitingLoad.incrementAndGet();
+    CompletableFuture<ModelStatus> loading;
+    try {
+      loading = loadOnDemand(ref);
+    } catch (RuntimeException failed) {
+      stopsAwaiting(entry);
+      throw failed;
+    }
+    if (loading == null) {
+      stopsAwaiting(entry);
+    }
+    return loading;
   }
 
   /** One request no longer waits for a load; the last one lets keep-alive 0 act at once. */
