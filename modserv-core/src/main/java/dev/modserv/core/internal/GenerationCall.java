@@ -125,10 +125,14 @@ public final class GenerationCall implements GenerationSink {
     if (!done.compareAndSet(false, true)) {
       return;
     }
-    events.add(error);
-    long now = ticker.read();
-    metrics.generation(FinishReason.ERROR, new Usage(promptTokens, steps), timings(now));
-    onDone().run();
+    // Metrics and the freed sequence first: a caller that sees the end sees them too.
+    try {
+      metrics.generation(FinishReason.ERROR, new Usage(promptTokens, steps),
+          timings(ticker.read()));
+      onDone().run();
+    } finally {
+      events.add(error);
+    }
   }
 
   /** Stops the generation, in the engine too, and ends the stream with CANCELLED. */
@@ -151,10 +155,14 @@ public final class GenerationCall implements GenerationSink {
       return;
     }
     GenerationTimings timings = timings(ticker.read());
-    events.add(GenerationChunk.last("", reason, usage, timings));
-    events.add(END);
-    metrics.generation(reason, usage, timings);
-    onDone().run();
+    // Metrics and the freed sequence first: a caller that sees the end sees them too.
+    try {
+      metrics.generation(reason, usage, timings);
+      onDone().run();
+    } finally {
+      events.add(GenerationChunk.last("", reason, usage, timings));
+      events.add(END);
+    }
   }
 
   private GenerationTimings timings(long now) {
