@@ -63,6 +63,27 @@ class EmbeddingTest {
   }
 
   @Test
+  void eachTextComesWithItsTokenCountInBothModes() throws Exception {
+    for (String mode : new String[] {"worker", "in-process"}) {
+      try (LoadedModel m = new LlamaBackend().load(ModelSource.of(Fixtures.tiny())
+          .withOption("embedding", "true").withOption("mode", mode)
+          .withOption("context-size", "256"))) {
+        assertThat(m.metadata().output(Capability.EMBEDDING_TOKENS)).isPresent();
+        Map<String, Tensor> out = m.run(Map.of(Capability.EMBEDDING_INPUT, Tensor.of(
+            new String[] {"hi", "hello world, serve the model"}, 2)), Set.of());
+        assertThat(out.keySet()).containsExactly(Capability.EMBEDDING_OUTPUT,
+            Capability.EMBEDDING_TOKENS);
+        assertThat(out.get(Capability.EMBEDDING_OUTPUT).shape()).containsExactly(2, 64);
+        long[] tokens = out.get(Capability.EMBEDDING_TOKENS).toLongArray();
+        assertThat(tokens).hasSize(2);
+        // The fixture's vocabulary falls back to bytes: at most one token per byte, at least one.
+        assertThat(tokens[0]).isBetween(1L, 2L);
+        assertThat(tokens[1]).isGreaterThan(tokens[0]).isLessThanOrEqualTo(28L);
+      }
+    }
+  }
+
+  @Test
   void aGenerativeModelRefusesToEmbed() throws Exception {
     try (LoadedModel m = new LlamaBackend().load(ModelSource.of(Fixtures.tiny())
         .withOption("context-size", "256"))) {

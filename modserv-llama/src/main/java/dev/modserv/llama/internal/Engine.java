@@ -113,13 +113,18 @@ public final class Engine {
     return text.isEmpty() ? 0 : model.encode(text).length;
   }
 
+  /** One vector per text, and the tokens each text took (for usage counts). */
+  public record Embedded(float[][] vectors, long[] tokens) {}
+
   /** Embeds each text; the model was loaded for embeddings. */
-  public float[][] embed(List<String> texts) {
-    float[][] out = new float[texts.size()][];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = model.embed(texts.get(i));
+  public Embedded embed(List<String> texts) {
+    float[][] vectors = new float[texts.size()][];
+    long[] tokens = new long[vectors.length];
+    for (int i = 0; i < vectors.length; i++) {
+      vectors[i] = model.embed(texts.get(i));
+      tokens[i] = countTokens(texts.get(i));
     }
-    return out;
+    return new Embedded(vectors, tokens);
   }
 
   /** Renders {@code request}'s prompt: the raw prompt, or the messages through the template. */

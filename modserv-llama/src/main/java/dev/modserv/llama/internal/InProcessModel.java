@@ -65,9 +65,10 @@ public final class InProcessModel implements LoadedModel {
           + (engine.options().embedding() ? "takes a STRING input named 'text'"
           : "generates text; load it with embedding=true to embed"));
     }
+    Metadata.checkOutputs(outputs);
     gate.enter();
     try {
-      return Metadata.vectors(engine.embed(text.strings()), engine.dimensions());
+      return Metadata.outputs(engine.embed(text.strings()), engine.dimensions(), outputs);
     } finally {
       gate.exit();
     }

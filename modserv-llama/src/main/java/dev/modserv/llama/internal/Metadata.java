@@ -2,10 +2,14 @@ package dev.modserv.llama.internal;
 
 import dev.modserv.api.Capability;
 import dev.modserv.api.DataType;
+import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /** Metadata and tensors shared by both modes. */
 final class Metadata {
@@ -16,6 +20,7 @@ final class Metadata {
     if (options.embedding()) {
       b.input(TensorSpec.of(Capability.EMBEDDING_INPUT, DataType.STRING, -1))
           .output(TensorSpec.of(Capability.EMBEDDING_OUTPUT, DataType.FP32, -1, dimensions))
+          .output(TensorSpec.of(Capability.EMBEDDING_TOKENS, DataType.INT64, -1))
           .capabilities(Capability.TENSOR, Capability.BATCHABLE, Capability.EMBEDDING)
           .property("pooling", options.pooling());
     } else {
@@ -28,11 +33,36 @@ final class Metadata {
         .build();
   }
 
-  static Map<String, Tensor> vectors(float[][] rows, int dimensions) {
-    float[] flat = new float[rows.length * dimensions];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(rows[i], 0, flat, i * dimensions, dimensions);
+  /** Refuses output names an embedding model does not give, before any work is done. */
+  static void checkOutputs(Set<String> requested) {
+    for (String name : requested) {
+      if (!name.equals(Capability.EMBEDDING_OUTPUT) && !name.equals(Capability.EMBEDDING_TOKENS)) {
+        throw new ModelServingException(ErrorCode.INVALID_INPUT, "unknown output '" + name
+            + "'; an embedding model gives '" + Capability.EMBEDDING_OUTPUT + "' and '"
+            + Capability.EMBEDDING_TOKENS + "'");
+      }
     }
-    return Map.of(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, rows.length, dimensions));
+  }
+
+  /**
+   * The vectors and token counts as the model's outputs, in the metadata's order: those in
+   * {@code requested}, or both when it is empty.
+   */
+  static Map<String, Tensor> outputs(Engine.Embedded embedded, int dimensions,
+      Set<String> requested) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    if (requested.isEmpty() || requested.contains(Capability.EMBEDDING_OUTPUT)) {
+      float[][] rows = embedded.vectors();
+      float[] flat = new float[rows.length * dimensions];
+      for (int i = 0; i < rows.length; i++) {
+        System.arraycopy(rows[i], 0, flat, i * dimensions, dimensions);
+      }
+      out.put(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, rows.length, dimensions));
+    }
+    if (requested.isEmpty() || requested.contains(Capability.EMBEDDING_TOKENS)) {
+      out.put(Capability.EMBEDDING_TOKENS,
+          Tensor.of(embedded.tokens(), embedded.tokens().length));
+    }
+    return out;
   }
 }

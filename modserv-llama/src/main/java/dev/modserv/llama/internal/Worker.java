@@ -131,7 +131,8 @@ public final class Worker {
     // Embeddings block in native code: off the reading thread.
     Thread.ofPlatform().daemon().name("modserv-llama-embed").start(() -> {
       try {
-        float[][] vectors = engine().embed(texts);
+        Engine.Embedded embedded = engine().embed(texts);
+        float[][] vectors = embedded.vectors();
         int dims = vectors.length == 0 ? 0 : vectors[0].length;
         Frames.Writer w = new Frames.Writer(Frames.EMBEDDING).i32(id).i32(vectors.length)
             .i32(dims);
@@ -139,6 +140,9 @@ public final class Worker {
           for (float x : v) {
             w.f32(x);
           }
+        }
+        for (long t : embedded.tokens()) {
+          w.i32((int) t);
         }
         send(w);
       } catch (IOException e) {

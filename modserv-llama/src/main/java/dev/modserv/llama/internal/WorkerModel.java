@@ -151,10 +151,11 @@ public final class WorkerModel implements LoadedModel {
           + (options.embedding() ? "takes a STRING input named 'text'"
           : "generates text; load it with embedding=true to embed"));
     }
+    Metadata.checkOutputs(outputs);
     List<String> texts = text.strings();
     Connection c = connection();
     int id = ids.incrementAndGet();
-    CompletableFuture<float[][]> result = new CompletableFuture<>();
+    CompletableFuture<Engine.Embedded> result = new CompletableFuture<>();
     c.embeddings.put(id, result);
     Frames.Writer w = new Frames.Writer(Frames.EMBED).i32(id).i32(texts.size());
     for (String t : texts) {
@@ -167,7 +168,7 @@ public final class WorkerModel implements LoadedModel {
       throw c.died(e);
     }
     try {
-      return Metadata.vectors(result.get(), dimensions);
+      return Metadata.outputs(result.get(), dimensions, outputs);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       throw cause instanceof Exception ex ? ex : e;
@@ -341,7 +342,7 @@ public final class WorkerModel implements LoadedModel {
     final OutputStream out;
     final Path dir;
     final Map<Integer, GenerationSink> generations = new ConcurrentHashMap<>();
-    final Map<Integer, CompletableFuture<float[][]>> embeddings = new ConcurrentHashMap<>();
+    final Map<Integer, CompletableFuture<Engine.Embedded>> embeddings = new ConcurrentHashMap<>();
     volatile boolean dead;
     volatile boolean stopping;
 
@@ -413,7 +414,7 @@ public final class WorkerModel implements LoadedModel {
           if (s != null) {
             s.fail(e);
           }
-          CompletableFuture<float[][]> r = embeddings.remove(id);
+          CompletableFuture<Engine.Embedded> r = embeddings.remove(id);
           if (r != null) {
             r.completeExceptionally(e);
           }
@@ -428,9 +429,13 @@ public final class WorkerModel implements LoadedModel {
               row[i] = f.f32();
             }
           }
-          CompletableFuture<float[][]> r = embeddings.remove(id);
+          long[] tokens = new long[rows];
+          for (int i = 0; i < rows; i++) {
+            tokens[i] = f.i32();
+          }
+          CompletableFuture<Engine.Embedded> r = embeddings.remove(id);
           if (r != null) {
-            r.complete(v);
+            r.complete(new Engine.Embedded(v, tokens));
           }
         }
         default -> throw new IOException("unknown frame type " + f.type + " from the worker");
@@ -466,7 +471,7 @@ public final class WorkerModel implements LoadedModel {
         }
       }
       for (Integer id : List.copyOf(embeddings.keySet())) {
-        CompletableFuture<float[][]> r = embeddings.remove(id);
+        CompletableFuture<Engine.Embedded> r = embeddings.remove(id);
         if (r != null) {
           r.completeExceptionally(failure);
         }

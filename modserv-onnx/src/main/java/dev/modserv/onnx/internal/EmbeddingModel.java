@@ -179,9 +179,14 @@ public final class EmbeddingModel implements LoadedModel {
       System.arraycopy(vectors[i], 0, flat, i * hidden, hidden);
     }
     // In the metadata's order: clients that read outputs by position see the vectors first.
+    // Only those asked for (both when none are named), as the SPI says.
     Map<String, Tensor> out = new LinkedHashMap<>();
-    out.put(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, texts.length, hidden));
-    out.put(Capability.EMBEDDING_TOKENS, Tensor.of(embedded.tokens(), texts.length));
+    if (outputs.isEmpty() || outputs.contains(Capability.EMBEDDING_OUTPUT)) {
+      out.put(Capability.EMBEDDING_OUTPUT, Tensor.of(flat, texts.length, hidden));
+    }
+    if (outputs.isEmpty() || outputs.contains(Capability.EMBEDDING_TOKENS)) {
+      out.put(Capability.EMBEDDING_TOKENS, Tensor.of(embedded.tokens(), texts.length));
+    }
     return out;
   }
 
