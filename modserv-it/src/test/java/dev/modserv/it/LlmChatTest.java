@@ -14,9 +14,13 @@ import dev.langchain4j.model.ollama.OllamaStreamingChatModel;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.model.output.FinishReason;
+import dev.modserv.api.Capability;
 import dev.modserv.api.ChatMessage;
 import dev.modserv.api.GenerationRequest;
 import dev.modserv.api.GenerationResult;
+import dev.modserv.api.InferenceRequest;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.api.Tensor;
 import dev.modserv.core.ModelServer;
 import dev.modserv.http.HttpAdapter;
 import dev.modserv.spi.ModelSource;
@@ -67,6 +71,8 @@ class LlmChatTest {
     // One sequence: a generation that is not cancelled holds up the next one.
     server.registry().load("tiny", 1, new ModelSource(gguf, Map.of(
         "context-size", "4096", "parallel", "1", "threads", "2"))).join();
+    server.registry().load("tiny-embed", 1, new ModelSource(gguf, Map.of(
+        "embedding", "true", "context-size", "256"))).join();
     http = HttpAdapter.builder(server).port(0).host("127.0.0.1").meterRegistry(METERS).build();
     http.start();
     base = "http://127.0.0.1:" + http.port();
@@ -251,6 +257,24 @@ class LlmChatTest {
       }
     }
     return b.toString();
+  }
+
+  @Test
+  void ggufEmbeddingsReportTheirTokensAsUsage() throws Exception {
+    List<String> texts = List.of("hi", "hello world, serve the model");
+    InferenceResult direct = server.infer(InferenceRequest.builder("tiny-embed")
+        .input(Capability.EMBEDDING_INPUT, Tensor.of(texts.toArray(String[]::new), 2)).build());
+    long tokens = java.util.Arrays.stream(direct.output(Capability.EMBEDDING_TOKENS)
+        .orElseThrow().toLongArray()).sum();
+    assertThat(tokens).isGreaterThan(2);
+    JsonNode openAi = JSON.readTree(post("/v1/embeddings", "{\"model\":\"tiny-embed\","
+        + "\"input\":[\"hi\",\"hello world, serve the model\"]}").body());
+    assertThat(openAi.get("data")).hasSize(2);
+    assertThat(openAi.get("usage").get("prompt_tokens").asLong()).isEqualTo(tokens);
+    assertThat(openAi.get("usage").get("total_tokens").asLong()).isEqualTo(tokens);
+    JsonNode ollama = JSON.readTree(post("/api/embed", "{\"model\":\"tiny-embed\","
+        + "\"input\":[\"hi\",\"hello world, serve the model\"]}").body());
+    assertThat(ollama.get("prompt_eval_count").asLong()).isEqualTo(tokens);
   }
 
   @Test
