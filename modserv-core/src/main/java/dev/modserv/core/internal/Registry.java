@@ -1074,7 +1074,8 @@ public final class Registry implements ModelRegistry {
     } else if (ref.label().isPresent()) {
       target = e.labels.get(ref.label().get());
     } else {
-      target = e.sources.isEmpty() ? null : java.util.Collections.max(e.sources.keySet());
+      // Not isEmpty() then max(): a version unregistered in between would make max() throw.
+      target = e.sources.keySet().stream().max(Long::compare).orElse(null);
     }
     if (target == null) {
       return null;
