@@ -1,5 +1,6 @@
 package dev.modserv.http.internal;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpException;
@@ -105,6 +107,30 @@ public final class Exchange {
   /** Answers {@code status} with a JSON body. */
   public void json(int status, byte[] json) {
     send(status, JSON, json);
+  }
+
+  /** Writes a JSON answer from the result of some work. */
+  @FunctionalInterface
+  public interface ResultWriter<T> {
+    void write(JsonGenerator g, T result) throws IOException;
+  }
+
+  /**
+   * Once {@code work} is done, answers {@code status} with the JSON {@code body} writes for its
+   * result, or the error it failed with (as {@link #fail} maps it).
+   */
+  public <T> void jsonWhenDone(CompletionStage<T> work, int status, ResultWriter<T> body) {
+    work.whenComplete((result, failure) -> {
+      if (failure != null) {
+        fail(failure);
+        return;
+      }
+      try {
+        json(status, Json.write(g -> body.write(g, result)));
+      } catch (RuntimeException e) {
+        fail(e); // thrown in a callback, it would be lost and the request left unanswered
+      }
+    });
   }
 
   /** Answers {@code status} with an error body in the route's dialect. */

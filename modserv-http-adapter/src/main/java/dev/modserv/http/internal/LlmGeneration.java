@@ -95,14 +95,12 @@ final class LlmGeneration {
                 + model + "'; leave it out");
           }
         }
-        case "max_tokens" -> b.maxTokens(
-            (int) Math.min(Integer.MAX_VALUE, Math.max(0, integer(v, key))));
-        case "temperature" -> b.temperature(number(v, key));
-        case "top_p" -> b.topP(number(v, key));
-        case "seed" -> b.seed(integer(v, key));
-        case "stop" -> b.stop(stops(v, key));
-        default -> throw HttpError.badField(key, "is not supported; use prompt, max_tokens,"
-            + " temperature, top_p, seed, stop, stream");
+        default -> {
+          if (!sampling(b, key, v)) {
+            throw HttpError.badField(key, "is not supported; use prompt, max_tokens,"
+                + " temperature, top_p, seed, stop, stream");
+          }
+        }
       }
     }
     applyTimeout(b);
@@ -431,12 +429,8 @@ final class LlmGeneration {
       }
       switch (key) {
         case "model", "messages", "prompt", "stream", "stream_options", "user" -> { }
-        case "max_tokens", "max_completion_tokens" ->
-            b.maxTokens((int) Math.min(Integer.MAX_VALUE, Math.max(0, integer(v, key))));
-        case "temperature" -> b.temperature(number(v, key));
-        case "top_p" -> b.topP(number(v, key));
-        case "seed" -> b.seed(integer(v, key));
-        case "stop" -> b.stop(stops(v, key));
+        case "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop" ->
+            sampling(b, key, v);
         case "n" -> {
           if (integer(v, key) != 1) {
             throw HttpError.badField(key, "only n = 1 is supported");
@@ -465,6 +459,25 @@ final class LlmGeneration {
     }
     applyTimeout(b);
     return new Call(dialect, model, b.build(), stream, usage, null);
+  }
+
+  /**
+   * Applies one of the sampling fields OpenAI's routes and the management API share; false for
+   * any other key.
+   */
+  private static boolean sampling(GenerationRequest.Builder b, String key, JsonNode v) {
+    switch (key) {
+      case "max_tokens", "max_completion_tokens" ->
+          b.maxTokens((int) Math.min(Integer.MAX_VALUE, Math.max(0, integer(v, key))));
+      case "temperature" -> b.temperature(number(v, key));
+      case "top_p" -> b.topP(number(v, key));
+      case "seed" -> b.seed(integer(v, key));
+      case "stop" -> b.stop(stops(v, key));
+      default -> {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Clients send an empty tool list as a matter of course: that is fine; tools are not. */

@@ -56,13 +56,7 @@ final class ManagementApi {
     }
     Path file = confine(path.asText());
     CompletableFuture<ModelStatus> loading = registry().load(name.asText(), version, file);
-    loading.whenComplete((status, failure) -> {
-      if (failure != null) {
-        ex.fail(failure);
-        return;
-      }
-      ex.json(201, Json.write(g -> NativeApi.writeStatus(g, status)));
-    });
+    ex.jsonWhenDone(loading, 201, NativeApi::writeStatus);
   }
 
   /**
@@ -188,20 +182,14 @@ final class ManagementApi {
       unloading = registry().unload(name, version);
     }
     String versionText = v;
-    unloading.whenComplete((ok, failure) -> {
-      if (failure != null) {
-        ex.fail(failure);
-        return;
+    ex.jsonWhenDone(unloading, 200, (g, ok) -> {
+      g.writeStartObject();
+      g.writeStringField("name", name);
+      if (versionText != null) {
+        g.writeNumberField("version", Long.parseLong(versionText));
       }
-      ex.json(200, Json.write(g -> {
-        g.writeStartObject();
-        g.writeStringField("name", name);
-        if (versionText != null) {
-          g.writeNumberField("version", Long.parseLong(versionText));
-        }
-        g.writeBooleanField("unloaded", true);
-        g.writeEndObject();
-      }));
+      g.writeBooleanField("unloaded", true);
+      g.writeEndObject();
     });
   }
 }

@@ -209,18 +209,12 @@ final class OipRepository {
           .toString());
     }
     long loadedVersion = v;
-    registry().load(name, v, artifact).whenComplete((status, failure) -> {
-      if (failure != null) {
-        ex.fail(failure);
-        return;
-      }
-      ex.json(200, Json.write(g -> {
-        g.writeStartObject();
-        g.writeStringField("name", name);
-        g.writeStringField("version", Long.toString(loadedVersion));
-        g.writeStringField("state", state(status));
-        g.writeEndObject();
-      }));
+    ex.jsonWhenDone(registry().load(name, v, artifact), 200, (g, status) -> {
+      g.writeStartObject();
+      g.writeStringField("name", name);
+      g.writeStringField("version", Long.toString(loadedVersion));
+      g.writeStringField("state", state(status));
+      g.writeEndObject();
     });
   }
 
@@ -247,17 +241,11 @@ final class OipRepository {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no model named '" + name
           + "' is loaded");
     }
-    registry().unload(name).whenComplete((ok, failure) -> {
-      if (failure != null) {
-        ex.fail(failure);
-        return;
-      }
-      ex.json(200, Json.write(g -> {
-        g.writeStartObject();
-        g.writeStringField("name", name);
-        g.writeStringField("state", "UNAVAILABLE");
-        g.writeEndObject();
-      }));
+    ex.jsonWhenDone(registry().unload(name), 200, (g, ok) -> {
+      g.writeStartObject();
+      g.writeStringField("name", name);
+      g.writeStringField("state", "UNAVAILABLE");
+      g.writeEndObject();
     });
   }
 }
