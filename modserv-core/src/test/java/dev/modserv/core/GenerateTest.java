@@ -227,6 +227,67 @@ class GenerateTest {
     assertThat(got).containsExactly("a", "b", "c", "d", "<stop>");
   }
 
+  /** Collects what a subscriber is given: texts, "<reason>" for the last chunk, errors. */
+  private static CompletableFuture<List<String>> collect(GenerationStream stream) {
+    List<String> got = new CopyOnWriteArrayList<>();
+    CompletableFuture<List<String>> done = new CompletableFuture<>();
+    stream.subscribe(new Flow.Subscriber<>() {
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        s.request(Long.MAX_VALUE);
+      }
+
+      @Override
+      public void onNext(GenerationChunk item) {
+        got.add(item.last() ? "<" + item.finishReason().tag() + ">" : item.text());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onComplete() {
+        done.complete(got);
+      }
+    });
+    return done;
+  }
+
+  @Test
+  void aSubscriberThatComesAfterTheEndIsGivenEveryChunk() throws Exception {
+    load(8);
+    GenerationStream s = server.generate(request("abc", 10));
+    // The delivery starts with the first event; here every event is queued before subscribe.
+    dev.modserv.core.internal.Generation g = (dev.modserv.core.internal.Generation) s;
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!g.isDone() && System.nanoTime() < until) {
+      Thread.sleep(1);
+    }
+    assertThat(g.isDone()).isTrue();
+    assertThat(collect(s).get(5, TimeUnit.SECONDS)).containsExactly("a", "b", "c", "<stop>");
+  }
+
+  @Test
+  void aSubscriberWaitingInTheQueueIsGivenItsChunksOrItsRefusal() throws Exception {
+    load(1);
+    echo.steps.drainPermits();
+    GenerationStream a = server.generate(request("aa", 10));
+    GenerationStream b = server.generate(request("bb", 10));
+    CompletableFuture<List<String>> queued = collect(server.generate(request("cd", 10)));
+    CompletableFuture<List<String>> refused = collect(server.generate(request("ef", 10)));
+    assertThatThrownBy(() -> refused.get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(ModelServingException.class)
+        .cause().satisfies(e -> assertThat(((ModelServingException) e).code())
+            .isEqualTo(ErrorCode.QUEUE_FULL));
+    assertThat(queued).isNotDone();
+    a.cancel();
+    b.cancel();
+    echo.steps.release(100);
+    assertThat(queued.get(5, TimeUnit.SECONDS)).containsExactly("c", "d", "<stop>");
+  }
+
   @Test
   void listenerReceivesChunksAndCompletion() throws Exception {
     load(8);

@@ -95,7 +95,10 @@ public final class Generation implements GenerationStream {
     }
     Delivery delivery = new Delivery(subscriber);
     subscriber.onSubscribe(delivery);
-    Thread.ofVirtual().name("modserv-generation-delivery").start(delivery::run);
+    // No thread waits while the request is queued or its prompt is read: the delivery starts
+    // with the first chunk (or the refusal), on a virtual thread of its own.
+    call.whenFirstEvent(
+        () -> Thread.ofVirtual().name("modserv-generation-delivery").start(delivery::run));
   }
 
   /** Returns whether the generation ended (completed, failed or cancelled). */
@@ -148,7 +151,10 @@ public final class Generation implements GenerationStream {
     }
   }
 
-  /** Delivers chunks to a subscriber as it asks for them, on its own virtual thread. */
+  /**
+   * Delivers chunks to a subscriber as it asks for them, on its own virtual thread, started when
+   * the first chunk comes.
+   */
   private final class Delivery implements Flow.Subscription {
     private final Flow.Subscriber<? super GenerationChunk> subscriber;
     private final ReentrantLock lock = new ReentrantLock();

@@ -13,6 +13,7 @@ import dev.modserv.spi.GenerationHandle;
 import dev.modserv.spi.GenerationSink;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,6 +33,8 @@ public final class GenerationCall implements GenerationSink {
   private final String model;
   private final LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
   private final AtomicBoolean done = new AtomicBoolean();
+  /** Runs once, when the first event is queued (or at once if one already is). */
+  private final AtomicReference<@Nullable Runnable> onFirstEvent = new AtomicReference<>();
   private volatile ServingMetrics.VersionMetrics metrics = ServingMetrics.noop().version("", 0);
   private volatile @Nullable GenerationHandle handle;
   private volatile boolean cancelRequested;
@@ -73,6 +76,32 @@ public final class GenerationCall implements GenerationSink {
     return events;
   }
 
+  /**
+   * Runs {@code start} once, on the thread that queues the first event, or here if one is queued
+   * already: a consumer's thread then starts when there is something to consume, not while the
+   * request is still on its way to the engine.
+   */
+  void whenFirstEvent(Runnable start) {
+    onFirstEvent.set(start);
+    if (!events.isEmpty()) {
+      firstEventQueued();
+    }
+  }
+
+  private void queue(Object event) {
+    events.add(event);
+    if (onFirstEvent.get() != null) {
+      firstEventQueued();
+    }
+  }
+
+  private void firstEventQueued() {
+    Runnable start = onFirstEvent.getAndSet(null);
+    if (start != null) {
+      start.run();
+    }
+  }
+
   boolean isDone() {
     return done.get();
   }
@@ -104,7 +133,7 @@ public final class GenerationCall implements GenerationSink {
     }
     int count = steps + Math.max(0, tokens);
     steps = count;
-    events.add(GenerationChunk.delta(text, count));
+    queue(GenerationChunk.delta(text, count));
   }
 
   @Override
@@ -131,7 +160,7 @@ public final class GenerationCall implements GenerationSink {
           timings(ticker.read()));
       onDone().run();
     } finally {
-      events.add(error);
+      queue(error);
     }
   }
 
@@ -161,7 +190,7 @@ public final class GenerationCall implements GenerationSink {
       onDone().run();
     } finally {
       events.add(GenerationChunk.last("", reason, usage, timings));
-      events.add(END);
+      queue(END);
     }
   }
 

@@ -21,10 +21,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Flow;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 
@@ -113,12 +114,11 @@ final class LlmGeneration {
   private void start(Exchange ex, Call call) {
     requireGenerative(call.model());
     OllamaKeepAlive.apply(settings.server().registry(), call.model(), call.keepAlive());
-    // Submitted here, so that the engine starts on the prompt while the thread that will write
-    // the answer starts (a thread start costs up to a millisecond on a small VM).
+    // Submitted here, so that the engine starts on the prompt at once; the answer is written on
+    // the stream's delivery thread, which starts with the first chunk.
     GenerationStream stream = settings.server().generate(call.request());
     ex.request().addFailureListener(failure -> stream.cancel());
-    Thread.ofVirtual().name("modserv-generate-" + ex.requestId())
-        .start(() -> run(ex, call, stream));
+    stream.subscribe(new Answer(ex, call, stream));
   }
 
   /** 404 for an unknown model, 400 for one that does not generate (loaded models only). */
@@ -136,65 +136,124 @@ final class LlmGeneration {
     }
   }
 
-  private static void run(Exchange ex, Call call, GenerationStream stream) {
-    String id = (call.dialect() == Dialect.OPENAI_CHAT ? "chatcmpl-" : "cmpl-")
-        + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-    long created = Instant.now().getEpochSecond();
-    try (stream) {
-      if (!call.stream()) {
-        GenerationResult r = stream.result();
-        ex.json(200, Json.write(g -> whole(g, call, id, created, r, ex.startNanos())));
+  /**
+   * Writes one generation's answer as its chunks come, on the stream's delivery thread (blocking
+   * writes). A refusal before the first chunk gets its own status; a failure after it goes in the
+   * body, as the dialect does; a client that went away cancels the generation.
+   */
+  private static final class Answer implements Flow.Subscriber<GenerationChunk> {
+    private final Exchange ex;
+    private final Call call;
+    private final GenerationStream stream;
+    private final String id;
+    private final long created = Instant.now().getEpochSecond();
+    private final boolean sse;
+    private final StringBuilder text = new StringBuilder();
+    /**
+     * What one engine chunk makes (with the first, OpenAI's role event; with the last, the
+     * finish, the usage and [DONE]) goes out in one write: each write is a chunk and a system
+     * call, and the client waits for all of them.
+     */
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream(512);
+    private @Nullable OutputStream out;
+    private boolean ended;
+
+    Answer(Exchange ex, Call call, GenerationStream stream) {
+      this.ex = ex;
+      this.call = call;
+      this.stream = stream;
+      this.id = (call.dialect() == Dialect.OPENAI_CHAT ? "chatcmpl-" : "cmpl-")
+          + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+      this.sse = call.dialect() != Dialect.OLLAMA_CHAT && call.dialect() != Dialect.OLLAMA_GENERATE;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription subscription) {
+      subscription.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(GenerationChunk chunk) {
+      if (ended) {
         return;
       }
-      Iterator<GenerationChunk> chunks = stream.iterator();
-      // The first chunk before the status: a refusal (QUEUE_FULL, TIMEOUT, ...) still gets its own.
-      GenerationChunk first = chunks.next();
-      boolean sse = call.dialect() != Dialect.OLLAMA_CHAT
-          && call.dialect() != Dialect.OLLAMA_GENERATE;
-      StringBuilder text = new StringBuilder();
-      OutputStream out = ex.startStream(sse ? "text/event-stream" : "application/x-ndjson");
-      // What one engine chunk makes (with the first, OpenAI's role event; with the last, the
-      // finish, the usage and [DONE]) goes out in one write: each write is a chunk and a system
-      // call, and the client waits for all of them.
-      ByteArrayOutputStream pending = new ByteArrayOutputStream(512);
-      Throwable failure = null;
+      text.append(chunk.text());
       try {
-        if (call.dialect() == Dialect.OPENAI_CHAT) {
-          // OpenAI opens with the role and an empty content.
-          event(pending, Json.write(g -> openAiChunk(g, call, id, created, "", true, null)));
-        }
-        GenerationChunk chunk = first;
-        while (true) {
-          text.append(chunk.text());
-          write(pending, call, id, created, chunk, ex.startNanos(), text);
-          if (chunk.last() && sse && call.dialect() != Dialect.MANAGEMENT) {
-            pending.write(SSE_DONE);
-          }
-          if (pending.size() > 0) {
-            pending.writeTo(out);
-            pending.reset();
-          }
+        if (!call.stream()) {
           if (chunk.last()) {
-            break;
+            ended = true;
+            GenerationResult r = new GenerationResult(text.toString(),
+                chunk.finish().orElseThrow(), Objects.requireNonNull(chunk.usage()),
+                Objects.requireNonNull(chunk.timings()));
+            ex.json(200, Json.write(g -> whole(g, call, id, created, r, ex.startNanos())));
           }
-          chunk = chunks.next();
+          return;
+        }
+        OutputStream body = out;
+        if (body == null) {
+          body = ex.startStream(sse ? "text/event-stream" : "application/x-ndjson");
+          out = body;
+          if (call.dialect() == Dialect.OPENAI_CHAT) {
+            // OpenAI opens with the role and an empty content.
+            event(pending, Json.write(g -> openAiChunk(g, call, id, created, "", true, null)));
+          }
+        }
+        write(pending, call, id, created, chunk, ex.startNanos(), text);
+        if (chunk.last() && sse && call.dialect() != Dialect.MANAGEMENT) {
+          pending.write(SSE_DONE);
+        }
+        if (pending.size() > 0) {
+          pending.writeTo(body);
+          pending.reset();
+        }
+        if (chunk.last()) {
+          ended = true;
+          ex.endStream(null);
         }
       } catch (IOException e) {
-        failure = e; // the client went away: closing the stream below cancels the generation
+        // The client went away: the generation stops at once and frees its sequence.
+        ended = true;
+        stream.cancel();
+        ex.endStream(e);
       } catch (RuntimeException e) {
-        // Failed part way: the status is sent, so the error goes in the body, as the dialect does.
-        failure = e;
-        try {
-          writeError(pending, sse, e);
-          pending.writeTo(out);
-        } catch (IOException gone) {
-          e.addSuppressed(gone);
-        }
-        failure = null;
+        ended = true;
+        stream.cancel();
+        fail(e);
       }
-      ex.endStream(failure);
-    } catch (RuntimeException e) {
-      ex.fail(e);
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      if (!ended) {
+        ended = true;
+        fail(failure);
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      if (!ended) {
+        onError(new IllegalStateException("the generation ended without a last chunk"));
+      }
+    }
+
+    /** Before the status: the error's own status; after it, the error in the body. */
+    private void fail(Throwable failure) {
+      OutputStream body = out;
+      if (body == null) {
+        ex.fail(failure);
+        return;
+      }
+      RuntimeException e = failure instanceof RuntimeException re ? re
+          : new IllegalStateException(failure);
+      try {
+        pending.reset();
+        writeError(pending, sse, e);
+        pending.writeTo(body);
+        ex.endStream(null);
+      } catch (IOException gone) {
+        ex.endStream(gone);
+      }
     }
   }
 
@@ -236,7 +295,7 @@ final class LlmGeneration {
         }
         if (chunk.last()) {
           FinishReason reason = chunk.finish().orElseThrow();
-          Usage usage = java.util.Objects.requireNonNull(chunk.usage());
+          Usage usage = Objects.requireNonNull(chunk.usage());
           event(out, Json.write(g -> management(g, textSoFar.toString(), reason, usage,
               startNanos)));
         }
@@ -252,7 +311,7 @@ final class LlmGeneration {
           }
           event(out, Json.write(g -> openAiChunk(g, call, id, created, null, false, reason)));
           if (call.includeUsage()) {
-            Usage usage = java.util.Objects.requireNonNull(chunk.usage());
+            Usage usage = Objects.requireNonNull(chunk.usage());
             event(out, Json.write(g -> {
               openAiHead(g, call, id, created, true);
               g.writeArrayFieldStart("choices");
@@ -269,8 +328,8 @@ final class LlmGeneration {
             ollamaHead(g, call, chunk.last() ? "" : chunk.text());
             if (chunk.last()) {
               ollamaEnd(g, chunk.finish().orElseThrow(),
-                  java.util.Objects.requireNonNull(chunk.usage()),
-                  java.util.Objects.requireNonNull(chunk.timings()), startNanos);
+                  Objects.requireNonNull(chunk.usage()),
+                  Objects.requireNonNull(chunk.timings()), startNanos);
             } else {
               g.writeBooleanField("done", false);
             }
