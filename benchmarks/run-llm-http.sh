@@ -7,6 +7,7 @@
 #   benchmarks/run-llm-http.sh                  # build, then run (about 5 minutes)
 #   SKIP_BUILD=1 benchmarks/run-llm-http.sh     # run the jar already built
 #   LLM_OPTS="60 64 3000" benchmarks/run-llm-http.sh   # rounds, tokens, warm-up generations
+#   LLM_OPTS="150 64 3000 4" benchmarks/run-llm-http.sh # 4 clients only (then: client counts)
 #
 # Run it on a quiet machine: the client, the server and the engine's worker share its cores.
 set -euo pipefail

@@ -45,11 +45,14 @@ import java.util.concurrent.Executors;
  * released together, each round runs one generation per client on each side, the side that goes
  * first rotating by round. Per generation: the time to the first token that carries text, and the
  * decode rate after it, {@code (tokens - 1) / (end - first)}; the medians over all generations of
- * a side are printed.
+ * a side are printed, and for the time added to the first token a 90% bootstrap interval over the
+ * rounds (at 4 clients one generation's time to first token varies by ±10 ms with the way
+ * llama.cpp happens to group the four prompts, so a run of 40 rounds moves its median by a
+ * millisecond or more).
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
- *     dev.modserv.benchmarks.LlmHttpBench [rounds=40] [tokens=64] [warm-ups=3000]
+ *     dev.modserv.benchmarks.LlmHttpBench [rounds=40] [tokens=64] [warm-ups=3000] [clients=1,4]
  * </pre>
  */
 public final class LlmHttpBench {
@@ -69,6 +72,8 @@ public final class LlmHttpBench {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
     int tokens = args.length > 1 ? Integer.parseInt(args[1]) : 64;
     int warmups = args.length > 2 ? Integer.parseInt(args[2]) : 3000;
+    int[] clientCounts = java.util.Arrays.stream((args.length > 3 ? args[3] : "1,4").split(","))
+        .mapToInt(Integer::parseInt).toArray();
     Path model = LlamaBenchmark.writeModel();
     ModelServer server = ModelServer.builder().backend(new LlamaBackend())
         .discoverBackends(false).build();
@@ -105,8 +110,11 @@ public final class LlmHttpBench {
     System.out.printf(Locale.ROOT, "warm-up: %d short generations per side in %.1f s%n", warmups,
         (System.nanoTime() - warmStart) / 1e9);
     System.out.println("clients  side              ttft p50 ms  decode p50 tok/s  generations");
-    for (int clients : new int[] {1, 4}) {
+    for (int clients : clientCounts) {
       List<List<Sample>> bySide = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+      // Each side's generations round by round, for the bootstrap interval.
+      List<List<List<Sample>>> byRound =
+          List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
       SocketClient[] sockets = new SocketClient[clients];
       for (int c = 0; c < clients; c++) {
         sockets[c] = new SocketClient(address, body);
@@ -154,6 +162,7 @@ public final class LlmHttpBench {
           }
           if (r >= 0) {
             bySide.get(side).addAll(samples);
+            byRound.get(side).add(samples);
           }
         }
       }
@@ -167,9 +176,12 @@ public final class LlmHttpBench {
       }
       for (int side : new int[] {SOCKET, JDK_CLIENT}) {
         Sample s = medians(bySide.get(side));
+        double[] interval = addedTtftInterval(byRound.get(IN_PROCESS), byRound.get(side));
         System.out.printf(Locale.ROOT,
-            "%7d  %s: added ttft %.3f ms; HTTP / in-process tokens/s %.1f%%%n",
-            clients, SIDES[side], (s.ttft() - d.ttft()) / 1e6, 100.0 * d.decode() / s.decode());
+            "%7d  %s: added ttft %.3f ms (90%% interval %.2f to %.2f ms); HTTP / in-process"
+                + " tokens/s %.1f%%%n",
+            clients, SIDES[side], (s.ttft() - d.ttft()) / 1e6, interval[0], interval[1],
+            100.0 * d.decode() / s.decode());
       }
     }
     http.close();
@@ -302,6 +314,30 @@ public final class LlmHttpBench {
     public void close() throws IOException {
       socket.close();
     }
+  }
+
+  /**
+   * The 5th and 95th percentiles, in milliseconds, of the time {@code side} adds to the median time
+   * to first token, over 2,000 resamplings of the rounds (the same rounds for both sides, since a
+   * round runs them one right after the other).
+   */
+  private static double[] addedTtftInterval(List<List<Sample>> inProcess,
+      List<List<Sample>> side) {
+    java.util.Random random = new java.util.Random(1);
+    int n = inProcess.size();
+    double[] added = new double[2000];
+    for (int i = 0; i < added.length; i++) {
+      List<Sample> a = new ArrayList<>();
+      List<Sample> b = new ArrayList<>();
+      for (int k = 0; k < n; k++) {
+        int round = random.nextInt(n);
+        a.addAll(inProcess.get(round));
+        b.addAll(side.get(round));
+      }
+      added[i] = (medians(b).ttft() - medians(a).ttft()) / 1e6;
+    }
+    java.util.Arrays.sort(added);
+    return new double[] {added[added.length / 20], added[added.length * 19 / 20]};
   }
 
   /** Median time to first token, and the median decode time (as a sample of the same shape). */
