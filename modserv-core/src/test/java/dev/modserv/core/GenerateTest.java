@@ -195,64 +195,51 @@ class GenerateTest {
   @Test
   void publisherDeliversOnlyWhatWasRequested() throws Exception {
     load(8);
-    List<String> got = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    Flow.Subscription[] sub = new Flow.Subscription[1];
-    server.generate(request("abcd", 10)).subscribe(new Flow.Subscriber<>() {
-      @Override
-      public void onSubscribe(Flow.Subscription s) {
-        sub[0] = s;
-        s.request(2);
-      }
-
-      @Override
-      public void onNext(GenerationChunk item) {
-        got.add(item.last() ? "<" + item.finishReason().tag() + ">" : item.text());
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onComplete() {
-        done.complete(null);
-      }
-    });
+    Collector c = new Collector(2);
+    server.generate(request("abcd", 10)).subscribe(c);
     Thread.sleep(100);
-    assertThat(got).containsExactly("a", "b");
-    sub[0].request(10);
-    done.get(5, TimeUnit.SECONDS);
-    assertThat(got).containsExactly("a", "b", "c", "d", "<stop>");
+    assertThat(c.got).containsExactly("a", "b");
+    c.subscription.request(10);
+    assertThat(c.done.get(5, TimeUnit.SECONDS)).containsExactly("a", "b", "c", "d", "<stop>");
   }
 
   /** Collects what a subscriber is given: texts, "<reason>" for the last chunk, errors. */
+  private static final class Collector implements Flow.Subscriber<GenerationChunk> {
+    final List<String> got = new CopyOnWriteArrayList<>();
+    final CompletableFuture<List<String>> done = new CompletableFuture<>();
+    final long demand;
+    volatile Flow.Subscription subscription;
+
+    Collector(long demand) {
+      this.demand = demand;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      s.request(demand);
+    }
+
+    @Override
+    public void onNext(GenerationChunk item) {
+      got.add(item.last() ? "<" + item.finishReason().tag() + ">" : item.text());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      done.complete(got);
+    }
+  }
+
   private static CompletableFuture<List<String>> collect(GenerationStream stream) {
-    List<String> got = new CopyOnWriteArrayList<>();
-    CompletableFuture<List<String>> done = new CompletableFuture<>();
-    stream.subscribe(new Flow.Subscriber<>() {
-      @Override
-      public void onSubscribe(Flow.Subscription s) {
-        s.request(Long.MAX_VALUE);
-      }
-
-      @Override
-      public void onNext(GenerationChunk item) {
-        got.add(item.last() ? "<" + item.finishReason().tag() + ">" : item.text());
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onComplete() {
-        done.complete(got);
-      }
-    });
-    return done;
+    Collector c = new Collector(Long.MAX_VALUE);
+    stream.subscribe(c);
+    return c.done;
   }
 
   @Test
