@@ -48,6 +48,29 @@ public final class InferenceRequest {
     this.parameters = Map.copyOf(b.parameters);
   }
 
+  private InferenceRequest(InferenceRequest r, Map<String, Tensor> inputs) {
+    this.model = r.model;
+    this.inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+    this.outputs = r.outputs;
+    this.timeout = r.timeout;
+    this.priority = r.priority;
+    this.id = r.id;
+    this.parameters = r.parameters;
+  }
+
+  /**
+   * Returns this request with other inputs (as preprocessing makes them); everything else stays.
+   *
+   * @throws IllegalArgumentException when {@code inputs} is empty
+   */
+  public InferenceRequest withInputs(Map<String, Tensor> inputs) {
+    if (inputs.isEmpty()) {
+      throw new IllegalArgumentException("a request needs at least one input");
+    }
+    inputs.forEach((name, tensor) -> java.util.Objects.requireNonNull(tensor, name));
+    return new InferenceRequest(this, inputs);
+  }
+
   /** Starts a request to the model {@code ref} names (see {@link ModelRef#parse(String)}). */
   public static Builder builder(String ref) {
     return new Builder(ModelRef.parse(ref));

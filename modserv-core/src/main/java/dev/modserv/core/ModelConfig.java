@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * How the registry treats one model (every version of a name): its version policy, warm-up, the
- * grace its in-flight requests get when a version unloads, and which engine loads it.
+ * grace its in-flight requests get when a version unloads, which engine loads it, and the pre- and
+ * post-processing of its requests ({@link Builder#processing}).
  *
  * <pre>{@code
  * ModelConfig config = ModelConfig.builder()
@@ -36,6 +37,7 @@ public final class ModelConfig {
   private final Duration keepAlive;
   private final long memoryBytes;
   private final boolean rejectNaN;
+  private final ModelProcessing processing;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -47,6 +49,7 @@ public final class ModelConfig {
     this.keepAlive = b.keepAlive != null ? b.keepAlive : Duration.ofSeconds(-1);
     this.memoryBytes = b.memoryBytes;
     this.rejectNaN = b.rejectNaN;
+    this.processing = b.processing != null ? b.processing : ModelProcessing.NOT_GIVEN;
   }
 
   private ModelConfig(ModelConfig c, Duration keepAlive) {
@@ -59,6 +62,7 @@ public final class ModelConfig {
     this.keepAlive = keepAlive;
     this.memoryBytes = c.memoryBytes;
     this.rejectNaN = c.rejectNaN;
+    this.processing = c.processing;
   }
 
   /**
@@ -141,6 +145,15 @@ public final class ModelConfig {
     return rejectNaN;
   }
 
+  /**
+   * Returns the pre- and post-processing of every request to the model ({@link ModelProcessing});
+   * a request that gives its own part ({@link ModelServer#infer(dev.modserv.api.InferenceRequest,
+   * ModelProcessing)}) replaces that part. Defaults to none.
+   */
+  public ModelProcessing processing() {
+    return processing;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -154,8 +167,22 @@ public final class ModelConfig {
     private long memoryBytes = -1;
     private boolean rejectNaN;
     private boolean rejectNaNSet;
+    private @Nullable ModelProcessing processing;
 
     private Builder() {}
+
+    /**
+     * Pre- and post-processes every request to the model: inputs before they are checked and
+     * queued, outputs of the result ({@code docs/processing.md}). In a {@code model.yaml}, the
+     * keys {@code preprocessing} and {@code postprocessing}.
+     */
+    public Builder processing(ModelProcessing processing) {
+      if (this.processing != null) {
+        throw new IllegalStateException("processing was already set to " + this.processing);
+      }
+      this.processing = java.util.Objects.requireNonNull(processing, "processing");
+      return this;
+    }
 
     /** Refuses floating-point inputs holding NaN (FP32, FP64, FP16, BF16) with INVALID_INPUT. */
     public Builder rejectNaN(boolean reject) {

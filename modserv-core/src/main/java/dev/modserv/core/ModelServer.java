@@ -131,18 +131,31 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Runs {@code request} and waits for its result.
+   * Runs {@code request} and waits for its result; the model's processing ({@link
+   * ModelConfig#processing()}) applies.
    *
    * @throws ModelServingException with the code of what went wrong
    */
   public InferenceResult infer(InferenceRequest request) {
+    return infer(request, ModelProcessing.NOT_GIVEN);
+  }
+
+  /**
+   * Runs {@code request} with {@code processing} for this call and waits for its result: each part
+   * it gives (pre- or post-processing) replaces the model's; {@link ModelProcessing#none()} turns
+   * both off. A processing failure is {@code INVALID_INPUT}.
+   *
+   * @throws ModelServingException with the code of what went wrong
+   */
+  public InferenceResult infer(InferenceRequest request, ModelProcessing processing) {
     Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(processing, "processing");
     long submitted = ticker.read();
     if (closed.get()) {
       throw new ModelServingException(ErrorCode.SHUTTING_DOWN, "the model server is closed");
     }
     // The caller waits anyway: a batch it forms runs on its own thread.
-    return await(registry.submit(request, submitted, defaultTimeout, true));
+    return await(submit(request, processing, submitted, true));
   }
 
   /** Runs {@code inputs} through the highest ready version of {@code model} (or {@code name:ver}). */
@@ -155,13 +168,32 @@ public final class ModelServer implements AutoCloseable {
    * the future at once, exceptionally, with a {@link ModelServingException}; nothing blocks.
    */
   public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request) {
+    return inferAsync(request, ModelProcessing.NOT_GIVEN);
+  }
+
+  /**
+   * Submits {@code request} with {@code processing} for this call, as {@link
+   * #infer(InferenceRequest, ModelProcessing)} runs it; nothing blocks.
+   */
+  public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request,
+      ModelProcessing processing) {
     Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(processing, "processing");
     long submitted = ticker.read();
     if (closed.get()) {
       return CompletableFuture.failedFuture(new ModelServingException(ErrorCode.SHUTTING_DOWN,
           "the model server is closed"));
     }
-    return registry.submit(request, submitted, defaultTimeout, false);
+    return submit(request, processing, submitted, false);
+  }
+
+  /** The request path: preprocessing, the registry (validation, batching), postprocessing. */
+  private CompletableFuture<InferenceResult> submit(InferenceRequest request,
+      ModelProcessing given, long submitted, boolean callerWaits) {
+    ModelProcessing processing = given.orElse(
+        registry.config(request.model().name()).processing());
+    return processing.run(request, ticker,
+        r -> registry.submit(r, submitted, defaultTimeout, callerWaits));
   }
 
   /**
