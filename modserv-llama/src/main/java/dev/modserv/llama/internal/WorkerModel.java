@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -145,13 +146,12 @@ public final class WorkerModel implements LoadedModel {
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs)
       throws Exception {
-    Tensor text = inputs.get(Capability.EMBEDDING_INPUT);
-    if (text == null || !options.embedding()) {
-      throw new ModelServingException(ErrorCode.INVALID_INPUT, "this llama model "
-          + (options.embedding() ? "takes a STRING input named 'text'"
-          : "generates text; load it with embedding=true to embed"));
+    if (!options.embedding()) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT,
+          "this llama model generates text; load it with embedding=true to embed");
     }
-    Metadata.checkOutputs(outputs);
+    metadata.requireAccepts(inputs, outputs);
+    Tensor text = Objects.requireNonNull(inputs.get(Capability.EMBEDDING_INPUT));
     List<String> texts = text.strings();
     Connection c = connection();
     int id = ids.incrementAndGet();
