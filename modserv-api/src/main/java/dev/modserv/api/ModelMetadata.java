@@ -1,12 +1,14 @@
 package dev.modserv.api;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a loaded model takes and gives: its inputs and outputs, its capabilities, the engine that
@@ -68,6 +70,61 @@ public record ModelMetadata(
   /** Returns the output named {@code name}. */
   public Optional<TensorSpec> output(String name) {
     return outputs.stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+
+  /**
+   * Checks a request against this model before any work is done: every input is known and present,
+   * each fits its spec ({@link TensorSpec#requireAccepts}), the inputs of a {@link
+   * Capability#BATCHABLE} model share one first dimension of at least one row, and every output
+   * asked for exists (an empty {@code outputs} asks for all).
+   *
+   * @throws ModelServingException with {@link ErrorCode#INVALID_INPUT} naming the input or output,
+   *     what was expected and what came
+   */
+  public void requireAccepts(Map<String, Tensor> in, Set<String> wanted) {
+    for (String name : in.keySet()) {
+      if (input(name).isEmpty()) {
+        throw invalid("unknown input '" + name + "'; the model takes " + names(inputs));
+      }
+    }
+    boolean batchable = has(Capability.BATCHABLE);
+    @Nullable String firstName = null;
+    long firstRows = -1;
+    for (TensorSpec spec : inputs) {
+      Tensor tensor = in.get(spec.name());
+      if (tensor == null) {
+        throw invalid("missing input '" + spec.name() + "'; the model takes " + names(inputs));
+      }
+      spec.requireAccepts(tensor);
+      if (!batchable || tensor.rank() == 0) {
+        continue;
+      }
+      long rows = tensor.dim(0);
+      if (rows == 0) {
+        throw invalid("input '" + spec.name() + "': expected at least 1 row, got 0 (shape "
+            + Arrays.toString(tensor.shape()) + ")");
+      }
+      if (firstName == null) {
+        firstName = spec.name();
+        firstRows = rows;
+      } else if (rows != firstRows) {
+        throw invalid("input '" + spec.name() + "': expected as many rows as input '" + firstName
+            + "' (" + firstRows + "), got " + rows);
+      }
+    }
+    for (String name : wanted) {
+      if (output(name).isEmpty()) {
+        throw invalid("unknown output '" + name + "'; the model gives " + names(outputs));
+      }
+    }
+  }
+
+  private static List<String> names(List<TensorSpec> specs) {
+    return specs.stream().map(TensorSpec::name).toList();
+  }
+
+  private static ModelServingException invalid(String message) {
+    return new ModelServingException(ErrorCode.INVALID_INPUT, message);
   }
 
   /** Builds {@link ModelMetadata}; {@link Capability#TENSOR} is the default capability. */

@@ -89,6 +89,38 @@ public final class TensorSpec {
     return rankKnown && shape.length > 0 && shape[0] == -1;
   }
 
+  /**
+   * Checks that {@code tensor} fits this spec: the same data type and, when the rank is known, the
+   * same rank and every fixed dimension. Every engine and the server run this same check, so a
+   * misfit reads the same wherever it is caught.
+   *
+   * @throws ModelServingException with {@link ErrorCode#INVALID_INPUT} naming the input, what was
+   *     expected and what came, e.g. {@code input 'x': expected shape [-1, 4], got [1, 3]}
+   */
+  public void requireAccepts(Tensor tensor) {
+    if (tensor.dataType() != dataType) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT,
+          "input '" + name + "': expected " + dataType + ", got " + tensor.dataType());
+    }
+    if (rankKnown && !fits(tensor.shape())) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT, "input '" + name
+          + "': expected shape " + Arrays.toString(shape) + ", got "
+          + Arrays.toString(tensor.shape()));
+    }
+  }
+
+  private boolean fits(long[] actual) {
+    if (actual.length != shape.length) {
+      return false;
+    }
+    for (int i = 0; i < shape.length; i++) {
+      if (shape[i] != -1 && shape[i] != actual[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   @Override
   public boolean equals(@Nullable Object o) {
     return o instanceof TensorSpec other

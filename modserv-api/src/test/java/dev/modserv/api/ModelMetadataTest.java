@@ -147,4 +147,51 @@ class ModelMetadataTest {
     assertThat(m.output("x")).isEmpty();
     assertThat(m.properties()).containsEntry("opset", "17");
   }
+
+  @Test
+  void requireAcceptsNamesTheInputWhatWasExpectedAndWhatCame() {
+    ModelMetadata m = ModelMetadata.builder("fake")
+        .input(X).input(TensorSpec.of("mask", DataType.BOOL, -1)).output(Y).build();
+    Tensor x = Tensor.of(new float[4], 1, 4);
+    Tensor mask = Tensor.of(new boolean[1], 1);
+    m.requireAccepts(Map.of("x", x, "mask", mask), java.util.Set.of("y"));
+
+    assertInvalid(() -> m.requireAccepts(Map.of("x", x, "mask", mask, "z", x), java.util.Set.of()),
+        "unknown input 'z'; the model takes [x, mask]");
+    assertInvalid(() -> m.requireAccepts(Map.of("x", x), java.util.Set.of()),
+        "missing input 'mask'; the model takes [x, mask]");
+    assertInvalid(() -> m.requireAccepts(
+            Map.of("x", Tensor.of(new float[3], 1, 3), "mask", mask), java.util.Set.of()),
+        "input 'x': expected shape [-1, 4], got [1, 3]");
+    assertInvalid(() -> m.requireAccepts(
+            Map.of("x", Tensor.of(new long[4], 1, 4), "mask", mask), java.util.Set.of()),
+        "input 'x': expected FP32, got INT64");
+    assertInvalid(() -> m.requireAccepts(
+            Map.of("x", Tensor.of(new float[0], 0, 4), "mask", mask), java.util.Set.of()),
+        "input 'x': expected at least 1 row, got 0 (shape [0, 4])");
+    assertInvalid(() -> m.requireAccepts(
+            Map.of("x", x, "mask", Tensor.of(new boolean[2], 2)), java.util.Set.of()),
+        "input 'mask': expected as many rows as input 'x' (1), got 2");
+    assertInvalid(() -> m.requireAccepts(Map.of("x", x, "mask", mask), java.util.Set.of("q")),
+        "unknown output 'q'; the model gives [y]");
+  }
+
+  @Test
+  void aSpecOfUnknownRankAcceptsAnyShapeOfItsType() {
+    TensorSpec any = TensorSpec.ofUnknownRank("t", DataType.INT64);
+    any.requireAccepts(Tensor.of(new long[6], 2, 3));
+    any.requireAccepts(Tensor.of(new long[1], 1));
+    assertInvalid(() -> any.requireAccepts(Tensor.of(new float[1], 1)),
+        "input 't': expected INT64, got FP32");
+    assertInvalid(() -> X.requireAccepts(Tensor.of(new float[4], 4)),
+        "input 'x': expected shape [-1, 4], got [4]");
+  }
+
+  private static void assertInvalid(
+      org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String message) {
+    assertThatThrownBy(call).isInstanceOfSatisfying(ModelServingException.class, e -> {
+      assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT);
+      assertThat(e.getMessage()).isEqualTo(message);
+    });
+  }
 }

@@ -10,13 +10,7 @@ import java.util.function.IntSupplier;
  * custom implementation may be passed to the builder; if it throws, the server logs and goes on
  * serving.
  *
- * <p>Meters ({@code docs/metrics.md}): {@code modserv.requests}, {@code modserv.request.latency},
- * {@code modserv.queue.wait}, {@code modserv.queue.depth}, {@code modserv.batch.size}, {@code
- * modserv.inference.latency}, {@code modserv.models.loaded}, {@code modserv.model.load.duration},
- * and for generation {@code modserv.generations}, {@code modserv.generation.ttft}, {@code
- * modserv.generation.tpot}, {@code modserv.generation.tokens}, {@code
- * modserv.generation.tokens.per.second}, {@code modserv.generation.running}, {@code
- * modserv.generation.waiting};
+ * <p>Meters: {@link ServingMeter} ({@code docs/metrics.md});
  * every per-model meter is tagged {@code model} and {@code version}, outcome-bearing ones also
  * {@code outcome}.
  */

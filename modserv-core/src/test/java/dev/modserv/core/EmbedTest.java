@@ -78,7 +78,7 @@ class EmbedTest {
           "nothing to embed");
       server.registry().load("f", 1, Path.of("f.fake")).join();
       assertCode(() -> server.embed("f", List.of("x")), ErrorCode.INVALID_INPUT,
-          "model 'f' has no input 'text'");
+          "model 'f': unknown input 'text'");
     }
   }
 }

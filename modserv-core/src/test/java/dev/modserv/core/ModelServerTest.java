@@ -151,7 +151,7 @@ class ModelServerTest {
     server.registry().configure("iris", ModelConfig.builder()
         .warmupSample(Map.of("x", Tensor.of(new float[3], 1, 3))).build());
     assertFailed(server.registry().load("iris", 1, MODEL), ErrorCode.LOAD_FAILED,
-        "input 'x': expected 4 features, got 3");
+        "model 'iris': input 'x': expected shape [-1, 4], got [1, 3]");
   }
 
   @Test
@@ -273,16 +273,16 @@ class ModelServerTest {
     assertCode(() -> server.infer("iris:9", row(1, 2, 3, 4)), ErrorCode.VERSION_NOT_FOUND,
         "model 'iris' has no version 9; versions: [1]");
     assertCode(() -> server.infer("iris", row(1, 2, 3)), ErrorCode.INVALID_INPUT,
-        "input 'x': expected 4 features, got 3");
+        "model 'iris': input 'x': expected shape [-1, 4], got [1, 3]");
     assertCode(() -> server.infer("iris", Map.of("x", Tensor.of(new long[4], 1, 4))),
         ErrorCode.INVALID_INPUT, "input 'x': expected FP32, got INT64");
     assertCode(() -> server.infer("iris", Map.of("x", Tensor.of(new float[4], 4))),
-        ErrorCode.INVALID_INPUT, "input 'x': expected rank 2 [-1, 4], got rank 1 [4]");
+        ErrorCode.INVALID_INPUT, "input 'x': expected shape [-1, 4], got [4]");
     assertCode(() -> server.infer("iris", Map.of("z", Tensor.of(new float[4], 1, 4))),
-        ErrorCode.INVALID_INPUT, "model 'iris' has no input 'z'; it takes [x]");
+        ErrorCode.INVALID_INPUT, "model 'iris': unknown input 'z'; the model takes [x]");
     assertCode(() -> server.infer(InferenceRequest.builder("iris").inputs(row(1, 2, 3, 4))
         .outputs("q").build()), ErrorCode.INVALID_INPUT,
-        "model 'iris' has no output 'q'; it gives [y]");
+        "model 'iris': unknown output 'q'; the model gives [y]");
   }
 
   @Test
@@ -301,7 +301,7 @@ class ModelServerTest {
     server.registry().load("iris", 1, MODEL).join();
     server.registry().load("strict", 1, Path.of("strict.fake")).join();
     assertCode(() -> server.infer("iris", Map.of("x", Tensor.of(new float[0], 0, 4))),
-        ErrorCode.INVALID_INPUT, "input 'x' has 0 rows; send at least one row");
+        ErrorCode.INVALID_INPUT, "model 'iris': input 'x': expected at least 1 row, got 0");
     assertCode(() -> server.infer("strict", row(1, Float.NaN, 3, 4)), ErrorCode.INVALID_INPUT,
         "input 'x' holds NaN at element 1; this model's configuration refuses NaN");
     assertThat(server.infer("iris", row(1, Float.NaN, 3, 4)).requireOutput("y").toFloatArray()[1])
@@ -318,11 +318,11 @@ class ModelServerTest {
     serve(FakeBackend.builder().metadata(twoInputs).build());
     server.registry().load("pair", 1, MODEL).join();
     assertCode(() -> server.infer("pair", Map.of("a", Tensor.of(new float[2], 1, 2))),
-        ErrorCode.INVALID_INPUT, "model 'pair': missing input 'b' (b: FP32[-1, 2])");
+        ErrorCode.INVALID_INPUT, "model 'pair': missing input 'b'; the model takes [a, b]");
     assertCode(() -> server.infer(InferenceRequest.builder("pair")
             .input("a", Tensor.of(new float[2], 1, 2))
             .input("b", Tensor.of(new float[4], 2, 2)).build()),
-        ErrorCode.INVALID_INPUT, "input 'b' has 2 rows but input 'a' has 1");
+        ErrorCode.INVALID_INPUT, "input 'b': expected as many rows as input 'a' (1), got 2");
   }
 
   @Test

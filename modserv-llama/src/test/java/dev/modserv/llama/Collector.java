@@ -20,14 +20,18 @@ final class Collector implements GenerationSink {
   volatile long endNanos;
   volatile int steps;
   volatile int promptTokens = -1;
+  /** Every thread that delivered an event. */
+  final java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   @Override
   public void prompt(int promptTokens) {
+    threads.add(Thread.currentThread().getName());
     this.promptTokens = promptTokens;
   }
 
   @Override
   public void token(String text, int tokens) {
+    threads.add(Thread.currentThread().getName());
     if (firstTokenNanos == 0) {
       firstTokenNanos = System.nanoTime();
     }
@@ -38,12 +42,14 @@ final class Collector implements GenerationSink {
 
   @Override
   public void complete(FinishReason reason, Usage usage) {
+    threads.add(Thread.currentThread().getName());
     endNanos = System.nanoTime();
     end.complete(new End(reason, usage, String.join("", pieces), steps));
   }
 
   @Override
   public void fail(Throwable error) {
+    threads.add(Thread.currentThread().getName());
     end.completeExceptionally(error);
   }
 

@@ -58,6 +58,8 @@ class WorkerGenerationTest {
     assertThat(c.pieces).hasSizeGreaterThan(1);
     assertThat(end.steps()).isBetween(12, 16);
     assertThat(end.text()).isNotEmpty();
+    assertThat(c.threads).as("application code never runs on the socket reader")
+        .allMatch(t -> t.startsWith("modserv-llama-events-"));
   }
 
   @Test
@@ -169,7 +171,7 @@ class WorkerGenerationTest {
   }
 
   @Test
-  void killingTheWorkerFailsInFlightWithBackendErrorAndTheNextRequestSucceeds()
+  void killingTheWorkerFailsInFlightWithBackendErrorAndARequestAfterTheRestartSucceeds()
       throws Exception {
     WorkerModel victim = (WorkerModel) new LlamaBackend().load(ModelSource.of(Fixtures.tiny())
         .withOption("context-size", "8192").withOption("threads", "1"));
@@ -181,11 +183,32 @@ class WorkerGenerationTest {
       ProcessHandle.of(pid).orElseThrow().destroyForcibly();
       assertThatThrownBy(inFlight::await).cause().isInstanceOf(ModelServingException.class)
           .extracting(e -> ((ModelServingException) e).code()).isEqualTo(ErrorCode.BACKEND_ERROR);
+      assertThat(inFlight.threads).as("events come off the socket reader")
+          .allMatch(t -> t.startsWith("modserv-llama-events-"));
 
-      Collector next = new Collector();
-      victim.generate(greedy(8).build(), next);
-      assertThat(next.await().reason()).isEqualTo(FinishReason.LENGTH);
+      // The restart runs on its own thread: requests meanwhile fail fast and say when to retry.
+      Collector.End next = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (next == null && System.nanoTime() < deadline) {
+        Collector c = new Collector();
+        try {
+          victim.generate(greedy(8).build(), c);
+          next = c.await();
+        } catch (ModelServingException e) {
+          assertThat(e.code()).isEqualTo(ErrorCode.MODEL_NOT_READY);
+          assertThat(e.retryAfter()).isPresent();
+          Thread.sleep(50);
+        } catch (ExecutionException e) {
+          // sent to the dead worker before its reader saw it die
+          assertThat(((ModelServingException) e.getCause()).code())
+              .isEqualTo(ErrorCode.BACKEND_ERROR);
+        }
+      }
+      assertThat(next).isNotNull();
+      assertThat(next.reason()).isEqualTo(FinishReason.LENGTH);
       assertThat(victim.restarts()).isEqualTo(1);
+      assertThat(victim.lastRestartThread()).isEqualTo("modserv-llama-restart-"
+          + Fixtures.tiny().getFileName());
       assertThat(victim.workerPid()).isNotEqualTo(pid).isPositive();
     } finally {
       victim.close();

@@ -9,7 +9,7 @@ import dev.modserv.onnx.internal.ModelFiles;
 import dev.modserv.onnx.internal.OnnxModel;
 import dev.modserv.onnx.internal.OnnxOptions;
 import dev.modserv.onnx.internal.Sessions;
-import dev.modserv.spi.Backend;
+import dev.modserv.spi.FileBackend;
 import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.ModelSource;
 import java.nio.file.Path;
@@ -41,13 +41,14 @@ import org.slf4j.LoggerFactory;
  * ModelServer server = ModelServer.builder().backend(onnx).build();
  * }</pre>
  */
-public final class OnnxBackend implements Backend {
+public final class OnnxBackend extends FileBackend {
   /** The engine's name. */
   public static final String NAME = "onnxruntime";
 
   private static final Logger LOG = LoggerFactory.getLogger(OnnxBackend.class);
 
-  private final Map<String, String> defaults;
+  /** A session's arenas and thread pools, on top of its weights. */
+  private static final long SESSION_OVERHEAD_BYTES = 16L << 20;
 
   /** Creates a backend with ONNX Runtime's defaults. */
   public OnnxBackend() {
@@ -55,7 +56,7 @@ public final class OnnxBackend implements Backend {
   }
 
   private OnnxBackend(Map<String, String> defaults) {
-    this.defaults = Map.copyOf(defaults);
+    super(NAME, defaults);
   }
 
   /** Returns a builder of a backend with default options for every model it loads. */
@@ -75,31 +76,22 @@ public final class OnnxBackend implements Backend {
   }
 
   @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
   public boolean supports(ModelSource source) {
     return ModelFiles.isOnnx(source.location());
   }
 
   @Override
   public LoadedModel load(ModelSource source) throws Exception {
-    OnnxOptions options = OnnxOptions.parse(defaults, source.options());
+    OnnxOptions options = OnnxOptions.parse(defaults(), source.options());
     Path location = source.location();
     Path modelFile = ModelFiles.onnxFile(location);
-    Path tokenizer = options.tokenizer();
-    if (tokenizer == null) {
-      tokenizer = ModelFiles.tokenizerIn(location);
-    }
+    Path given = options.tokenizer();
+    Path tokenizer = given != null ? given : ModelFiles.tokenizerIn(location);
     OrtEnvironment env = environment();
     Sessions.Opened opened = Sessions.open(env, modelFile, options);
-    OrtSession session = opened.session();
-    try {
-      long memory = options.memoryBytes() >= 0
-          ? options.memoryBytes()
-          : estimateMemory(ModelFiles.artifactBytes(location, modelFile));
+    return wrapOrClose(opened.session(), session -> {
+      long memory = memoryBytes(options.memoryBytes(),
+          ModelFiles.artifactBytes(location, modelFile), SESSION_OVERHEAD_BYTES);
       Map<String, String> properties = properties(env, session, opened.provider());
       LoadedModel model = tokenizer == null
           ? new OnnxModel(env, session, NAME, properties, memory)
@@ -107,22 +99,7 @@ public final class OnnxBackend implements Backend {
       LOG.debug("loaded {} ({}) on {}", modelFile, tokenizer == null ? "tensors" : "embeddings",
           opened.provider());
       return model;
-    } catch (Exception | Error e) {
-      try {
-        session.close();
-      } catch (Exception suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
-  }
-
-  /**
-   * Estimates a session's native memory: the weights twice (ONNX Runtime keeps the initializers
-   * and may pre-pack a copy for its kernels) plus 16 MiB of arenas and thread pools.
-   */
-  static long estimateMemory(long artifactBytes) {
-    return 2 * artifactBytes + (16L << 20);
+    });
   }
 
   private static Map<String, String> properties(
@@ -150,15 +127,17 @@ public final class OnnxBackend implements Backend {
     }
   }
 
+  /**
+   * A session's native memory is its weights twice (ONNX Runtime keeps the initializers and may
+   * pre-pack a copy for its kernels) plus {@code SESSION_OVERHEAD_BYTES}.
+   */
   @Override
   public double memoryFactor() {
     return 2.0;
   }
 
   /** Builds an {@link OnnxBackend} whose options are the defaults of every model it loads. */
-  public static final class Builder {
-    private final Map<String, String> options = new LinkedHashMap<>();
-
+  public static final class Builder extends FileBackend.Builder<Builder, OnnxBackend> {
     private Builder() {}
 
     /** Sets the threads inside one operator (ONNX Runtime's default: one per physical core). */
@@ -191,20 +170,14 @@ public final class OnnxBackend implements Backend {
       return option(OnnxOptions.CACHE_DIR, folder.toString());
     }
 
-    /**
-     * Sets any option by its key, as a model configuration would.
-     *
-     * @throws IllegalArgumentException for an unknown key or a bad value, naming the key
-     */
-    public Builder option(String key, String value) {
+    @Override
+    protected void check(String key, String value) {
       OnnxOptions.check(key, value);
-      options.put(key, value);
-      return this;
     }
 
-    /** Returns a new backend; the builder may be used again. */
-    public OnnxBackend build() {
-      return new OnnxBackend(options);
+    @Override
+    protected OnnxBackend create(Map<String, String> defaults) {
+      return new OnnxBackend(defaults);
     }
   }
 }

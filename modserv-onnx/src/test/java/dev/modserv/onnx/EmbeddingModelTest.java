@@ -128,7 +128,7 @@ class EmbeddingModelTest {
     assertThatThrownBy(() -> minilm.run(
         Map.of(Capability.EMBEDDING_INPUT, Tensor.of(new String[0], 0)), Set.of()))
         .isInstanceOf(ModelServingException.class)
-        .hasMessageContaining("input 'text': expected at least 1 text, got 0");
+        .hasMessageContaining("input 'text': expected at least 1 row, got 0");
   }
 
   @Test
@@ -136,7 +136,7 @@ class EmbeddingModelTest {
     assertThatThrownBy(() -> minilm.run(Map.of("txt", Tensor.of(new String[] {"a"}, 1)), Set.of()))
         .isInstanceOfSatisfying(ModelServingException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
-        .hasMessageContaining("'txt'").hasMessageContaining("'text'");
+        .hasMessageContaining("unknown input 'txt'; the model takes [text]");
     assertThatThrownBy(() -> minilm.run(
         Map.of(Capability.EMBEDDING_INPUT, Tensor.of(new float[] {1}, 1)), Set.of()))
         .hasMessageContaining("input 'text'").hasMessageContaining("expected STRING")

@@ -141,7 +141,7 @@ class OnnxBackendTest {
         "input 'x'", "expected FP32", "got INT32");
     assertInvalid(() -> mlp.run(Map.of("z", Tensor.of(new float[] {1, 2, 3, 4}, 1, 4)), Set.of()),
         "unknown input 'z'");
-    assertInvalid(() -> mlp.run(Map.of(), Set.of()), "input 'x' is missing");
+    assertInvalid(() -> mlp.run(Map.of(), Set.of()), "missing input 'x'");
     assertInvalid(() -> mlp.run(Map.of("x", Tensor.of(new float[0], 0, 4)), Set.of()),
         "input 'x': expected at least 1 row, got 0");
     assertInvalid(() -> mlp.run(Map.of("x", Tensor.of(new float[] {1, 2, 3, 4}, 1, 4)),
@@ -151,7 +151,7 @@ class OnnxBackendTest {
     assertInvalid(() -> mixed.run(Map.of(
         "s", Tensor.of(new String[] {"a"}, 1),
         "a", Tensor.of(new long[] {1, 2, 3, 4}, 2, 2),
-        "b", Tensor.of(new long[] {1, 2, 3, 4, 5, 6}, 3, 2)), Set.of()), "input 'a'", "expected 1 rows", "got 2");
+        "b", Tensor.of(new long[] {1, 2, 3, 4, 5, 6}, 3, 2)), Set.of()), "input 'a'", "expected as many rows as input 's' (1)", "got 2");
   }
 
   private static void assertInvalid(ThrowingCall call, String... parts) {

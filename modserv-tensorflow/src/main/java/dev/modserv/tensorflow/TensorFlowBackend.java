@@ -1,6 +1,6 @@
 package dev.modserv.tensorflow;
 
-import dev.modserv.spi.Backend;
+import dev.modserv.spi.FileBackend;
 import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.ModelSource;
 import dev.modserv.tensorflow.internal.NativeRuntime;
@@ -36,13 +36,14 @@ import org.tensorflow.proto.ConfigProto;
  * ModelServer server = ModelServer.builder().backend(tf).build();
  * }</pre>
  */
-public final class TensorFlowBackend implements Backend {
+public final class TensorFlowBackend extends FileBackend {
   /** The engine's name. */
   public static final String NAME = "tensorflow";
 
   private static final Logger LOG = LoggerFactory.getLogger(TensorFlowBackend.class);
 
-  private final Map<String, String> defaults;
+  /** A session's state and thread pools, on top of its files. */
+  private static final long SESSION_OVERHEAD_BYTES = 32L << 20;
 
   /** Creates a backend with TensorFlow's defaults. */
   public TensorFlowBackend() {
@@ -50,17 +51,12 @@ public final class TensorFlowBackend implements Backend {
   }
 
   private TensorFlowBackend(Map<String, String> defaults) {
-    this.defaults = Map.copyOf(defaults);
+    super(NAME, defaults);
   }
 
   /** Returns a builder of a backend with default options for every model it loads. */
   public static Builder builder() {
     return new Builder();
-  }
-
-  @Override
-  public String name() {
-    return NAME;
   }
 
   @Override
@@ -70,7 +66,7 @@ public final class TensorFlowBackend implements Backend {
 
   @Override
   public LoadedModel load(ModelSource source) throws Exception {
-    TensorFlowOptions options = TensorFlowOptions.parse(defaults, source.options());
+    TensorFlowOptions options = TensorFlowOptions.parse(defaults(), source.options());
     Path location = source.location();
     if (!SavedModels.isSavedModel(location)) {
       throw new IllegalArgumentException(location
@@ -88,46 +84,32 @@ public final class TensorFlowBackend implements Backend {
         .withTags(options.tags().toArray(String[]::new))
         .withConfigProto(config.build())
         .load();
-    try {
-      long memory = options.memoryBytes() >= 0
-          ? options.memoryBytes()
-          : estimateMemory(SavedModels.artifactBytes(location));
+    return wrapOrClose(bundle, opened -> {
+      long memory = memoryBytes(options.memoryBytes(), SavedModels.artifactBytes(location),
+          SESSION_OVERHEAD_BYTES);
       Map<String, String> properties = new LinkedHashMap<>();
       properties.put("tensorflow.version", version);
       properties.put("tags", String.join(",", options.tags()));
       TensorFlowModel model =
-          new TensorFlowModel(bundle, options.signature(), NAME, properties, memory);
+          new TensorFlowModel(opened, options.signature(), NAME, properties, memory);
       LOG.debug("loaded {} (signature {}, tags {})", location, options.signature(),
           options.tags());
       return model;
-    } catch (Exception | Error e) {
-      try {
-        bundle.close();
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
+    });
   }
 
   /**
-   * Estimates a SavedModel's native memory: its files twice (the graph and the variables, read then
-   * held by the session) plus 32 MiB of session state and thread pools. The process-wide runtime
-   * itself (about 400 MB) is not counted against any model.
+   * A SavedModel's native memory is its files twice (the graph and the variables, read then held by
+   * the session) plus {@code SESSION_OVERHEAD_BYTES}. The process-wide runtime itself (about 400
+   * MB) is not counted against any model.
    */
-  static long estimateMemory(long artifactBytes) {
-    return 2 * artifactBytes + (32L << 20);
-  }
-
   @Override
   public double memoryFactor() {
     return 2.0;
   }
 
   /** Builds a {@link TensorFlowBackend} whose options are the defaults of every model it loads. */
-  public static final class Builder {
-    private final Map<String, String> options = new LinkedHashMap<>();
-
+  public static final class Builder extends FileBackend.Builder<Builder, TensorFlowBackend> {
     private Builder() {}
 
     /** Sets the signature served when a model names none (default {@code serving_default}). */
@@ -158,20 +140,14 @@ public final class TensorFlowBackend implements Backend {
       return option(TensorFlowOptions.CACHE_DIR, folder.toString());
     }
 
-    /**
-     * Sets any option by its key, as a model configuration would.
-     *
-     * @throws IllegalArgumentException for an unknown key or a bad value, naming the key
-     */
-    public Builder option(String key, String value) {
+    @Override
+    protected void check(String key, String value) {
       TensorFlowOptions.check(key, value);
-      options.put(key, value);
-      return this;
     }
 
-    /** Returns a new backend; the builder may be used again. */
-    public TensorFlowBackend build() {
-      return new TensorFlowBackend(options);
+    @Override
+    protected TensorFlowBackend create(Map<String, String> defaults) {
+      return new TensorFlowBackend(defaults);
     }
   }
 }

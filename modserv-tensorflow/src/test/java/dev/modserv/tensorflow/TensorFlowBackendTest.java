@@ -225,13 +225,14 @@ class TensorFlowBackendTest {
   void missingUnknownAndRaggedInputsAreInvalidInput() {
     Map<String, Tensor> missing = new java.util.HashMap<>(multiInputs());
     missing.remove("flags");
-    assertInvalid(() -> MULTI.run(missing, Set.of()), "input 'flags' is missing");
+    assertInvalid(() -> MULTI.run(missing, Set.of()), "missing input 'flags'");
     Map<String, Tensor> unknown = new java.util.HashMap<>(multiInputs());
     unknown.put("z", Tensor.of(new float[1], 1));
     assertInvalid(() -> MULTI.run(unknown, Set.of()), "unknown input 'z'");
     Map<String, Tensor> ragged = new java.util.HashMap<>(multiInputs());
     ragged.put("ids", Tensor.of(new int[3], 3));
-    assertInvalid(() -> MULTI.run(ragged, Set.of()), "input 'ids': expected 2 rows");
+    assertInvalid(() -> MULTI.run(ragged, Set.of()), "input 'ids': expected as many rows as input");
+    assertInvalid(() -> MULTI.run(ragged, Set.of()), "(2), got 3");
     assertInvalid(() -> SOFTMAX.run(Map.of("x", Tensor.of(new float[0], 0, 4)), Set.of()),
         "input 'x': expected at least 1 row, got 0");
     assertInvalid(() -> SOFTMAX.run(Map.of("x", Tensor.of(ROWS, 3, 4)), Set.of("nope")),

@@ -116,15 +116,7 @@ public final class FakeModel implements LoadedModel {
       if (t.dataType() != DataType.FP32) {
         throw invalid("input '" + spec.name() + "': expected FP32, got " + t.dataType());
       }
-      if (spec.isRankKnown() && !fits(spec.shape(), t.shape())) {
-        throw invalid(
-            "input '"
-                + spec.name()
-                + "': expected shape "
-                + Arrays.toString(spec.shape())
-                + ", got "
-                + Arrays.toString(t.shape()));
-      }
+      spec.requireAccepts(t);
     }
     for (String name : outputs) {
       if (metadata.output(name).isEmpty()) {
@@ -132,18 +124,6 @@ public final class FakeModel implements LoadedModel {
         throw invalid("no output '" + name + "'; the model gives " + names);
       }
     }
-  }
-
-  private static boolean fits(long[] spec, long[] shape) {
-    if (spec.length != shape.length) {
-      return false;
-    }
-    for (int i = 0; i < spec.length; i++) {
-      if (spec[i] != -1 && spec[i] != shape[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static ModelServingException invalid(String message) {

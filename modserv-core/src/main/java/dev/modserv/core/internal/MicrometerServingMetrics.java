@@ -3,7 +3,7 @@ package dev.modserv.core.internal;
 import dev.modserv.api.FinishReason;
 import dev.modserv.api.GenerationTimings;
 import dev.modserv.api.Usage;
-
+import dev.modserv.core.ServingMeter;
 import dev.modserv.core.ServingMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -34,7 +34,7 @@ public final class MicrometerServingMetrics implements ServingMetrics {
 
   @Override
   public void loadFinished(String model, long version, long nanos, boolean success) {
-    Timer.builder("modserv.model.load.duration")
+    Timer.builder(ServingMeter.MODEL_LOAD_DURATION.meterName())
         .description("Time from load start to ready or failure")
         .tags("model", model, "version", Long.toString(version))
         .tag("outcome", success ? "success" : "error")
@@ -45,7 +45,7 @@ public final class MicrometerServingMetrics implements ServingMetrics {
   @Override
   public void loadedModels(IntSupplier count) {
     strongGaugeRefs.add(count);
-    Gauge.builder("modserv.models.loaded", count, IntSupplier::getAsInt)
+    Gauge.builder(ServingMeter.MODELS_LOADED.meterName(), count, IntSupplier::getAsInt)
         .description("Model versions ready to serve")
         .register(registry);
   }
@@ -72,43 +72,46 @@ public final class MicrometerServingMetrics implements ServingMetrics {
       this.tags = tags;
       for (Outcome outcome : Outcome.values()) {
         Tags withOutcome = tags.and("outcome", outcome.tag());
-        requests[outcome.ordinal()] = (keep(Counter.builder("modserv.requests")
+        requests[outcome.ordinal()] = (keep(Counter.builder(ServingMeter.REQUESTS.meterName())
             .description("Requests finished, by outcome").tags(withOutcome).register(registry)));
-        latency[outcome.ordinal()] = (keep(Timer.builder("modserv.request.latency")
+        latency[outcome.ordinal()] = (keep(Timer.builder(ServingMeter.REQUEST_LATENCY.meterName())
             .description("End-to-end request latency").tags(withOutcome).register(registry)));
       }
-      queueWait = keep(Timer.builder("modserv.queue.wait")
+      queueWait = keep(Timer.builder(ServingMeter.QUEUE_WAIT.meterName())
           .description("Time from submission to the start of the engine call")
           .tags(tags).register(registry));
-      batchSize = keep(DistributionSummary.builder("modserv.batch.size")
+      batchSize = keep(DistributionSummary.builder(ServingMeter.BATCH_SIZE.meterName())
           .description("Rows per engine call").baseUnit("rows").tags(tags).register(registry));
-      inference = keep(Timer.builder("modserv.inference.latency")
+      inference = keep(Timer.builder(ServingMeter.INFERENCE_LATENCY.meterName())
           .description("Engine time per batch").tags(tags).register(registry));
-      keep(Gauge.builder("modserv.queue.depth", this, v -> v.depth.getAsInt())
+      keep(Gauge.builder(ServingMeter.QUEUE_DEPTH.meterName(), this, v -> v.depth.getAsInt())
           .description("Requests waiting for the engine").tags(tags).register(registry));
       for (FinishReason reason : FinishReason.values()) {
-        generations[reason.ordinal()] = keep(Counter.builder("modserv.generations")
+        generations[reason.ordinal()] = keep(Counter.builder(ServingMeter.GENERATIONS.meterName())
             .description("Generations finished, by finish reason")
             .tags(tags.and("finish_reason", reason.tag())).register(registry));
       }
-      ttft = keep(Timer.builder("modserv.generation.ttft")
+      ttft = keep(Timer.builder(ServingMeter.GENERATION_TTFT.meterName())
           .description("Time from submission to the first generated token")
           .tags(tags).register(registry));
-      tpot = keep(Timer.builder("modserv.generation.tpot")
+      tpot = keep(Timer.builder(ServingMeter.GENERATION_TPOT.meterName())
           .description("Time per output token after the first")
           .tags(tags).register(registry));
-      promptTokens = keep(Counter.builder("modserv.generation.tokens")
+      promptTokens = keep(Counter.builder(ServingMeter.GENERATION_TOKENS.meterName())
           .description("Tokens processed, by kind").baseUnit("tokens")
           .tags(tags.and("kind", "prompt")).register(registry));
-      completionTokens = keep(Counter.builder("modserv.generation.tokens")
+      completionTokens = keep(Counter.builder(ServingMeter.GENERATION_TOKENS.meterName())
           .description("Tokens processed, by kind").baseUnit("tokens")
           .tags(tags.and("kind", "completion")).register(registry));
-      tokensPerSecond = keep(DistributionSummary.builder("modserv.generation.tokens.per.second")
+      tokensPerSecond = keep(DistributionSummary
+          .builder(ServingMeter.GENERATION_TOKENS_PER_SECOND.meterName())
           .description("Completion tokens per second of each generation").baseUnit("tokens")
           .tags(tags).register(registry));
-      keep(Gauge.builder("modserv.generation.running", this, v -> v.running.getAsInt())
+      keep(Gauge.builder(ServingMeter.GENERATION_RUNNING.meterName(), this,
+              v -> v.running.getAsInt())
           .description("Generation sequences running").tags(tags).register(registry));
-      keep(Gauge.builder("modserv.generation.waiting", this, v -> v.waiting.getAsInt())
+      keep(Gauge.builder(ServingMeter.GENERATION_WAITING.meterName(), this,
+              v -> v.waiting.getAsInt())
           .description("Generations waiting for a sequence").tags(tags).register(registry));
     }
 

@@ -149,7 +149,7 @@ public final class Exchange {
     var serving = ModelServingException.find(t);
     if (serving.isPresent()) {
       ModelServingException e = serving.get();
-      if (e.code() == ErrorCode.QUEUE_FULL) {
+      if (e.code() == ErrorCode.QUEUE_FULL || e.retryAfter().isPresent()) {
         long seconds = Math.max(1, ceilSeconds(e.retryAfter().orElse(Duration.ofSeconds(1))));
         response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
       }

@@ -3,6 +3,7 @@ package dev.modserv.http.internal;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.core.ServingMeter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -111,7 +112,7 @@ final class Operations {
   private void writeSummary(JsonGenerator g) throws IOException {
     var registry = settings.registry();
     Tally server = new Tally();
-    for (Timer t : registry.find("modserv.http.requests").timers()) {
+    for (Timer t : registry.find(RequestTimers.METER).timers()) {
       long n = t.count();
       server.requests += n;
       String status = t.getId().getTag("status");
@@ -127,7 +128,7 @@ final class Operations {
         since.merge(s.name(), s.loadedAt().get(), (a, b) -> a.isBefore(b) ? a : b);
       }
     }
-    for (Counter c : registry.find("modserv.requests").counters()) {
+    for (Counter c : registry.find(ServingMeter.REQUESTS.meterName()).counters()) {
       String model = c.getId().getTag("model");
       if (model == null) {
         continue;
@@ -139,8 +140,8 @@ final class Operations {
         t.errors += n;
       }
     }
-    for (Timer timer : registry.find("modserv.request.latency").tag("outcome", "success")
-        .timers()) {
+    for (Timer timer : registry.find(ServingMeter.REQUEST_LATENCY.meterName())
+        .tag("outcome", "success").timers()) {
       String model = timer.getId().getTag("model");
       if (model == null) {
         continue;

@@ -12,6 +12,7 @@ import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.RunGate;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -59,13 +60,12 @@ public final class InProcessModel implements LoadedModel {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
-    Tensor text = inputs.get(Capability.EMBEDDING_INPUT);
-    if (text == null || !engine.options().embedding()) {
-      throw new ModelServingException(ErrorCode.INVALID_INPUT, "this llama model "
-          + (engine.options().embedding() ? "takes a STRING input named 'text'"
-          : "generates text; load it with embedding=true to embed"));
+    if (!engine.options().embedding()) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT,
+          "this llama model generates text; load it with embedding=true to embed");
     }
-    Metadata.checkOutputs(outputs);
+    metadata.requireAccepts(inputs, outputs);
+    Tensor text = Objects.requireNonNull(inputs.get(Capability.EMBEDDING_INPUT));
     gate.enter();
     try {
       return Metadata.outputs(engine.embed(text.strings()), engine.dimensions(), outputs);

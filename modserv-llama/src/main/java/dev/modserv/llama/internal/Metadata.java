@@ -33,17 +33,6 @@ final class Metadata {
         .build();
   }
 
-  /** Refuses output names an embedding model does not give, before any work is done. */
-  static void checkOutputs(Set<String> requested) {
-    for (String name : requested) {
-      if (!name.equals(Capability.EMBEDDING_OUTPUT) && !name.equals(Capability.EMBEDDING_TOKENS)) {
-        throw new ModelServingException(ErrorCode.INVALID_INPUT, "unknown output '" + name
-            + "'; an embedding model gives '" + Capability.EMBEDDING_OUTPUT + "' and '"
-            + Capability.EMBEDDING_TOKENS + "'");
-      }
-    }
-  }
-
   /**
    * The vectors and token counts as the model's outputs, in the metadata's order: those in
    * {@code requested}, or both when it is empty.

@@ -30,15 +30,21 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -48,9 +54,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A llama model in a child worker JVM ({@link Worker}), over a Unix domain socket ({@link
- * Frames}). A worker that dies fails the requests in flight with {@code BACKEND_ERROR}; the next
- * request starts a new one. Closing asks the worker to stop, then kills it: its memory goes back
- * to the operating system.
+ * Frames}). A worker that dies fails the requests in flight with {@code BACKEND_ERROR} and is
+ * restarted at once on a thread of its own ({@code modserv-llama-restart-<model>}); until the new
+ * worker has loaded the model, requests fail fast with {@code MODEL_NOT_READY} and a retry hint,
+ * so that no caller (a Jetty I/O thread, a batcher thread) ever waits on a model load. Closing asks
+ * the worker to stop, then kills it: its memory goes back to the operating system.
+ *
+ * <p>Threads per worker: a socket reader ({@code modserv-llama-reader-<pid>}) that only decodes
+ * frames, and an event thread ({@code modserv-llama-events-<pid>}) that delivers them to the
+ * generations' sinks in order, so that application code never runs on the reader.
  */
 public final class WorkerModel implements LoadedModel {
   private static final Logger log = LoggerFactory.getLogger(WorkerModel.class);
@@ -64,9 +76,15 @@ public final class WorkerModel implements LoadedModel {
   private final ModelMetadata metadata;
   private final AtomicInteger ids = new AtomicInteger();
   private final AtomicInteger restarts = new AtomicInteger();
+  // Guarded by this: connection, closed, restarting, restartStartedNanos.
   private @Nullable Connection connection;
   private boolean closed;
-  private int dimensions;
+  private boolean restarting;
+  private long restartStartedNanos;
+  /** How long the latest worker took to start and load, for the retry hint. */
+  private volatile long lastStartNanos = TimeUnit.SECONDS.toNanos(1);
+  private volatile @Nullable String lastRestartThread;
+  private volatile int dimensions;
 
   public WorkerModel(Path file, LlamaOptions options) throws IOException {
     this.file = file;
@@ -85,9 +103,14 @@ public final class WorkerModel implements LoadedModel {
     return c == null || c.dead ? -1 : c.process.pid();
   }
 
-  /** How many times a dead worker was restarted. */
+  /** How many times a dead worker was restarted (started again, whether or not it loaded). */
   public int restarts() {
     return restarts.get();
+  }
+
+  /** The name of the thread that ran the latest restart, or null before any: for diagnostics. */
+  public @Nullable String lastRestartThread() {
+    return lastRestartThread;
   }
 
   @Override
@@ -100,19 +123,66 @@ public final class WorkerModel implements LoadedModel {
     return options.parallel();
   }
 
-  private synchronized Connection connection() throws IOException {
+  /**
+   * Returns the live worker; never waits. With none, starts a restart (unless one runs) and fails
+   * with {@code MODEL_NOT_READY}, hinting how long the latest start took.
+   */
+  private synchronized Connection connection() {
     if (closed) {
       throw new ModelServingException(ErrorCode.SHUTTING_DOWN, "llama model '" + label
           + "' is closed");
     }
     Connection c = connection;
-    if (c == null || c.dead) {
-      log.warn("starting a new llama worker for '{}' (restart {})", label,
-          restarts.incrementAndGet());
-      c = start();
-      connection = c;
+    if (c != null && !c.dead) {
+      return c;
     }
-    return c;
+    restartLater();
+    long left = lastStartNanos - (System.nanoTime() - restartStartedNanos);
+    Duration retryAfter = Duration.ofNanos(Math.max(left, TimeUnit.SECONDS.toNanos(1)));
+    throw new ModelServingException(ErrorCode.MODEL_NOT_READY, "the llama worker of '" + label
+        + "' is restarting after it died; retry in about " + retryAfter.toSeconds() + " s",
+        null, retryAfter);
+  }
+
+  /** Starts a restart on its own thread, unless one runs or the model is closed. */
+  private synchronized void restartLater() {
+    if (closed || restarting) {
+      return;
+    }
+    restarting = true;
+    restartStartedNanos = System.nanoTime();
+    Thread.ofPlatform().daemon().name("modserv-llama-restart-" + label).start(this::restart);
+  }
+
+  /** Runs on the restart thread: starts a worker, outside the lock, and installs it. */
+  private void restart() {
+    lastRestartThread = Thread.currentThread().getName();
+    log.warn("starting a new llama worker for '{}' (restart {})", label,
+        restarts.incrementAndGet());
+    Connection c = null;
+    try {
+      c = start();
+    } catch (IOException | RuntimeException e) {
+      log.error("the llama worker of '{}' could not be restarted; the next request tries again",
+          label, e);
+    } finally {
+      install(c);
+    }
+  }
+
+  /** Ends a restart: installs its worker, or stops it when the model closed meanwhile. */
+  private void install(@Nullable Connection c) {
+    boolean closedMeanwhile;
+    synchronized (this) {
+      restarting = false;
+      closedMeanwhile = closed;
+      if (c != null && !closed) {
+        connection = c;
+      }
+    }
+    if (c != null && closedMeanwhile) {
+      c.stop();
+    }
   }
 
   @Override
@@ -131,7 +201,7 @@ public final class WorkerModel implements LoadedModel {
       c.send(w);
     } catch (IOException e) {
       c.generations.remove(id);
-      throw c.died(e);
+      throw c.died(e, false);
     }
     return () -> {
       try {
@@ -145,13 +215,12 @@ public final class WorkerModel implements LoadedModel {
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs)
       throws Exception {
-    Tensor text = inputs.get(Capability.EMBEDDING_INPUT);
-    if (text == null || !options.embedding()) {
-      throw new ModelServingException(ErrorCode.INVALID_INPUT, "this llama model "
-          + (options.embedding() ? "takes a STRING input named 'text'"
-          : "generates text; load it with embedding=true to embed"));
+    if (!options.embedding()) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT,
+          "this llama model generates text; load it with embedding=true to embed");
     }
-    Metadata.checkOutputs(outputs);
+    metadata.requireAccepts(inputs, outputs);
+    Tensor text = Objects.requireNonNull(inputs.get(Capability.EMBEDDING_INPUT));
     List<String> texts = text.strings();
     Connection c = connection();
     int id = ids.incrementAndGet();
@@ -165,7 +234,7 @@ public final class WorkerModel implements LoadedModel {
       c.send(w);
     } catch (IOException e) {
       c.embeddings.remove(id);
-      throw c.died(e);
+      throw c.died(e, false);
     }
     try {
       return Metadata.outputs(result.get(), dimensions, outputs);
@@ -191,8 +260,9 @@ public final class WorkerModel implements LoadedModel {
     }
   }
 
-  /** Starts a worker and loads the model in it; the caller holds this object's lock. */
+  /** Starts a worker and loads the model in it; takes as long as the load (seconds). */
   private Connection start() throws IOException {
+    long startNanos = System.nanoTime();
     Path dir = Files.createTempDirectory("modserv-llama-");
     Path socket = dir.resolve("worker.sock");
     Process process = null;
@@ -267,6 +337,7 @@ public final class WorkerModel implements LoadedModel {
       dimensions = Integer.parseInt(first.map().getOrDefault("dimensions", "0"));
       Thread.ofPlatform().daemon().name("modserv-llama-reader-" + process.pid())
           .start(c::read);
+      lastStartNanos = System.nanoTime() - startNanos;
       log.debug("llama worker {} serves '{}'", process.pid(), label);
       process = null;
       return c;
@@ -343,11 +414,16 @@ public final class WorkerModel implements LoadedModel {
     final Path dir;
     final Map<Integer, GenerationSink> generations = new ConcurrentHashMap<>();
     final Map<Integer, CompletableFuture<Engine.Embedded>> embeddings = new ConcurrentHashMap<>();
+    /** Delivers events to the sinks, in the order the worker sent them, off the reader. */
+    final ExecutorService events;
+    final AtomicBoolean ended = new AtomicBoolean();
     volatile boolean dead;
     volatile boolean stopping;
 
     Connection(Process process, SocketChannel channel, Path dir) {
       this.process = process;
+      this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+          .name("modserv-llama-events-" + process.pid()).factory());
       this.channel = channel;
       this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel),
           1 << 16));
@@ -375,7 +451,7 @@ public final class WorkerModel implements LoadedModel {
       } catch (RuntimeException e) {
         end = new IOException("bad frame from the llama worker", e);
       }
-      ModelServingException failure = died(end);
+      ModelServingException failure = died(end, true);
       if (!stopping) {
         log.error("llama worker {} of '{}' died: {}", process.pid(), label,
             failure.getMessage());
@@ -388,7 +464,7 @@ public final class WorkerModel implements LoadedModel {
           GenerationSink s = generations.get(f.i32());
           int n = f.i32();
           if (s != null) {
-            s.prompt(n);
+            deliver(() -> s.prompt(n));
           }
         }
         case Frames.TOKEN -> {
@@ -396,7 +472,7 @@ public final class WorkerModel implements LoadedModel {
           String text = f.str();
           int steps = f.i32();
           if (s != null) {
-            s.token(text, steps);
+            deliver(() -> s.token(text, steps));
           }
         }
         case Frames.DONE -> {
@@ -404,7 +480,7 @@ public final class WorkerModel implements LoadedModel {
           FinishReason reason = FinishReason.values()[f.i32()];
           Usage usage = new Usage(f.i32(), f.i32());
           if (s != null) {
-            s.complete(reason, usage);
+            deliver(() -> s.complete(reason, usage));
           }
         }
         case Frames.FAILED -> {
@@ -412,8 +488,9 @@ public final class WorkerModel implements LoadedModel {
           ModelServingException e = new ModelServingException(code(f.str()), f.str());
           GenerationSink s = generations.remove(id);
           if (s != null) {
-            s.fail(e);
+            deliver(() -> s.fail(e));
           }
+          // run() waits on the future itself: completing it runs no application code here.
           CompletableFuture<Engine.Embedded> r = embeddings.remove(id);
           if (r != null) {
             r.completeExceptionally(e);
@@ -442,6 +519,24 @@ public final class WorkerModel implements LoadedModel {
       }
     }
 
+    /**
+     * Runs a sink call on the event thread. Once the worker has ended nothing is queued any more;
+     * what still comes (the failure of a request that raced the death) runs on the caller.
+     */
+    private void deliver(Runnable call) {
+      try {
+        events.execute(() -> {
+          try {
+            call.run();
+          } catch (RuntimeException e) {
+            log.warn("a generation sink of '{}' threw; its generation may be left open", label, e);
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        call.run();
+      }
+    }
+
     private ErrorCode code(String name) {
       try {
         return ErrorCode.valueOf(name);
@@ -450,12 +545,16 @@ public final class WorkerModel implements LoadedModel {
       }
     }
 
-    /** Marks the worker dead and fails what was in flight; returns the failure. */
-    ModelServingException died(@Nullable IOException cause) {
+    /**
+     * Marks the worker dead and fails what was in flight; returns the failure. The first call also
+     * closes the socket, kills the process and, unless the model is stopping, starts a restart;
+     * {@code mayWait} lets the reader wait briefly for the exit code (a caller's thread does not).
+     */
+    ModelServingException died(@Nullable IOException cause, boolean mayWait) {
       dead = true;
       String exit = "";
       try {
-        if (process.waitFor(200, TimeUnit.MILLISECONDS)) {
+        if (mayWait ? process.waitFor(200, TimeUnit.MILLISECONDS) : !process.isAlive()) {
           exit = " (exit code " + process.exitValue() + ")";
         }
       } catch (InterruptedException e) {
@@ -463,11 +562,11 @@ public final class WorkerModel implements LoadedModel {
       }
       ModelServingException failure = new ModelServingException(stopping
           ? ErrorCode.SHUTTING_DOWN : ErrorCode.BACKEND_ERROR, "the llama worker of '" + label
-          + "' died" + exit + "; the request failed, the next one starts a new worker", cause);
+          + "' died" + exit + "; the request failed, and a new worker is starting", cause);
       for (Integer id : List.copyOf(generations.keySet())) {
         GenerationSink s = generations.remove(id);
         if (s != null) {
-          s.fail(failure);
+          deliver(() -> s.fail(failure));
         }
       }
       for (Integer id : List.copyOf(embeddings.keySet())) {
@@ -476,6 +575,10 @@ public final class WorkerModel implements LoadedModel {
           r.completeExceptionally(failure);
         }
       }
+      if (!ended.compareAndSet(false, true)) {
+        return failure;
+      }
+      events.shutdown(); // what is queued is still delivered
       try {
         channel.close();
       } catch (IOException e) {
@@ -484,6 +587,7 @@ public final class WorkerModel implements LoadedModel {
       if (!stopping) {
         process.destroyForcibly();
         deleteTree(dir);
+        restartLater();
       }
       return failure;
     }

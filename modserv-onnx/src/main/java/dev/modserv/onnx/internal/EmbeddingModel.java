@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -150,28 +151,8 @@ public final class EmbeddingModel implements LoadedModel {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
-    for (String name : inputs.keySet()) {
-      if (!name.equals(Capability.EMBEDDING_INPUT)) {
-        throw Tensors.invalid("unknown input '" + name + "'; an embedding model takes '"
-            + Capability.EMBEDDING_INPUT + "' only");
-      }
-    }
-    for (String name : outputs) {
-      if (!name.equals(Capability.EMBEDDING_OUTPUT) && !name.equals(Capability.EMBEDDING_TOKENS)) {
-        throw Tensors.invalid("unknown output '" + name + "'; an embedding model gives '"
-            + Capability.EMBEDDING_OUTPUT + "' and '" + Capability.EMBEDDING_TOKENS + "'");
-      }
-    }
-    Tensor text = inputs.get(Capability.EMBEDDING_INPUT);
-    if (text == null) {
-      throw Tensors.invalid("input '" + Capability.EMBEDDING_INPUT + "' is missing");
-    }
-    Tensors.check(metadata.inputs().get(0), text);
-    String[] texts = text.toStringArray();
-    if (texts.length == 0) {
-      throw Tensors.invalid("input '" + Capability.EMBEDDING_INPUT
-          + "': expected at least 1 text, got 0");
-    }
+    metadata.requireAccepts(inputs, outputs);
+    String[] texts = Objects.requireNonNull(inputs.get(Capability.EMBEDDING_INPUT)).toStringArray();
     Embedded embedded = embed(texts);
     float[][] vectors = embedded.vectors();
     float[] flat = new float[texts.length * hidden];

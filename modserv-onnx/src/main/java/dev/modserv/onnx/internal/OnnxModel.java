@@ -5,7 +5,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.modserv.api.Capability;
 import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
@@ -17,7 +16,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +26,9 @@ public final class OnnxModel implements LoadedModel {
   private final OrtEnvironment env;
   private final OrtSession session;
   private final ModelMetadata metadata;
-  private final Map<String, TensorSpec> inputs = new LinkedHashMap<>();
   private final Set<String> outputs = new LinkedHashSet<>();
   private final long memoryBytes;
   private final RunGate guard = new RunGate();
-  private final boolean batchable;
 
   /**
    * Wraps an open session; the model owns it from here on.
@@ -53,7 +49,6 @@ public final class OnnxModel implements LoadedModel {
         throw new IllegalArgumentException("input " + why + "; modserv serves tensor inputs of"
             + " types FP32, FP64, FP16, BF16, INT8, INT16, INT32, INT64, UINT8, BOOL, STRING");
       }
-      inputs.put(spec.name(), spec);
       builder.input(spec);
     }
     List<String> skipped = new ArrayList<>();
@@ -75,7 +70,6 @@ public final class OnnxModel implements LoadedModel {
     }
     properties.forEach(builder::property);
     this.metadata = builder.build();
-    this.batchable = metadata.has(Capability.BATCHABLE);
   }
 
   @Override
@@ -85,29 +79,9 @@ public final class OnnxModel implements LoadedModel {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted) throws Exception {
-    for (String name : in.keySet()) {
-      if (!inputs.containsKey(name)) {
-        throw Tensors.invalid("unknown input '" + name + "'; the model takes " + inputs.keySet());
-      }
-    }
-    for (TensorSpec spec : inputs.values()) {
-      Tensor t = in.get(spec.name());
-      if (t == null) {
-        throw Tensors.invalid("input '" + spec.name() + "' is missing; the model takes "
-            + inputs.keySet());
-      }
-      Tensors.check(spec, t);
-    }
-    if (batchable) {
-      checkRows(in);
-    }
+    metadata.requireAccepts(in, wanted);
     Set<String> names = outputs;
     if (!wanted.isEmpty()) {
-      for (String name : wanted) {
-        if (!outputs.contains(name)) {
-          throw Tensors.invalid("unknown output '" + name + "'; the model gives " + outputs);
-        }
-      }
       names = new LinkedHashSet<>(outputs);
       names.retainAll(wanted);
     }
@@ -129,29 +103,6 @@ public final class OnnxModel implements LoadedModel {
     } finally {
       Tensors.closeTensors(ort);
       guard.exit();
-    }
-  }
-
-  /** Every input of a batchable model has the same rows, at least one: its first dimension is the batch. */
-  private void checkRows(Map<String, Tensor> in) {
-    @Nullable String first = null;
-    long rows = -1;
-    for (TensorSpec spec : inputs.values()) {
-      Tensor t = in.get(spec.name());
-      if (t == null || t.rank() == 0) {
-        continue;
-      }
-      if (t.dim(0) == 0) {
-        throw Tensors.invalid("input '" + spec.name() + "': expected at least 1 row, got 0 (shape "
-            + java.util.Arrays.toString(t.shape()) + ")");
-      }
-      if (first == null) {
-        first = spec.name();
-        rows = t.dim(0);
-      } else if (t.dim(0) != rows) {
-        throw Tensors.invalid("input '" + spec.name() + "': expected " + rows + " rows, as input '"
-            + first + "' has, got " + t.dim(0));
-      }
     }
   }
 

@@ -8,8 +8,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.TensorInfo;
 import dev.modserv.api.DataType;
-import dev.modserv.api.ErrorCode;
-import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import java.lang.reflect.Array;
@@ -20,11 +18,10 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
-import java.util.Arrays;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/** Converts between modserv tensors and ONNX Runtime tensors, and checks inputs against specs. */
+/** Converts between modserv tensors and ONNX Runtime tensors. */
 public final class Tensors {
   private Tensors() {}
 
@@ -85,32 +82,6 @@ public final class Tensors {
       }
     }
     return TensorSpec.of(name, type, shape);
-  }
-
-  /** Throws INVALID_INPUT when {@code tensor} does not fit {@code spec}. */
-  public static void check(TensorSpec spec, Tensor tensor) {
-    if (tensor.dataType() != spec.dataType()) {
-      throw invalid("input '" + spec.name() + "': expected " + spec.dataType() + ", got "
-          + tensor.dataType());
-    }
-    if (!spec.isRankKnown()) {
-      return;
-    }
-    long[] expected = spec.shape();
-    long[] actual = tensor.shape();
-    boolean fits = expected.length == actual.length;
-    for (int i = 0; fits && i < expected.length; i++) {
-      fits = expected[i] == -1 || expected[i] == actual[i];
-    }
-    if (!fits) {
-      throw invalid("input '" + spec.name() + "': expected shape " + Arrays.toString(expected)
-          + " (-1: any size), got " + Arrays.toString(actual));
-    }
-  }
-
-  /** Returns an INVALID_INPUT exception. */
-  public static ModelServingException invalid(String message) {
-    return new ModelServingException(ErrorCode.INVALID_INPUT, message);
   }
 
   /**

@@ -1,6 +1,5 @@
 package dev.modserv.tensorflow.internal;
 
-import dev.modserv.api.Capability;
 import dev.modserv.api.DataType;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelMetadata;
@@ -10,14 +9,12 @@ import dev.modserv.api.TensorSpec;
 import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.RunGate;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import org.jspecify.annotations.Nullable;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -34,8 +31,7 @@ public final class TensorFlowModel implements LoadedModel {
   private record Port(TensorSpec spec, String graphName) {}
 
   /** One signature's inputs, outputs and metadata. */
-  private record View(ModelMetadata metadata, Map<String, Port> inputs, Map<String, Port> outputs,
-      boolean batchable) {}
+  private record View(ModelMetadata metadata, Map<String, Port> inputs, Map<String, Port> outputs) {}
 
   private final SavedModelBundle bundle;
   private final Session session;
@@ -106,8 +102,7 @@ public final class TensorFlowModel implements LoadedModel {
     }
     properties.forEach(builder::property);
     builder.property("signature", signatureKey);
-    ModelMetadata metadata = builder.build();
-    return new View(metadata, inputs, outputs, metadata.has(Capability.BATCHABLE));
+    return new View(builder.build(), inputs, outputs);
   }
 
   /** The signature a request's parameters name; INVALID_INPUT for anything else. */
@@ -164,31 +159,9 @@ public final class TensorFlowModel implements LoadedModel {
       throws Exception {
     Map<String, Port> inputs = view.inputs();
     Map<String, Port> outputs = view.outputs();
-    for (String name : in.keySet()) {
-      if (!inputs.containsKey(name)) {
-        throw TfTensors.invalid("unknown input '" + name + "'; the model takes "
-            + inputs.keySet());
-      }
-    }
-    for (Port port : inputs.values()) {
-      Tensor t = in.get(port.spec().name());
-      if (t == null) {
-        throw TfTensors.invalid("input '" + port.spec().name() + "' is missing; the model takes "
-            + inputs.keySet());
-      }
-      TfTensors.check(port.spec(), t);
-    }
-    if (view.batchable()) {
-      checkRows(inputs, in);
-    }
+    view.metadata().requireAccepts(in, wanted);
     List<String> names = new ArrayList<>(outputs.keySet());
     if (!wanted.isEmpty()) {
-      for (String name : wanted) {
-        if (!outputs.containsKey(name)) {
-          throw TfTensors.invalid("unknown output '" + name + "'; the model gives "
-              + outputs.keySet());
-        }
-      }
       names.retainAll(wanted);
     }
     guard.enter();
@@ -218,30 +191,6 @@ public final class TensorFlowModel implements LoadedModel {
         TfTensors.closeAll(fed);
       } finally {
         guard.exit();
-      }
-    }
-  }
-
-  /** Every input of a batchable model has the same rows, at least one. */
-  private static void checkRows(Map<String, Port> inputs, Map<String, Tensor> in) {
-    @Nullable String first = null;
-    long rows = -1;
-    for (Port port : inputs.values()) {
-      String name = port.spec().name();
-      Tensor t = in.get(name);
-      if (t == null || t.rank() == 0) {
-        continue;
-      }
-      if (t.dim(0) == 0) {
-        throw TfTensors.invalid("input '" + name + "': expected at least 1 row, got 0 (shape "
-            + Arrays.toString(t.shape()) + ")");
-      }
-      if (first == null) {
-        first = name;
-        rows = t.dim(0);
-      } else if (t.dim(0) != rows) {
-        throw TfTensors.invalid("input '" + name + "': expected " + rows + " rows, as input '"
-            + first + "' has, got " + t.dim(0));
       }
     }
   }

@@ -5,7 +5,6 @@ import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
-import java.util.Arrays;
 import java.util.Collection;
 import org.jspecify.annotations.Nullable;
 import org.tensorflow.ndarray.Shape;
@@ -18,7 +17,7 @@ import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
 import org.tensorflow.types.TUint8;
 
-/** Converts between modserv tensors and TensorFlow tensors, and checks inputs against specs. */
+/** Converts between modserv tensors and TensorFlow tensors, and makes INVALID_INPUT errors. */
 public final class TfTensors {
   /** The modserv types this engine serves, in documentation order. */
   public static final String SERVED_TYPES = "FP32, FP64, INT32, INT64, UINT8, BOOL, STRING";
@@ -50,27 +49,6 @@ public final class TfTensors {
       out[i] = dims[i] < 0 ? -1 : dims[i];
     }
     return TensorSpec.of(name, type, out);
-  }
-
-  /** Throws INVALID_INPUT naming the input when {@code tensor} does not fit {@code spec}. */
-  public static void check(TensorSpec spec, Tensor tensor) {
-    if (tensor.dataType() != spec.dataType()) {
-      throw invalid("input '" + spec.name() + "': expected " + spec.dataType() + ", got "
-          + tensor.dataType());
-    }
-    if (!spec.isRankKnown()) {
-      return;
-    }
-    long[] expected = spec.shape();
-    long[] actual = tensor.shape();
-    boolean fits = expected.length == actual.length;
-    for (int i = 0; fits && i < expected.length; i++) {
-      fits = expected[i] == -1 || expected[i] == actual[i];
-    }
-    if (!fits) {
-      throw invalid("input '" + spec.name() + "': expected shape " + Arrays.toString(expected)
-          + " (-1: any size), got " + Arrays.toString(actual));
-    }
   }
 
   /** Returns an INVALID_INPUT exception. */
