@@ -65,8 +65,8 @@ final class Batcher {
   private final ReentrantLock lock = new ReentrantLock();
   @GuardedBy("lock")
   private final ArrayDeque<Call>[] levels;
-  /** Written under the lock; read without it by the queue-depth gauge and status. */
-  private volatile int queued;
+  @GuardedBy("lock")
+  private int queued;
   @GuardedBy("lock")
   private int freeInstances;
   @GuardedBy("lock")
@@ -107,7 +107,12 @@ final class Batcher {
   }
 
   int queued() {
-    return queued;
+    lock.lock();
+    try {
+      return queued;
+    } finally {
+      lock.unlock();
+    }
   }
 
   boolean stacking() {
