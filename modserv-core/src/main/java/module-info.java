@@ -8,6 +8,7 @@ module dev.modserv.core {
   requires transitive micrometer.core;
   requires org.slf4j;
   requires static org.jspecify;
+  requires static com.google.errorprone.annotations;
 
   exports dev.modserv.core;
 

@@ -31,6 +31,7 @@ public final class ModelConfig {
   private final VersionPolicy versionPolicy;
   private final List<Map<String, Tensor>> warmupSamples;
   private final boolean warmup;
+  private final int warmupIterations;
   private final Duration drainGrace;
   private final @Nullable String backend;
   private final BatchingPolicy batching;
@@ -43,6 +44,7 @@ public final class ModelConfig {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
     this.warmupSamples = List.copyOf(b.warmupSamples);
     this.warmup = b.warmup;
+    this.warmupIterations = b.warmupIterations;
     this.drainGrace = b.drainGrace != null ? b.drainGrace : DEFAULT_DRAIN_GRACE;
     this.backend = b.backend;
     this.batching = b.batching != null ? b.batching : BatchingPolicy.defaults();
@@ -56,6 +58,7 @@ public final class ModelConfig {
     this.versionPolicy = c.versionPolicy;
     this.warmupSamples = c.warmupSamples;
     this.warmup = c.warmup;
+    this.warmupIterations = c.warmupIterations;
     this.drainGrace = c.drainGrace;
     this.backend = c.backend;
     this.batching = c.batching;
@@ -100,6 +103,15 @@ public final class ModelConfig {
   /** Returns whether a new version is warmed up before it serves; defaults to true. */
   public boolean warmup() {
     return warmup;
+  }
+
+  /**
+   * Returns how many times warm-up runs its samples (all of them, in order) before a version
+   * becomes ready; defaults to 1. Engines that tune themselves on the first runs (a JIT, a kernel
+   * autotuner, a memory arena) may need a few. Only counts when {@link #warmup()} is on.
+   */
+  public int warmupIterations() {
+    return warmupIterations;
   }
 
   /**
@@ -160,6 +172,8 @@ public final class ModelConfig {
     private final List<Map<String, Tensor>> warmupSamples = new ArrayList<>();
     private boolean warmup = true;
     private boolean warmupSet;
+    private int warmupIterations = 1;
+    private boolean warmupIterationsSet;
     private @Nullable Duration drainGrace;
     private @Nullable String backend;
     private @Nullable BatchingPolicy batching;
@@ -249,6 +263,23 @@ public final class ModelConfig {
       }
       this.warmup = enabled;
       this.warmupSet = true;
+      return this;
+    }
+
+    /**
+     * Sets how many times warm-up runs its samples; at least 1 (to skip warm-up, turn it off with
+     * {@link #warmup(boolean)}). Defaults to 1.
+     */
+    public Builder warmupIterations(int iterations) {
+      if (warmupIterationsSet) {
+        throw new IllegalStateException("warmupIterations was already set to " + warmupIterations);
+      }
+      if (iterations < 1) {
+        throw new IllegalArgumentException("warmupIterations must be >= 1 (turn warm-up off with"
+            + " warmup(false) instead): " + iterations);
+      }
+      this.warmupIterations = iterations;
+      this.warmupIterationsSet = true;
       return this;
     }
 

@@ -65,13 +65,11 @@ public final class ModelServer implements AutoCloseable {
   private final Registry registry;
   private final BackendCatalog catalog;
   private final Ticker ticker;
-  private final @Nullable Duration defaultTimeout;
   private final List<AutoCloseable> owned;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private ModelServer(Builder b) {
     this.ticker = b.ticker != null ? b.ticker : Ticker.system();
-    this.defaultTimeout = b.defaultTimeout;
     List<AutoCloseable> own = new ArrayList<>();
     Executor executor = b.executor;
     if (executor == null) {
@@ -87,6 +85,11 @@ public final class ModelServer implements AutoCloseable {
     });
     scheduler.setRemoveOnCancelPolicy(true);
     own.add(scheduler::shutdownNow);
+    // Closing a native model may block for seconds: never on the timer, a lock holder or a
+    // cleaner. Platform threads, since a close in native code would pin a virtual thread's carrier.
+    ExecutorService closer = Executors.newThreadPerTaskExecutor(
+        Thread.ofPlatform().daemon().name("modserv-close-", 0).factory());
+    own.add(closer::shutdown);
     this.owned = List.copyOf(own);
     ServingMetrics metrics = b.metrics != null ? GuardedServingMetrics.guard(b.metrics)
         : b.meterRegistry != null ? ServingMetrics.micrometer(b.meterRegistry)
@@ -96,9 +99,9 @@ public final class ModelServer implements AutoCloseable {
       loader = b.classLoader != null ? b.classLoader : defaultClassLoader();
     }
     this.catalog = BackendCatalog.create(b.backends, loader, b.excluded);
-    this.registry = new Registry(catalog, executor, scheduler, ticker,
+    this.registry = new Registry(catalog, executor, closer, scheduler, ticker,
         b.clock != null ? b.clock : InstantSource.system(), metrics,
-        new GuardedListener(b.listeners), b.maxLoadedBytes);
+        new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout);
     if (!catalog.discoveryFailures().isEmpty()) {
       log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
     }
@@ -193,7 +196,7 @@ public final class ModelServer implements AutoCloseable {
     ModelProcessing processing = given.orElse(
         registry.config(request.model().name()).processing());
     return processing.run(request, ticker,
-        r -> registry.submit(r, submitted, defaultTimeout, callerWaits));
+        r -> registry.submit(r, submitted, callerWaits));
   }
 
   /**
@@ -245,7 +248,7 @@ public final class ModelServer implements AutoCloseable {
       return registry.refused(request, submitted, new ModelServingException(
           ErrorCode.SHUTTING_DOWN, "the model server is closed"));
     }
-    return registry.generate(request, submitted, defaultTimeout);
+    return registry.generate(request, submitted);
   }
 
   /**

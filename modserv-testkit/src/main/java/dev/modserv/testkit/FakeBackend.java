@@ -80,6 +80,7 @@ public final class FakeBackend implements Backend {
   private final int runFailureEvery;
   private final @Nullable Supplier<? extends Exception> runFailureEveryCause;
   private final @Nullable Consumer<? super Map<String, Tensor>> duringRun;
+  private final @Nullable Consumer<? super FakeModel> duringClose;
 
   private final List<FakeModel> loaded = new CopyOnWriteArrayList<>();
   private final AtomicInteger loadCalls = new AtomicInteger();
@@ -97,6 +98,7 @@ public final class FakeBackend implements Backend {
     this.runFailureEvery = b.runFailureEvery;
     this.runFailureEveryCause = b.runFailureEveryCause;
     this.duringRun = b.duringRun;
+    this.duringClose = b.duringClose;
   }
 
   /** Returns a builder; every option has a default. */
@@ -290,6 +292,13 @@ public final class FakeBackend implements Backend {
     }
   }
 
+  /** Runs the close hook, if any, for {@code model}, which counts as closed already. */
+  void duringClose(FakeModel model) {
+    if (duringClose != null) {
+      duringClose.accept(model);
+    }
+  }
+
   static void sleep(Duration duration) throws InterruptedException {
     if (duration.isPositive()) {
       Thread.sleep(duration);
@@ -312,6 +321,7 @@ public final class FakeBackend implements Backend {
     private int runFailureEvery;
     private @Nullable Supplier<? extends Exception> runFailureEveryCause;
     private @Nullable Consumer<? super Map<String, Tensor>> duringRun;
+    private @Nullable Consumer<? super FakeModel> duringClose;
 
     private Builder() {}
 
@@ -429,6 +439,17 @@ public final class FakeBackend implements Backend {
     public Builder duringRun(Consumer<? super Map<String, Tensor>> action) {
       requireUnset(this.duringRun, "duringRun");
       this.duringRun = Objects.requireNonNull(action, "action");
+      return this;
+    }
+
+    /**
+     * Sets an action every {@link FakeModel#close()} calls with the model, after it counts as
+     * closed: a test can block it to stand for an engine whose close takes seconds. An exception
+     * it throws comes out of {@code close()}.
+     */
+    public Builder duringClose(Consumer<? super FakeModel> action) {
+      requireUnset(this.duringClose, "duringClose");
+      this.duringClose = Objects.requireNonNull(action, "action");
       return this;
     }
 

@@ -174,6 +174,7 @@ public final class FakeModel implements LoadedModel {
     if (activeRuns.get() > 0) {
       closedDuringRun.set(true);
     }
+    backend.duringClose(this);
   }
 
   /** Returns the source this model was loaded from. */

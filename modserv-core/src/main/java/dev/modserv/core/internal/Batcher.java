@@ -1,5 +1,6 @@
 package dev.modserv.core.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.modserv.api.Capability;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.InferenceResult;
@@ -62,14 +63,22 @@ final class Batcher {
   private final ServingMetrics.VersionMetrics metrics;
 
   private final ReentrantLock lock = new ReentrantLock();
+  @GuardedBy("lock")
   private final ArrayDeque<Call>[] levels;
+  @GuardedBy("lock")
   private int queued;
+  @GuardedBy("lock")
   private int freeInstances;
+  @GuardedBy("lock")
   private boolean draining;
+  @GuardedBy("lock")
   private boolean closed;
+  @GuardedBy("lock")
   private long wakeAt = Long.MAX_VALUE;
   // Recent drain rate, for QUEUE_FULL's retry-after hint: an average of nanos per dispatched request.
+  @GuardedBy("lock")
   private double nanosPerRequest = -1;
+  @GuardedBy("lock")
   private long lastDispatchNanos = Long.MIN_VALUE;
 
   @SuppressWarnings("unchecked")
@@ -98,7 +107,12 @@ final class Batcher {
   }
 
   int queued() {
-    return queued;
+    lock.lock();
+    try {
+      return queued;
+    } finally {
+      lock.unlock();
+    }
   }
 
   boolean stacking() {
@@ -141,11 +155,11 @@ final class Batcher {
           "request has " + rows + " rows; '" + name + "' version " + version + " takes at most "
               + maxRows + " rows per batch (maxBatchSize); split the request");
     }
-    if (priority >= levels.length) {
+    int levels = policy.priorityLevels();
+    if (priority >= levels) {
       throw new ModelServingException(ErrorCode.INVALID_INPUT,
-          "priority " + priority + " is out of range: '" + name + "' has " + levels.length
-              + " priority level" + (levels.length == 1 ? " (0)" : "s (0 to " + (levels.length - 1)
-              + ")"));
+          "priority " + priority + " is out of range: '" + name + "' has " + levels
+              + " priority level" + (levels == 1 ? " (0)" : "s (0 to " + (levels - 1) + ")"));
     }
     return priority;
   }
@@ -191,6 +205,7 @@ final class Batcher {
     pump(callerRuns ? call : null);
   }
 
+  @GuardedBy("lock")
   private Duration retryAfter() {
     if (nanosPerRequest <= 0) {
       return Duration.ofSeconds(1);
@@ -270,6 +285,7 @@ final class Batcher {
     pump();
   }
 
+  @GuardedBy("lock")
   private void noteDispatch(long now, int requests) {
     if (lastDispatchNanos != Long.MIN_VALUE) {
       double sample = (double) (now - lastDispatchNanos) / requests;
@@ -281,19 +297,52 @@ final class Batcher {
   /** The outcome of one look at the queue. */
   private record Formed(@Nullable List<Call> batch, long waitNanos, @Nullable List<Call> expired) {}
 
-  /** Triton's GetDynamicBatch over the queue (priority, then arrival); caller holds the lock. */
-  private Formed form(long now) {
-    List<Call> expired = null;
-    long rows = 0;
-    int count = 0;
-    int best = 0;
-    int bestCount = 0;
-    boolean pastPreferred = false;
-    boolean sendNow = false;
+  /** What one walk over the queue found: the batch it could form now, and when to stop. */
+  private static final class Scan {
+    @Nullable List<Call> expired;
+    @Nullable Call first;
+    long rows;
+    int count;
+    int best;
+    int bestCount;
+    boolean pastPreferred;
+    boolean sendNow;
     long oldest = Long.MAX_VALUE;
     long nearestDeadline = Long.MAX_VALUE;
-    Call first = null;
-    walk:
+  }
+
+  /** Triton's GetDynamicBatch over the queue (priority, then arrival); caller holds the lock. */
+  @GuardedBy("lock")
+  private Formed form(long now) {
+    Scan scan = scan(now);
+    if (scan.count == 0) {
+      return new Formed(null, 0, scan.expired);
+    }
+    long age = now - scan.oldest;
+    boolean exceeded = draining || (delayNanos != 0 && age >= delayNanos);
+    int take;
+    if (scan.best != 0 && scan.bestCount > 0 && !exceeded) {
+      take = scan.bestCount;                              // rule A: a preferred size
+    } else if (scan.sendNow || scan.rows >= maxPreferred || exceeded || delayNanos == 0) {
+      take = scan.count;                                  // rules B and C
+    } else {                                              // rule D: wait
+      long wait = delayNanos - age;
+      if (scan.nearestDeadline != Long.MAX_VALUE) {
+        wait = Math.min(wait, scan.nearestDeadline - now);
+      }
+      return new Formed(null, Math.max(1, wait), scan.expired);
+    }
+    List<Call> batch = take(take);
+    return new Formed(batch.isEmpty() ? null : batch, 0, scan.expired);
+  }
+
+  /**
+   * Walks the queue in batching order: removes expired calls, and measures the batch that could
+   * form from the head (up to a call that cannot join it). Caller holds the lock.
+   */
+  @GuardedBy("lock")
+  private Scan scan(long now) {
+    Scan scan = new Scan();
     for (ArrayDeque<Call> level : levels) {
       for (Iterator<Call> it = level.iterator(); it.hasNext(); ) {
         Call call = it.next();
@@ -301,59 +350,55 @@ final class Batcher {
           it.remove();
           queued--;
           if (call.abandon()) {
-            if (expired == null) {
-              expired = new ArrayList<>();
+            if (scan.expired == null) {
+              scan.expired = new ArrayList<>();
             }
-            expired.add(call);
+            scan.expired.add(call);
           }
           continue;
         }
-        if (first != null && (!stacking || rows + call.rows > maxRows || !stackable(first, call))) {
-          sendNow = true;
-          break walk;
+        Call first = scan.first;
+        if (first != null
+            && (!stacking || scan.rows + call.rows > maxRows || !stackable(first, call))) {
+          scan.sendNow = true;
+          return scan;
         }
-        if (first == null) {
-          first = call;
-        }
-        if (!pastPreferred && rows + call.rows > maxPreferred) {
-          pastPreferred = true;
-          if (best == 0) {
-            best = (int) rows;
-            bestCount = count;
-          }
-        }
-        rows += call.rows;
-        count++;
-        oldest = Math.min(oldest, call.submittedNanos);
-        if (call.hasDeadline()) {
-          nearestDeadline = Math.min(nearestDeadline, call.deadlineNanos);
-        }
-        if (!pastPreferred && policy.preferredBatchSizes().contains((int) rows)) {
-          best = (int) rows;
-          bestCount = count;
-        }
+        count(scan, call);
       }
     }
-    if (count == 0) {
-      return new Formed(null, 0, expired);
+    return scan;
+  }
+
+  /** Adds {@code call} to the batch being measured, noting where a preferred size is reached. */
+  private void count(Scan scan, Call call) {
+    if (scan.first == null) {
+      scan.first = call;
     }
-    long age = now - oldest;
-    boolean exceeded = draining || (delayNanos != 0 && age >= delayNanos);
-    int take;
-    if (best != 0 && bestCount > 0 && !exceeded) {
-      take = bestCount;                                   // rule A: a preferred size
-    } else if (sendNow || rows >= maxPreferred || exceeded || delayNanos == 0) {
-      take = count;                                       // rules B and C
-    } else {                                              // rule D: wait
-      long wait = delayNanos - age;
-      if (nearestDeadline != Long.MAX_VALUE) {
-        wait = Math.min(wait, nearestDeadline - now);
+    if (!scan.pastPreferred && scan.rows + call.rows > maxPreferred) {
+      scan.pastPreferred = true;
+      if (scan.best == 0) {
+        scan.best = (int) scan.rows;
+        scan.bestCount = scan.count;
       }
-      return new Formed(null, Math.max(1, wait), expired);
     }
-    List<Call> batch = new ArrayList<>(take);
+    scan.rows += call.rows;
+    scan.count++;
+    scan.oldest = Math.min(scan.oldest, call.submittedNanos);
+    if (call.hasDeadline()) {
+      scan.nearestDeadline = Math.min(scan.nearestDeadline, call.deadlineNanos);
+    }
+    if (!scan.pastPreferred && policy.preferredBatchSizes().contains((int) scan.rows)) {
+      scan.best = (int) scan.rows;
+      scan.bestCount = scan.count;
+    }
+  }
+
+  /** Takes the first {@code count} calls off the queue, leaving out any that were cancelled. */
+  @GuardedBy("lock")
+  private List<Call> take(int count) {
+    List<Call> batch = new ArrayList<>(count);
     for (ArrayDeque<Call> level : levels) {
-      while (batch.size() < take && !level.isEmpty()) {
+      while (batch.size() < count && !level.isEmpty()) {
         Call call = level.pollFirst();
         queued--;
         if (call.start()) {
@@ -361,7 +406,7 @@ final class Batcher {
         }
       }
     }
-    return new Formed(batch.isEmpty() ? null : batch, 0, expired);
+    return batch;
   }
 
   /** Whether {@code call} can share a batch with {@code first}: same shapes, or padded inputs. */

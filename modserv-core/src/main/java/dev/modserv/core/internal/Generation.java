@@ -1,5 +1,6 @@
 package dev.modserv.core.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.GenerationChunk;
 import dev.modserv.api.GenerationResult;
@@ -159,8 +160,11 @@ public final class Generation implements GenerationStream {
     private final Flow.Subscriber<? super GenerationChunk> subscriber;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition demanded = lock.newCondition();
+    @GuardedBy("lock")
     private long demand;
+    @GuardedBy("lock")
     private boolean stopped;
+    @GuardedBy("lock")
     private @Nullable Throwable badRequest;
 
     Delivery(Flow.Subscriber<? super GenerationChunk> subscriber) {

@@ -1,5 +1,6 @@
 package dev.modserv.core.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ServingMetrics;
@@ -32,8 +33,11 @@ public final class GenerationScheduler {
   private final Executor executor;
   private final ScheduledExecutorService timers;
   private final Ticker ticker;
+  @GuardedBy("this")
   private final ArrayDeque<GenerationCall> waiting = new ArrayDeque<>();
+  @GuardedBy("this")
   private int running;
+  @GuardedBy("this")
   private boolean closed;
 
   GenerationScheduler(String name, LoadedModel model, int sequences, int maxWaiting,

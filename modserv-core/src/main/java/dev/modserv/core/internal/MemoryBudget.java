@@ -1,11 +1,14 @@
 package dev.modserv.core.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 /**
  * The server-wide budget of native memory for loaded models: bytes reserved by loading versions
  * and held by loaded ones. Its monitor is a leaf lock: nothing else is locked while holding it.
  */
 final class MemoryBudget {
   private final long max;
+  @GuardedBy("this")
   private long used;
 
   MemoryBudget(long max) {

@@ -30,7 +30,7 @@ import org.jspecify.annotations.Nullable;
 public final class ModelYaml {
   /** The top-level keys. */
   public static final Set<String> KEYS = Set.of("engine", "engine-options", "version-policy",
-      "warmup", "drain-grace", "keep-alive", "memory", "reject-nan", "labels",
+      "warmup", "warmup-iterations", "drain-grace", "keep-alive", "memory", "reject-nan", "labels",
       "required-for-readiness", "batching", "preprocessing", "postprocessing");
 
   /** The keys under {@code batching}. */
@@ -123,6 +123,7 @@ public final class ModelYaml {
         }
         case "version-policy" -> versionPolicy(key, v, config);
         case "warmup" -> bool(key, v, config::warmup);
+        case "warmup-iterations" -> intValue(key, v, config::warmupIterations);
         case "drain-grace" -> duration(key, v, false, config::drainGrace);
         case "keep-alive" -> keepAlive(key, v, config);
         case "memory" -> {

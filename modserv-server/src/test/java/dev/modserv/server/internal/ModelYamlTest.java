@@ -21,6 +21,7 @@ class ModelYamlTest {
         engine-options: {threads: 2}
         version-policy: {latest: 2}
         warmup: false
+        warmup-iterations: 3
         drain-grace: 10s
         keep-alive: 5m
         memory: 512MiB
@@ -43,6 +44,7 @@ class ModelYamlTest {
     assertThat(s.engineOptions()).isEqualTo(Map.of("threads", "2"));
     assertThat(c.versionPolicy()).isEqualTo(VersionPolicy.latest(2));
     assertThat(c.warmup()).isFalse();
+    assertThat(c.warmupIterations()).isEqualTo(3);
     assertThat(c.drainGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.keepAlive()).isEqualTo(Duration.ofMinutes(5));
     assertThat(c.memoryBytes()).isEqualTo(512L << 20);
@@ -106,7 +108,7 @@ class ModelYamlTest {
     assertThat(e.problems()).containsExactly(
         "max_batch_size: unknown key; known keys are [batching, drain-grace, engine, "
             + "engine-options, keep-alive, labels, memory, postprocessing, preprocessing, "
-            + "reject-nan, required-for-readiness, version-policy, warmup]",
+            + "reject-nan, required-for-readiness, version-policy, warmup, warmup-iterations]",
         "version-policy: expected all, latest, {latest: N} or {specific: [versions]}, got "
             + "\"newest\"",
         "drain-grace: expected a duration such as 500ms, 30s or 5m, got 30 (add a unit)",
@@ -128,6 +130,18 @@ class ModelYamlTest {
     for (int i = 1; i < lines.length; i++) {
       assertThat(lines[i]).startsWith(FILE + ": ").isEqualTo(FILE + ": " + e.problems().get(i - 1));
     }
+  }
+
+  @Test
+  void warmupIterationsIsAWholeNumberOfAtLeastOne() {
+    assertThat(ModelYaml.parse(FILE, "warmup-iterations: 5\n").config().warmupIterations())
+        .isEqualTo(5);
+    assertThat(ModelYaml.parse(FILE, "warmup: true\n").config().warmupIterations()).isEqualTo(1);
+    ModelConfigException e = catchThrowableOfType(ModelConfigException.class,
+        () -> ModelYaml.parse(FILE, "warmup-iterations: 0\n"));
+    assertThat(e.problems()).containsExactly("warmup-iterations: expected a whole number >= 1,"
+        + " got 0");
+    assertThat(e.getMessage()).contains(FILE + ": warmup-iterations: ");
   }
 
   @Test

@@ -1,0 +1,176 @@
+package dev.modserv.core.internal;
+
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.InferenceRequest;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelRef;
+import dev.modserv.api.ModelServingException;
+import dev.modserv.core.ModelStatus;
+import dev.modserv.core.ServingMetrics.Outcome;
+import dev.modserv.core.Ticker;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The request path from a submitted request to a version's batcher or generation scheduler:
+ * deadline ({@link Deadline}, one rule), lease on a resolved version ({@link ModelTable#acquire}),
+ * load on demand when the version is registered but not loaded, validation, queue. The lease is
+ * released (through the {@link ModelCache}, which tracks idleness) when the request completes.
+ */
+final class RequestPath {
+  /**
+   * How many times one request may load its version: more than once, because a keep-alive of 0
+   * can unload the version a load made between that load and this request's turn.
+   */
+  private static final int LOADS_PER_REQUEST = 3;
+
+  private final ModelTable table;
+  private final ModelCache cache;
+  private final OnDemandLoader onDemand;
+  private final Ticker ticker;
+  private final @Nullable Duration serverTimeout;
+
+  RequestPath(ModelTable table, ModelCache cache, OnDemandLoader onDemand, Ticker ticker,
+      @Nullable Duration serverTimeout) {
+    this.table = table;
+    this.cache = cache;
+    this.onDemand = onDemand;
+    this.ticker = ticker;
+    this.serverTimeout = serverTimeout;
+  }
+
+  /** The deadline of a request for {@code ref}: the one place the rule is applied. */
+  Deadline deadline(ModelRef ref, Optional<Duration> own, long submittedNanos) {
+    return Deadline.of(own, table.config(ref.name()), serverTimeout, submittedNanos);
+  }
+
+  /** See {@link Registry#submit}. */
+  CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
+      boolean callerWaits) {
+    Deadline deadline = deadline(request.model(), request.timeout(), submittedNanos);
+    return submit(request, submittedNanos, deadline, LOADS_PER_REQUEST, callerWaits);
+  }
+
+  private CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
+      Deadline deadline, int loadsLeft, boolean callerWaits) {
+    ModelVersion v;
+    try {
+      v = table.acquire(request.model());
+    } catch (ModelServingException notServable) {
+      ModelEntry entry = table.get(request.model().name());
+      CompletableFuture<ModelStatus> loading = entry == null || loadsLeft <= 0 ? null
+          : onDemand.awaitLoad(entry, request.model());
+      if (entry == null || loading == null) {
+        return CompletableFuture.failedFuture(notServable);
+      }
+      return onDemand.afterLoad(entry, loading, request.model(), deadline,
+          () -> submit(request, submittedNanos, deadline, loadsLeft - 1, false));
+    }
+    return queue(v, request, submittedNanos, deadline, callerWaits);
+  }
+
+  /** Validates {@code request} against the leased version {@code v} and queues it. */
+  private CompletableFuture<InferenceResult> queue(ModelVersion v, InferenceRequest request,
+      long submittedNanos, Deadline deadline, boolean callerWaits) {
+    Batcher batcher = v.batcher();
+    int level;
+    try {
+      ModelMetadata metadata = request.parameters().isEmpty() ? v.metadata()
+          : metadataFor(v, request.parameters());
+      InputValidator.validate(v.name, metadata, request.inputs(), request.outputs(),
+          v.config.rejectNaN());
+      level = batcher.levelOf(request.priority(), request.rows());
+    } catch (ModelServingException invalid) {
+      cache.released(v);
+      v.metrics.request(Outcome.ERROR, ticker.read() - submittedNanos);
+      return CompletableFuture.failedFuture(invalid);
+    }
+    Call call = new Call(request, submittedNanos, deadline.nanos(), level,
+        () -> cache.released(v));
+    batcher.submit(call, callerWaits);
+    return call.future;
+  }
+
+  private static ModelMetadata metadataFor(ModelVersion v, Map<String, String> parameters) {
+    try {
+      return v.model().metadata(parameters);
+    } catch (ModelServingException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw new ModelServingException(ErrorCode.INVALID_INPUT, "'" + v.name + "' version "
+          + v.version + " refused the request parameters " + parameters + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** See {@link Registry#generate}. */
+  Generation generate(GenerationRequest request, long submittedNanos) {
+    Deadline deadline = deadline(request.model(), request.timeout(), submittedNanos);
+    GenerationCall call = new GenerationCall(request, submittedNanos, deadline.nanos(), ticker);
+    Generation stream = new Generation(call);
+    startGeneration(call, true);
+    return stream;
+  }
+
+  private void startGeneration(GenerationCall call, boolean mayLoad) {
+    ModelRef ref = call.request.model();
+    ModelVersion v;
+    try {
+      v = table.acquire(ref);
+    } catch (ModelServingException notServable) {
+      ModelEntry entry = mayLoad ? table.get(ref.name()) : null;
+      CompletableFuture<ModelStatus> loading = entry == null ? null
+          : onDemand.awaitLoad(entry, ref);
+      if (entry == null || loading == null) {
+        call.failNow(notServable);
+      } else {
+        loading.whenComplete((status, failure) -> startAfterLoad(entry, call, failure));
+      }
+      return;
+    }
+    GenerationScheduler generations = v.generationsOrNull();
+    if (generations == null) {
+      cache.released(v);
+      call.failNow(new ModelServingException(ErrorCode.INVALID_INPUT, "'" + v.name
+          + "' version " + v.version + " does not generate text (it has no GENERATIVE"
+          + " capability)"));
+      return;
+    }
+    Runnable onDone = () -> {
+      generations.done(call);
+      cache.released(v);
+    };
+    if (call.bind(v.metrics, onDone)) {
+      generations.submit(call);
+    } else {
+      cache.released(v);
+    }
+  }
+
+  /** Starts {@code call} once the load it waited for ended; its deadline runs meanwhile. */
+  private void startAfterLoad(ModelEntry entry, GenerationCall call, @Nullable Throwable failure) {
+    try {
+      if (failure != null) {
+        call.failNow(ModelServingException.find(failure).orElseGet(() ->
+            new ModelServingException(ErrorCode.LOAD_FAILED, String.valueOf(failure), failure)));
+      } else if (!call.isDone()) {
+        startGeneration(call, false);
+      }
+    } finally {
+      onDemand.stopsAwaiting(entry);
+    }
+  }
+
+  /** Returns a stream that already failed with {@code error}. */
+  Generation refused(GenerationRequest request, long submittedNanos,
+      ModelServingException error) {
+    GenerationCall call = new GenerationCall(request, submittedNanos, Long.MAX_VALUE, ticker);
+    call.failNow(error);
+    return new Generation(call);
+  }
+}
