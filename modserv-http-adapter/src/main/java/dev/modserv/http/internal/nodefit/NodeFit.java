@@ -1,10 +1,16 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.nodefit;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Routes;
+import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * counts as used): {@code perfect} u &lt;= 0.50, {@code good} u &lt;= 0.75, {@code marginal} u
  * &lt;= 0.90, {@code too_tight} above; {@code unknown} when there is no estimate.
  */
-final class NodeFit {
+public final class NodeFit implements DialectRoutes {
   /** Fit levels, best first. */
   enum Fit {
     PERFECT(0.50),
@@ -67,8 +73,18 @@ final class NodeFit {
 
   private final Settings settings;
 
-  NodeFit(Settings settings) {
+  /** Reports on {@code settings}' server. */
+  public NodeFit(Settings settings) {
     this.settings = settings;
+  }
+
+  @Override
+  public void register(Routes routes) {
+    // /proc reads: off the I/O thread.
+    routes.get("/api/v1/system", this::system).blocking();
+    routes.get("/api/v1/models", this::models).blocking();
+    routes.get("/api/v1/models/top", this::top).blocking();
+    routes.get("/api/v1/models/{name}", this::model).blocking();
   }
 
   /** Memory of this node, in bytes, and where the figures came from. */

@@ -1,10 +1,15 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.oip;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.ModelRoot;
+import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,12 +29,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class OipRepository {
   private final Settings settings;
-  private final ManagementApi management;
   private final Path root;
 
-  OipRepository(Settings settings, ManagementApi management) {
+  OipRepository(Settings settings) {
     this.settings = settings;
-    this.management = management;
     this.root = java.util.Objects.requireNonNull(settings.modelRoot(), "modelRoot");
   }
 
@@ -185,11 +188,11 @@ final class OipRepository {
     Path artifact;
     long v;
     if (path != null) {
-      artifact = management.confine(path);
+      artifact = ModelRoot.confine(root, path);
       v = version != null ? version : registry().versions(name).stream()
           .mapToLong(ModelStatus::version).max().orElse(0) + 1;
     } else {
-      Path dir = management.confine(name);
+      Path dir = ModelRoot.confine(root, name);
       if (!Files.isDirectory(dir)) {
         throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no folder '" + name
             + "' in the model repository");
@@ -205,7 +208,7 @@ final class OipRepository {
       }
       v = version != null ? version : found.last();
       // The artifact itself is checked again: a link in the version folder must stay inside.
-      artifact = management.confine(root.relativize(artifact(management.confine(name + "/" + v)))
+      artifact = ModelRoot.confine(root, root.relativize(artifact(ModelRoot.confine(root, name + "/" + v)))
           .toString());
     }
     long loadedVersion = v;
