@@ -20,7 +20,6 @@ import dev.modserv.http.internal.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -38,9 +37,6 @@ import org.jspecify.annotations.Nullable;
  * at once.
  */
 public final class Generations {
-  private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] EVENT_END = {'\n', '\n'};
-
   private Generations() {}
 
   /** Checks that {@code model} (as the request names it) generates, then {@link #run}s. */
@@ -99,19 +95,6 @@ public final class Generations {
           + " both");
     }
     return prompt;
-  }
-
-  /** Adds one SSE event. */
-  public static void event(OutputStream out, byte[] json) throws IOException {
-    out.write(DATA);
-    out.write(json);
-    out.write(EVENT_END);
-  }
-
-  /** Adds one NDJSON line. */
-  public static void line(OutputStream out, byte[] json) throws IOException {
-    out.write(json);
-    out.write('\n');
   }
 
   /**
@@ -188,7 +171,7 @@ public final class Generations {
     private void stream(GenerationChunk chunk) throws IOException {
       OutputStream body = out;
       if (body == null) {
-        body = ex.startStream(writer.streamType());
+        body = ex.startStream(writer.framing().contentType());
         out = body;
         writer.open(pending);
       }

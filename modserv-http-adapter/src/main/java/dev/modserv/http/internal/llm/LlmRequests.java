@@ -3,6 +3,7 @@ package dev.modserv.http.internal.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.ChatMessage;
 import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
@@ -16,6 +17,30 @@ import org.jspecify.annotations.Nullable;
 /** Reading the JSON bodies of the LLM dialects (OpenAI, Ollama, management generation). */
 public final class LlmRequests {
   private LlmRequests() {}
+
+  /**
+   * The start of a generation request: its body, the model it names and a request builder for it.
+   *
+   * @param body the body, a JSON object
+   * @param model the {@code model} field
+   * @param builder a generation request for {@code model}, to complete
+   */
+  public record Generation(JsonNode body, String model, GenerationRequest.Builder builder) {}
+
+  /**
+   * Reads the body and its {@code model} field, and starts a request for that model; for a chat,
+   * with its {@code messages} (content as text parts too when {@code partsAllowed}).
+   */
+  public static Generation generation(Exchange ex, boolean chat, boolean partsAllowed)
+      throws IOException {
+    JsonNode body = object(ex);
+    String model = text(body, "model", null);
+    GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.parse(model));
+    if (chat) {
+      b.messages(messages(body.get("messages"), "messages", partsAllowed));
+    }
+    return new Generation(body, model, b);
+  }
 
   /** Reads the body as a JSON object, or 400. */
   public static JsonNode object(Exchange ex) throws IOException {

@@ -14,6 +14,7 @@ import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.llm.GenerationWriter;
+import dev.modserv.http.internal.llm.GenerationWriter.Framing;
 import dev.modserv.http.internal.llm.Generations;
 import dev.modserv.http.internal.llm.LlmRequests;
 import java.io.IOException;
@@ -25,13 +26,7 @@ import java.util.Objects;
  * seed?, stop?, stream?}}: {@code {text, tokens_generated, latency_ms, finish_reason}}, or with
  * {@code stream}, SSE events {@code {"text": delta}} and a last one with those fields.
  */
-final class ManagementGeneration {
-  private final Settings settings;
-
-  ManagementGeneration(Settings settings) {
-    this.settings = settings;
-  }
-
+record ManagementGeneration(Settings settings) {
   void generate(Exchange ex) throws IOException {
     JsonNode body = LlmRequests.object(ex);
     String model = ex.param("name");
@@ -60,15 +55,10 @@ final class ManagementGeneration {
   /** Writes one answer: whole, or SSE text deltas and a last event with the totals. */
   private record Writer(boolean streams, long startNanos) implements GenerationWriter {
     @Override
-    public String streamType() {
-      return "text/event-stream";
-    }
-
-    @Override
     public void chunk(OutputStream out, GenerationChunk chunk, CharSequence textSoFar)
         throws IOException {
       if (!chunk.text().isEmpty()) {
-        Generations.event(out, Json.write(g -> {
+        Framing.SSE.write(out, Json.write(g -> {
           g.writeStartObject();
           g.writeStringField("text", chunk.text());
           g.writeEndObject();
@@ -77,7 +67,7 @@ final class ManagementGeneration {
       if (chunk.last()) {
         FinishReason reason = chunk.finish().orElseThrow();
         Usage usage = Objects.requireNonNull(chunk.usage());
-        Generations.event(out, Json.write(g -> totals(g, textSoFar.toString(), reason, usage)));
+        Framing.SSE.write(out, Json.write(g -> totals(g, textSoFar.toString(), reason, usage)));
       }
     }
 
@@ -87,9 +77,9 @@ final class ManagementGeneration {
     }
 
     @Override
-    public void error(OutputStream out, RuntimeException failure) throws IOException {
+    public ErrorShape errorShape() {
       // As the OpenAI routes' streams end: an SSE event in OpenAI's error shape.
-      Generations.event(out, Generations.streamError(ErrorShape.OPENAI, failure));
+      return ErrorShape.OPENAI;
     }
 
     private void totals(JsonGenerator g, String text, FinishReason reason, Usage usage)

@@ -40,14 +40,7 @@ import org.jspecify.annotations.Nullable;
  * /api/models}, {@code GET /api/health}, {@code POST /api/generate} with {@code inputs}, and the
  * camelCase {@code POST /predict} and {@code POST /batch-predict}.
  */
-public final class NativeApi implements DialectRoutes {
-  private final Settings settings;
-
-  /** Answers from {@code settings}' server. */
-  public NativeApi(Settings settings) {
-    this.settings = settings;
-  }
-
+public record NativeApi(Settings settings) implements DialectRoutes {
   @Override
   public void register(Routes routes) {
     routes.get("/api/health", this::health).open();
@@ -264,17 +257,19 @@ public final class NativeApi implements DialectRoutes {
       InferenceRequest request, long startNanos, Processing.Plan plan) throws IOException {
     g.writeStartObject();
     g.writeFieldName("predictions");
-    if (plan.hasPost()) {
-      plan.writeOutputs(g, result);
-    } else {
-      writeOutputs(g, result);
-    }
+    writeOutputs(g, result, plan);
     g.writeNumberField("modelVersion", result.version());
     plan.writeMillis(g);
     g.writeEndObject();
   }
 
-  private static void writeOutputs(JsonGenerator g, InferenceResult result) throws IOException {
+  /** The outputs as the plan's post-processing renders them, else as nested arrays. */
+  private static void writeOutputs(JsonGenerator g, InferenceResult result, Processing.Plan plan)
+      throws IOException {
+    if (plan.hasPost()) {
+      plan.writeOutputs(g, result);
+      return;
+    }
     Map<String, Tensor> outputs = result.outputs();
     if (outputs.size() == 1) {
       Json.writeNested(g, outputs.values().iterator().next());
@@ -437,11 +432,7 @@ public final class NativeApi implements DialectRoutes {
     g.writeStringField("model", result.model());
     g.writeNumberField("version", result.version());
     g.writeFieldName("outputs");
-    if (plan.hasPost()) {
-      plan.writeOutputs(g, result);
-    } else {
-      writeOutputs(g, result);
-    }
+    writeOutputs(g, result, plan);
     g.writeNumberField("n_samples", request.rows());
     g.writeNumberField("latency_us", (System.nanoTime() - startNanos) / 1000);
     plan.writeMicros(g);

@@ -39,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * counts as used): {@code perfect} u &lt;= 0.50, {@code good} u &lt;= 0.75, {@code marginal} u
  * &lt;= 0.90, {@code too_tight} above; {@code unknown} when there is no estimate.
  */
-public final class NodeFit implements DialectRoutes {
+public record NodeFit(Settings settings) implements DialectRoutes {
   /** Fit levels, best first. */
   enum Fit {
     PERFECT(0.50),
@@ -71,12 +71,7 @@ public final class NodeFit implements DialectRoutes {
   private static final int DEFAULT_TOP = 5;
   private static final int MAX_LIMIT = 100_000;
 
-  private final Settings settings;
 
-  /** Reports on {@code settings}' server. */
-  public NodeFit(Settings settings) {
-    this.settings = settings;
-  }
 
   @Override
   public void register(Routes routes) {

@@ -34,14 +34,7 @@ import org.jspecify.annotations.Nullable;
  * extension ({@link OipBinary}) and, with the management model root, the repository extension
  * ({@link OipRepository}).
  */
-public final class OipApi implements DialectRoutes {
-  private final Settings settings;
-
-  /** Answers from {@code settings}' server. */
-  public OipApi(Settings settings) {
-    this.settings = settings;
-  }
-
+public record OipApi(Settings settings) implements DialectRoutes {
   @Override
   public void register(Routes routes) {
     routes.get("/v2", this::serverMetadata);

@@ -30,15 +30,10 @@ import java.util.Map;
  * embeddings and text generation ({@link OllamaGeneration}), with errors as {@code {"error":
  * "..."}}.
  */
-public final class OllamaApi implements DialectRoutes {
+public record OllamaApi(Settings settings) implements DialectRoutes {
   private static final byte[] OLLAMA_RUNNING = "Ollama is running".getBytes(StandardCharsets.UTF_8);
 
-  private final Settings settings;
 
-  /** Answers from {@code settings}' server. */
-  public OllamaApi(Settings settings) {
-    this.settings = settings;
-  }
 
   @Override
   public void register(Routes routes) {
@@ -54,9 +49,10 @@ public final class OllamaApi implements DialectRoutes {
     routes.post("/api/show", this::show);
     routes.post("/api/embed", this::embed);
     routes.post("/api/embeddings", this::embeddings);
-    routes.post("/api/chat", gen::chat);
+    routes.post("/api/chat", ex -> gen.generate(ex, true));
     // The native dialect's /api/generate too, when it is on: the bodies with a prompt are ours.
-    routes.post("/api/generate", gen::generate).claims(Generations::asksForGeneration);
+    routes.post("/api/generate", ex -> gen.generate(ex, false))
+        .claims(Generations::asksForGeneration);
   }
 
   /**

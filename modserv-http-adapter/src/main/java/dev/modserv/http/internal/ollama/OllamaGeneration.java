@@ -11,7 +11,6 @@ import dev.modserv.api.GenerationChunk;
 import dev.modserv.api.GenerationRequest;
 import dev.modserv.api.GenerationResult;
 import dev.modserv.api.GenerationTimings;
-import dev.modserv.api.ModelRef;
 import dev.modserv.api.Usage;
 import dev.modserv.http.internal.ErrorShape;
 import dev.modserv.http.internal.Exchange;
@@ -19,6 +18,7 @@ import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.llm.GenerationWriter;
+import dev.modserv.http.internal.llm.GenerationWriter.Framing;
 import dev.modserv.http.internal.llm.Generations;
 import dev.modserv.http.internal.llm.LlmRequests;
 import java.io.IOException;
@@ -33,28 +33,14 @@ import org.jspecify.annotations.Nullable;
  * Ollama's text generation: {@code POST /api/chat} and {@code POST /api/generate} (with a {@code
  * prompt}), whole or streamed as NDJSON (streamed unless {@code stream} is false).
  */
-final class OllamaGeneration {
-  private final Settings settings;
-
-  OllamaGeneration(Settings settings) {
-    this.settings = settings;
-  }
-
-  void chat(Exchange ex) throws IOException {
-    generate(ex, true);
-  }
-
-  void generate(Exchange ex) throws IOException {
-    generate(ex, false);
-  }
-
-  private void generate(Exchange ex, boolean chat) throws IOException {
-    JsonNode body = LlmRequests.object(ex);
-    String model = LlmRequests.text(body, "model", null);
-    GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.parse(model));
-    if (chat) {
-      b.messages(LlmRequests.messages(body.get("messages"), "messages", false));
-    } else {
+record OllamaGeneration(Settings settings) {
+  /** Answers a chat request ({@code messages}), or else one with a {@code prompt}. */
+  void generate(Exchange ex, boolean chat) throws IOException {
+    LlmRequests.Generation start = LlmRequests.generation(ex, chat, false);
+    JsonNode body = start.body();
+    String model = start.model();
+    GenerationRequest.Builder b = start.builder();
+    if (!chat) {
       prompt(b, body);
     }
     Duration keepAlive = null;
@@ -147,27 +133,11 @@ final class OllamaGeneration {
   }
 
   /** Writes one chat or generate answer. */
-  private static final class Writer implements GenerationWriter {
-    private final boolean chat;
-    private final String model;
-    private final boolean stream;
-    private final long startNanos;
-
-    Writer(boolean chat, String model, boolean stream, long startNanos) {
-      this.chat = chat;
-      this.model = model;
-      this.stream = stream;
-      this.startNanos = startNanos;
-    }
-
+  private record Writer(boolean chat, String model, boolean streams, long startNanos)
+      implements GenerationWriter {
     @Override
-    public boolean streams() {
-      return stream;
-    }
-
-    @Override
-    public String streamType() {
-      return "application/x-ndjson";
+    public ErrorShape errorShape() {
+      return ErrorShape.PLAIN;
     }
 
     @Override
@@ -176,7 +146,7 @@ final class OllamaGeneration {
       if (chunk.text().isEmpty() && !chunk.last()) {
         return;
       }
-      Generations.line(out, Json.write(g -> {
+      Framing.NDJSON.write(out, Json.write(g -> {
         head(g, chunk.last() ? "" : chunk.text());
         if (chunk.last()) {
           end(g, chunk.finish().orElseThrow(), Objects.requireNonNull(chunk.usage()),
@@ -193,11 +163,6 @@ final class OllamaGeneration {
       head(g, r.text());
       end(g, r.finishReason(), r.usage(), r.timings());
       g.writeEndObject();
-    }
-
-    @Override
-    public void error(OutputStream out, RuntimeException failure) throws IOException {
-      Generations.line(out, Generations.streamError(ErrorShape.PLAIN, failure));
     }
 
     private void head(JsonGenerator g, String text) throws IOException {

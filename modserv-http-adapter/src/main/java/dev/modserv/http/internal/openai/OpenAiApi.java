@@ -28,14 +28,7 @@ import java.util.Map;
  * The OpenAI dialect ({@code /v1/...}): model listings, embeddings and text generation ({@link
  * OpenAiGeneration}), with errors in OpenAI's {@code {"error": {...}}} shape.
  */
-public final class OpenAiApi implements DialectRoutes {
-  private final Settings settings;
-
-  /** Answers from {@code settings}' server. */
-  public OpenAiApi(Settings settings) {
-    this.settings = settings;
-  }
-
+public record OpenAiApi(Settings settings) implements DialectRoutes {
   @Override
   public void register(Routes routes) {
     OpenAiGeneration gen = new OpenAiGeneration(settings);
@@ -43,8 +36,8 @@ public final class OpenAiApi implements DialectRoutes {
     routes.get("/v1/models", this::models);
     routes.get("/v1/models/{model}", this::model);
     routes.post("/v1/embeddings", this::embeddings);
-    routes.post("/v1/chat/completions", gen::chat);
-    routes.post("/v1/completions", gen::completion);
+    routes.post("/v1/chat/completions", ex -> gen.generate(ex, true));
+    routes.post("/v1/completions", ex -> gen.generate(ex, false));
   }
 
   /** {@code GET /v1/models}: every model by name. */

@@ -10,7 +10,6 @@ import dev.modserv.api.FinishReason;
 import dev.modserv.api.GenerationChunk;
 import dev.modserv.api.GenerationRequest;
 import dev.modserv.api.GenerationResult;
-import dev.modserv.api.ModelRef;
 import dev.modserv.api.Usage;
 import dev.modserv.http.internal.ErrorShape;
 import dev.modserv.http.internal.Exchange;
@@ -18,6 +17,7 @@ import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.llm.GenerationWriter;
+import dev.modserv.http.internal.llm.GenerationWriter.Framing;
 import dev.modserv.http.internal.llm.Generations;
 import dev.modserv.http.internal.llm.LlmRequests;
 import java.io.IOException;
@@ -32,35 +32,19 @@ import org.jspecify.annotations.Nullable;
  * OpenAI's text generation: {@code POST /v1/chat/completions} and {@code POST /v1/completions},
  * whole or streamed as SSE ending with {@code data: [DONE]}.
  */
-final class OpenAiGeneration {
+record OpenAiGeneration(Settings settings) {
   private static final byte[] SSE_DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
-  private final Settings settings;
-
-  OpenAiGeneration(Settings settings) {
-    this.settings = settings;
-  }
-
-  void chat(Exchange ex) throws IOException {
-    generate(ex, true);
-  }
-
-  void completion(Exchange ex) throws IOException {
-    generate(ex, false);
-  }
-
-  private void generate(Exchange ex, boolean chat) throws IOException {
-    JsonNode body = LlmRequests.object(ex);
-    String model = LlmRequests.text(body, "model", null);
-    GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.parse(model));
-    if (chat) {
-      b.messages(LlmRequests.messages(body.get("messages"), "messages", true));
-    } else {
-      JsonNode prompt = body.get("prompt");
-      if (prompt == null || !prompt.isTextual()) {
-        throw HttpError.badField("prompt", "expected a string (lists and token arrays are not"
-            + " supported)");
-      }
+  /** Answers a chat request ({@code messages}), or else one with a {@code prompt}. */
+  void generate(Exchange ex, boolean chat) throws IOException {
+    LlmRequests.Generation start = LlmRequests.generation(ex, chat, true);
+    JsonNode body = start.body();
+    GenerationRequest.Builder b = start.builder();
+    JsonNode prompt = body.get("prompt");
+    if (!chat && (prompt == null || !prompt.isTextual())) {
+      throw HttpError.badField("prompt", "expected a string (lists and token arrays are not"
+          + " supported)");
+    } else if (!chat) {
       b.prompt(prompt.asText());
     }
     for (var e : body.properties()) {
@@ -68,8 +52,9 @@ final class OpenAiGeneration {
         field(b, e.getKey(), e.getValue());
       }
     }
-    Writer writer = new Writer(chat, model, bool(body, "stream", false), includeUsage(body));
-    Generations.start(settings, ex, model, b.build(), writer);
+    Writer writer = new Writer(chat, start.model(), bool(body, "stream", false),
+        includeUsage(body));
+    Generations.start(settings, ex, start.model(), b.build(), writer);
   }
 
   private static void field(GenerationRequest.Builder b, String key, JsonNode v) {
@@ -147,15 +132,15 @@ final class OpenAiGeneration {
     }
 
     @Override
-    public String streamType() {
-      return "text/event-stream";
+    public ErrorShape errorShape() {
+      return ErrorShape.OPENAI;
     }
 
     @Override
     public void open(OutputStream out) throws IOException {
       if (chat) {
         // OpenAI opens with the role and an empty content.
-        Generations.event(out, Json.write(g -> chunk(g, "", true, null)));
+        Framing.SSE.write(out, Json.write(g -> chunk(g, "", true, null)));
       }
     }
 
@@ -163,17 +148,17 @@ final class OpenAiGeneration {
     public void chunk(OutputStream out, GenerationChunk chunk, CharSequence textSoFar)
         throws IOException {
       if (!chunk.text().isEmpty()) {
-        Generations.event(out, Json.write(g -> chunk(g, chunk.text(), false, null)));
+        Framing.SSE.write(out, Json.write(g -> chunk(g, chunk.text(), false, null)));
       }
       if (!chunk.last()) {
         return;
       }
       FinishReason reason = chunk.finish().orElseThrow();
       if (reason != FinishReason.CANCELLED) {
-        Generations.event(out, Json.write(g -> chunk(g, null, false, reason)));
+        Framing.SSE.write(out, Json.write(g -> chunk(g, null, false, reason)));
         if (includeUsage) {
           Usage usage = Objects.requireNonNull(chunk.usage());
-          Generations.event(out, Json.write(g -> {
+          Framing.SSE.write(out, Json.write(g -> {
             head(g, true);
             g.writeArrayFieldStart("choices");
             g.writeEndArray();
@@ -205,11 +190,6 @@ final class OpenAiGeneration {
       g.writeEndArray();
       usage(g, r.usage());
       g.writeEndObject();
-    }
-
-    @Override
-    public void error(OutputStream out, RuntimeException failure) throws IOException {
-      Generations.event(out, Generations.streamError(ErrorShape.OPENAI, failure));
     }
 
     private void head(JsonGenerator g, boolean chunk) throws IOException {

@@ -29,15 +29,10 @@ import org.eclipse.jetty.http.HttpHeader;
  * Operations, always served: liveness ({@code /health}), readiness ({@code /ready}) and metrics
  * ({@code /metrics}, Prometheus text or a JSON summary).
  */
-public final class Operations implements DialectRoutes {
+public record Operations(Settings settings) implements DialectRoutes {
   private static final byte[] HEALTHY = "{\"status\":\"healthy\"}".getBytes(StandardCharsets.UTF_8);
 
-  private final Settings settings;
 
-  /** Answers from {@code settings}. */
-  public Operations(Settings settings) {
-    this.settings = settings;
-  }
 
   @Override
   public void register(Routes routes) {
