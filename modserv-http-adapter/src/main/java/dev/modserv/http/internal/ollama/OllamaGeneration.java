@@ -136,6 +136,11 @@ record OllamaGeneration(Settings settings) {
   private record Writer(boolean chat, String model, boolean streams, long startNanos)
       implements GenerationWriter {
     @Override
+    public Framing framing() {
+      return Framing.NDJSON;
+    }
+
+    @Override
     public ErrorShape errorShape() {
       return ErrorShape.PLAIN;
     }
