@@ -215,17 +215,29 @@ public final class ModelServer implements AutoCloseable {
         .input(dev.modserv.api.Capability.EMBEDDING_INPUT,
             Tensor.of(texts.toArray(String[]::new), texts.size()))
         .build());
+    return vectors(result, model, texts.size());
+  }
+
+  /**
+   * Returns the vectors of an embedding model's {@code result} for {@code texts} texts, as {@link
+   * #embed} does: for callers that run the request themselves (asynchronously, or to read the
+   * token counts too).
+   *
+   * @throws ModelServingException {@code INVALID_INPUT} when the model gives no embedding output,
+   *     {@code BACKEND_ERROR} when it gives the wrong number of vectors
+   */
+  public static float[][] vectors(InferenceResult result, String model, int texts) {
     Tensor vectors = result.output(dev.modserv.api.Capability.EMBEDDING_OUTPUT).orElseThrow(
         () -> new ModelServingException(ErrorCode.INVALID_INPUT, "model '" + model
             + "' gives no '" + dev.modserv.api.Capability.EMBEDDING_OUTPUT + "' output; it is not"
             + " an embedding model"));
-    if (vectors.rank() != 2 || vectors.dim(0) != texts.size()) {
+    if (vectors.rank() != 2 || vectors.dim(0) != texts) {
       throw new ModelServingException(ErrorCode.BACKEND_ERROR, "model '" + model + "' returned "
-          + java.util.Arrays.toString(vectors.shape()) + " for " + texts.size() + " texts");
+          + java.util.Arrays.toString(vectors.shape()) + " for " + texts + " texts");
     }
     int dimensions = (int) vectors.dim(1);
     java.nio.FloatBuffer all = vectors.floatBuffer();
-    float[][] out = new float[texts.size()][dimensions];
+    float[][] out = new float[texts][dimensions];
     for (float[] row : out) {
       all.get(row);
     }

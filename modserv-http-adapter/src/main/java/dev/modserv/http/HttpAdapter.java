@@ -1,12 +1,20 @@
 package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
+import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Extras;
 import dev.modserv.http.internal.ModelCalls;
 import dev.modserv.http.internal.Processing;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
+import dev.modserv.http.internal.management.ManagementApi;
+import dev.modserv.http.internal.nativeapi.NativeApi;
+import dev.modserv.http.internal.nodefit.NodeFit;
+import dev.modserv.http.internal.oip.OipApi;
+import dev.modserv.http.internal.ollama.OllamaApi;
+import dev.modserv.http.internal.openai.OpenAiApi;
+import dev.modserv.http.internal.operations.Operations;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -16,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -36,10 +45,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves a {@link ModelServer} over HTTP: the native API ({@code /api/predict}, ...), the Open
- * Inference Protocol v2 ({@code /v2/...}), the management API ({@code /models}, off unless a model
- * root is given) and operations ({@code /health}, {@code /ready}, {@code /metrics}). See {@code
- * docs/http.md} for every endpoint and its JSON.
+ * Serves a {@link ModelServer} over HTTP in the {@link Dialect}s chosen (all by default): the
+ * native API ({@code /api/predict}, ...), the Open Inference Protocol v2 ({@code /v2/...}), the
+ * management API ({@code /models}, off unless a model root is given), OpenAI ({@code /v1/...}),
+ * Ollama and the node fit report, and always operations ({@code /health}, {@code /ready}, {@code
+ * /metrics}). See {@code docs/http.md} for every endpoint and its JSON.
  *
  * <pre>{@code
  * try (HttpAdapter http = HttpAdapter.builder(server).port(8080).build()) {
@@ -81,9 +91,30 @@ public final class HttpAdapter implements AutoCloseable {
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot, List.copyOf(b.requiredModels),
-        registry, new RequestTimers(registry), new ModelCalls(b.server), b.requestTimeout,
+        registry, new RequestTimers(registry), new ModelCalls(b.server),
         new AtomicBoolean(true), version(), new Extras(b.processing));
-    this.router = new Router(settings);
+    this.router = new Router(settings, routes(settings, b.dialects));
+  }
+
+  /** Operations first, then each enabled dialect's routes, in the enum's order. */
+  private static List<DialectRoutes> routes(Settings settings, Set<Dialect> dialects) {
+    List<DialectRoutes> routes = new ArrayList<>();
+    routes.add(new Operations(settings));
+    for (Dialect d : dialects) {
+      switch (d) {
+        case NATIVE -> routes.add(new NativeApi(settings));
+        case OIP -> routes.add(new OipApi(settings));
+        case MANAGEMENT -> {
+          if (settings.modelRoot() != null) {
+            routes.add(new ManagementApi(settings));
+          }
+        }
+        case OPENAI -> routes.add(new OpenAiApi(settings));
+        case OLLAMA -> routes.add(new OllamaApi(settings));
+        case NODE_FIT -> routes.add(new NodeFit(settings));
+      }
+    }
+    return routes;
   }
 
   /** Returns a builder for an adapter over {@code server}. */
@@ -224,7 +255,8 @@ public final class HttpAdapter implements AutoCloseable {
     private boolean graceSet;
     private final List<String> requiredModels = new ArrayList<>();
     private @Nullable PrometheusMeterRegistry registry;
-    private @Nullable Duration requestTimeout;
+    private final Set<Dialect> dialects = EnumSet.allOf(Dialect.class);
+    private boolean dialectsSet;
     private final Map<String, Processing.Spec> processing = new HashMap<>();
 
     private Builder(ModelServer server) {
@@ -352,13 +384,21 @@ public final class HttpAdapter implements AutoCloseable {
       return this;
     }
 
-    /** The deadline of each model call; a call past it gets 504. Defaults to the server's. */
-    public Builder requestTimeout(Duration timeout) {
-      once(requestTimeout != null, "requestTimeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("requestTimeout must be positive: " + timeout);
+    /**
+     * Serves only these dialects; defaults to all of them. Operations ({@code /health}, {@code
+     * /ready}, {@code /metrics}) are always served; {@link Dialect#MANAGEMENT} needs {@link
+     * #management(Path)} too. A request to a route of a dialect not served gets 404.
+     */
+    public Builder dialects(Dialect... served) {
+      once(dialectsSet, "dialects");
+      if (served.length == 0) {
+        throw new IllegalArgumentException("give at least one dialect");
       }
-      this.requestTimeout = timeout;
+      dialects.clear();
+      for (Dialect d : served) {
+        dialects.add(Objects.requireNonNull(d, "dialect"));
+      }
+      dialectsSet = true;
       return this;
     }
 

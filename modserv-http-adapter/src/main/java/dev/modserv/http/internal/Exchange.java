@@ -1,19 +1,13 @@
 package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.modserv.api.ErrorCode;
-import dev.modserv.api.ModelServingException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -42,7 +36,7 @@ public final class Exchange {
   private String route = "unmatched";
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
-  private ErrorFormat errorFormat = ErrorFormat.PLAIN;
+  private ErrorShape errorShape = ErrorShape.PLAIN;
   private @Nullable CountingOutputStream streamed;
 
   Exchange(Request request, Response response, Callback callback, Settings settings,
@@ -84,15 +78,19 @@ public final class Exchange {
     return v;
   }
 
+  Map<String, String> params() {
+    return params;
+  }
+
   /** Returns the request body (empty for routes that take none). */
   public byte[] body() {
     return body;
   }
 
-  void route(String template, Map<String, String> parameters, ErrorFormat format) {
+  void route(String template, Map<String, String> parameters, ErrorShape shape) {
     this.route = template;
     this.params = parameters;
-    this.errorFormat = format;
+    this.errorShape = shape;
   }
 
   void body(byte[] bytes) {
@@ -133,59 +131,24 @@ public final class Exchange {
     });
   }
 
-  /** Answers {@code status} with an error body in the route's dialect. */
-  public void error(int status, String message) {
-    error(status, message, null, null);
-  }
-
-  private void error(int status, String message, @Nullable ErrorCode code,
-      @Nullable String field) {
-    json(status, errorFormat.render(status, message, code, field));
-  }
-
-  /** Answers with the status and message {@code failure} maps to (see DESIGN.md, "Errors"). */
+  /** Answers with the status and message {@code failure} maps to, in the route's dialect. */
   public void fail(Throwable failure) {
-    Throwable t = unwrap(failure);
-    var serving = ModelServingException.find(t);
-    if (serving.isPresent()) {
-      ModelServingException e = serving.get();
-      if (e.code() == ErrorCode.QUEUE_FULL || e.retryAfter().isPresent()) {
-        long seconds = Math.max(1, ceilSeconds(e.retryAfter().orElse(Duration.ofSeconds(1))));
-        response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
-      }
-      error(ErrorStatus.of(e.code()), String.valueOf(e.getMessage()), e.code(), null);
-    } else if (t instanceof HttpError e) {
-      error(e.status(), String.valueOf(e.getMessage()), null, e.field());
-    } else if (t instanceof JsonProcessingException e) {
-      var loc = e.getLocation();
-      error(400, "malformed JSON" + (loc == null ? "" : " at line " + loc.getLineNr()
-          + ", column " + loc.getColumnNr()) + ": " + e.getOriginalMessage());
-    } else if (t instanceof HttpException e) {
-      int code = e.getCode();
-      error(code, code == 413 ? "request body is larger than " + settings.maxBodyBytes()
-          + " bytes" : String.valueOf(t.getMessage()));
-    } else {
+    Failure f = Failure.of(failure, settings.maxBodyBytes());
+    if (f.unexpected()) {
       AccessLog.enter(requestId);
       try {
-        log.error("request {} {} failed", requestId, route, t);
+        log.error("request {} {} failed", requestId, route, Failure.unwrap(failure));
       } finally {
         AccessLog.exit();
       }
-      error(500, "internal error (request id " + requestId + ")");
+      f = f.withMessage("internal error (request id " + requestId + ")");
     }
-  }
-
-  private static long ceilSeconds(Duration d) {
-    return d.getSeconds() + (d.getNano() > 0 ? 1 : 0);
-  }
-
-  static Throwable unwrap(Throwable t) {
-    Throwable current = t;
-    while ((current instanceof CompletionException || current instanceof ExecutionException)
-        && current.getCause() != null) {
-      current = current.getCause();
+    Duration retry = f.retryAfter();
+    if (retry != null) {
+      long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
     }
-    return current;
+    json(f.status(), errorShape.render(f));
   }
 
   /**

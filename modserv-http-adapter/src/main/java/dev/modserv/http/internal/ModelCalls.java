@@ -47,12 +47,13 @@ public final class ModelCalls {
 
   /** Writes a route's answer to a result. */
   @FunctionalInterface
-  interface Answer {
+  public interface Answer {
+    /** Writes the answer to {@code result}. */
     void write(InferenceResult result) throws Exception;
   }
 
   /** Runs {@code request} and lets {@code answer} write the response, or answers the error. */
-  void infer(Exchange ex, InferenceRequest request, Answer answer) throws Exception {
+  public void infer(Exchange ex, InferenceRequest request, Answer answer) throws Exception {
     String model = request.model().name();
     Lane lane = lanes.computeIfAbsent(model, name -> new Lane());
     if (lane.engineNanos < INLINE_LIMIT_NANOS

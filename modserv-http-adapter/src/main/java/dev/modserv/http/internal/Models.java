@@ -8,15 +8,18 @@ import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.core.ModelRegistry;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** Looks up what the translators need from the registry: versions and their metadata. */
-final class Models {
+public final class Models {
   private Models() {}
 
   /** Parses a version path or field: a number, or a label. */
-  static ModelRef ref(String name, String version) {
+  public static ModelRef ref(String name, String version) {
     try {
       return ModelRef.of(name, Long.parseLong(version));
     } catch (NumberFormatException e) {
@@ -25,7 +28,7 @@ final class Models {
   }
 
   /** Returns the status {@code ref} points at now, failing as the server would. */
-  static ModelStatus status(ModelRegistry registry, ModelRef ref) {
+  public static ModelStatus status(ModelRegistry registry, ModelRef ref) {
     List<ModelStatus> loaded = registry.versions(ref.name());
     // Registered to load on its first request: the version it would load.
     List<ModelStatus> versions = !loaded.isEmpty() ? loaded : registry.registered().stream()
@@ -54,8 +57,14 @@ final class Models {
             + versions.stream().map(s -> Long.toString(s.version())).toList()));
   }
 
+  /** Returns the loaded versions of every model, by name in the registry's order. */
+  public static Map<String, List<ModelStatus>> byName(ModelRegistry registry) {
+    return registry.models().stream().collect(Collectors.groupingBy(
+        ModelStatus::name, LinkedHashMap::new, Collectors.toList()));
+  }
+
   /** Returns the metadata of the version {@code ref} points at, when it has been loaded. */
-  static Optional<ModelMetadata> metadata(ModelRegistry registry, ModelRef ref) {
+  public static Optional<ModelMetadata> metadata(ModelRegistry registry, ModelRef ref) {
     // The registry's cheap lookup first (every predict asks); the snapshot only when it has none.
     Optional<ModelMetadata> loaded = registry.metadata(ref);
     return loaded.isPresent() ? loaded : status(registry, ref).metadata();

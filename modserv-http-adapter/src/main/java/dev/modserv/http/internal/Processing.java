@@ -112,20 +112,20 @@ public final class Processing {
 
   /** The processing and timings of one request. */
   public static final class Plan {
-    @Nullable Pre pre;
-    @Nullable Post post;
+    public @Nullable Pre pre;
+    public @Nullable Post post;
     long preNanos;
     long submittedNanos;
     long inferNanos;
     long postNanos;
 
-    Plan(@Nullable Pre pre, @Nullable Post post) {
+    public Plan(@Nullable Pre pre, @Nullable Post post) {
       this.pre = pre;
       this.post = post;
     }
 
     /** Takes the model's configured processing where the request gave none. */
-    void resolve(Settings settings, String model, String prefix) {
+    public void resolve(Settings settings, String model, String prefix) {
       Spec configured = settings.extras().processing().get(model);
       if (configured != null) {
         if (pre == null) {
@@ -144,7 +144,7 @@ public final class Processing {
     }
 
     /** Applies preprocessing to input {@code name} (timed). */
-    Tensor input(String name, Tensor t, String path) {
+    public Tensor input(String name, Tensor t, String path) {
       Pre p = pre;
       if (p == null || p.ops().isEmpty() || (p.inputs() != null && !p.inputs().contains(name))) {
         return t;
@@ -158,17 +158,17 @@ public final class Processing {
     }
 
     /** Marks the model call's start. */
-    void submitted() {
+    public void submitted() {
       submittedNanos = System.nanoTime();
     }
 
     /** Marks the model call's end. */
-    void inferred() {
+    public void inferred() {
       inferNanos = System.nanoTime() - submittedNanos;
     }
 
     /** Whether outputs need rendering. */
-    boolean hasPost() {
+    public boolean hasPost() {
       return post != null;
     }
 
@@ -176,7 +176,7 @@ public final class Processing {
      * Writes the outputs as the native API does (one output: its value; several: an object by
      * name), postprocessed when asked (timed).
      */
-    void writeOutputs(JsonGenerator g, InferenceResult result) throws IOException {
+    public void writeOutputs(JsonGenerator g, InferenceResult result) throws IOException {
       long start = System.nanoTime();
       Map<String, Tensor> outputs = result.outputs();
       // Render first, so that a refusal is not half written.
@@ -200,14 +200,14 @@ public final class Processing {
     }
 
     /** Writes {@code preprocessing_us}, {@code inference_us}, {@code postprocessing_us}. */
-    void writeMicros(JsonGenerator g) throws IOException {
+    public void writeMicros(JsonGenerator g) throws IOException {
       g.writeNumberField("preprocessing_us", preNanos / 1000);
       g.writeNumberField("inference_us", inferNanos / 1000);
       g.writeNumberField("postprocessing_us", postNanos / 1000);
     }
 
     /** Writes the camelCase timings in milliseconds. */
-    void writeMillis(JsonGenerator g) throws IOException {
+    public void writeMillis(JsonGenerator g) throws IOException {
       g.writeNumberField("inferenceTimeMs", inferNanos / 1e6);
       g.writeNumberField("preprocessingTimeMs", preNanos / 1e6);
       g.writeNumberField("postprocessingTimeMs", postNanos / 1e6);
@@ -553,7 +553,7 @@ public final class Processing {
     }
     Path file;
     try {
-      file = new ManagementApi(settings).confine(given);
+      file = ModelRoot.confine(root, given);
     } catch (HttpError e) {
       throw new HttpError(e.status(), path + ": " + e.getMessage());
     }

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 public final class RequestTimers {
   /** The timers' meter name (an HTTP meter: core's {@code ServingMeter} lists the model ones). */
-  static final String METER = "modserv.http.requests";
+  public static final String METER = "modserv.http.requests";
 
   private static final int STATUSES = 600;
 

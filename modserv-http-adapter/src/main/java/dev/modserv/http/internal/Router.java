@@ -1,10 +1,10 @@
 package dev.modserv.http.internal;
 
+import dev.modserv.api.ErrorCode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +20,8 @@ import org.eclipse.jetty.util.Callback;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The adapter's one Jetty handler: request id, CORS, API key, body limit, then the route.
+ * The adapter's one Jetty handler: request id, CORS, API key, body limit, then the route. The
+ * routes are the enabled dialects' own, each registered by its package ({@link DialectRoutes}).
  *
  * <p>It is a non-blocking handler: Jetty runs it on the thread that read the request, often a
  * selector, with no hand-off. So nothing here waits: bodies are read asynchronously, routes that
@@ -31,94 +32,16 @@ public final class Router extends Handler.Abstract.NonBlocking {
   private static final int MAX_REQUEST_ID = 128;
 
   private final Settings settings;
-  private final List<Route> routes = new ArrayList<>();
+  private final List<Route> routes;
 
-  /** Builds the routes of every enabled dialect. */
-  public Router(Settings settings) {
+  /** Builds the routes of {@code dialects}, in order. */
+  public Router(Settings settings, List<DialectRoutes> dialects) {
     this.settings = settings;
-    Operations ops = new Operations(settings);
-    get("/health", true, ops::health);
-    get("/ready", true, ops::ready);
-    get("/metrics", false, ops::metrics);
-
-    NativeApi nat = new NativeApi(settings);
-    get("/api/health", true, ops::apiHealth);
-    get("/api/models", false, nat::models);
-    post("/api/predict", nat::predict);
-    post("/api/batch-predict", nat::batchPredict);
-    LlmApis llm = new LlmApis(settings);
-    LlmGeneration gen = new LlmGeneration(settings);
-    post("/api/generate", ex -> nat.generate(ex, gen::ollamaGenerate));
-    post("/predict", nat::camelPredict);
-    post("/batch-predict", nat::camelBatchPredict);
-
-    OipApi oip = new OipApi(settings);
-    get("/v2", false, oip::serverMetadata);
-    get("/v2/health/live", true, oip::live);
-    get("/v2/health/ready", true, oip::ready);
-    get("/v2/models/{m}", false, oip::modelMetadata);
-    get("/v2/models/{m}/versions/{v}", false, oip::modelMetadata);
-    get("/v2/models/{m}/ready", false, oip::modelReady);
-    get("/v2/models/{m}/versions/{v}/ready", false, oip::modelReady);
-    post("/v2/models/{m}/infer", oip::infer);
-    post("/v2/models/{m}/versions/{v}/infer", oip::infer);
-
-    if (settings.modelRoot() != null) {
-      ManagementApi mgmt = new ManagementApi(settings);
-      // It touches the file system: off the I/O thread.
-      routes.add(new Route("POST", "/models", false, true, true, mgmt::load));
-      get("/models", false, mgmt::list);
-      get("/models/{name}", false, mgmt::describe);
-      routes.add(new Route("DELETE", "/models/{name}", false, false, false, mgmt::unload));
-      routes.add(new Route("DELETE", "/models/{name}/versions/{v}", false, false, false,
-          mgmt::unload));
-      post("/models/{name}/inference", ex -> nat.modelInference(ex, gen::management));
-      OipRepository repo = new OipRepository(settings, mgmt);
-      // These touch the file system: off the I/O thread.
-      routes.add(new Route("POST", "/v2/repository/index", false, true, true, repo::index));
-      routes.add(new Route("POST", "/v2/repository/models/{m}/load", false, true, true,
-          repo::load));
-      post("/v2/repository/models/{m}/unload", repo::unload);
+    List<Route> table = new ArrayList<>();
+    for (DialectRoutes d : dialects) {
+      d.register(new Routes(table));
     }
-    NodeFit fit = new NodeFit(settings);
-    // /proc reads: off the I/O thread.
-    routes.add(new Route("GET", "/api/v1/system", false, false, true, fit::system));
-    routes.add(new Route("GET", "/api/v1/models", false, false, true, fit::models));
-    routes.add(new Route("GET", "/api/v1/models/top", false, false, true, fit::top));
-    routes.add(new Route("GET", "/api/v1/models/{name}", false, false, true, fit::model));
-
-    // OpenAI: errors in its own shape.
-    routes.add(new Route("GET", "/v1/models", false, false, false, llm::openAiModels,
-        ErrorFormat.OPENAI));
-    routes.add(new Route("GET", "/v1/models/{model}", false, false, false, llm::openAiModel,
-        ErrorFormat.OPENAI));
-    routes.add(new Route("POST", "/v1/embeddings", false, true, false, llm::openAiEmbeddings,
-        ErrorFormat.OPENAI));
-    routes.add(new Route("POST", "/v1/chat/completions", false, true, false, gen::openAiChat,
-        ErrorFormat.OPENAI));
-    routes.add(new Route("POST", "/v1/completions", false, true, false, gen::openAiCompletion,
-        ErrorFormat.OPENAI));
-
-    // Ollama: "/" is its liveness answer, open like /health.
-    get("/", true, llm::ollamaRunning);
-    routes.add(new Route("HEAD", "/", true, false, false, llm::ollamaRunning));
-    get("/api/version", true, llm::ollamaVersion);
-    routes.add(new Route("HEAD", "/api/version", true, false, false, llm::ollamaVersion));
-    get("/api/tags", false, llm::ollamaTags);
-    routes.add(new Route("HEAD", "/api/tags", false, false, false, llm::ollamaTags));
-    get("/api/ps", false, llm::ollamaPs);
-    post("/api/show", llm::ollamaShow);
-    post("/api/embed", llm::ollamaEmbed);
-    post("/api/embeddings", llm::ollamaEmbeddings);
-    post("/api/chat", gen::ollamaChat);
-  }
-
-  private void get(String template, boolean open, RouteHandler h) {
-    routes.add(new Route("GET", template, open, false, false, h));
-  }
-
-  private void post(String template, RouteHandler h) {
-    routes.add(new Route("POST", template, false, true, false, h));
+    this.routes = table.stream().map(Route::settle).toList();
   }
 
   /** Returns the SHA-256 of {@code key}, as the router compares keys. */
@@ -147,7 +70,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       ex.route(m.route.template, m.params, m.route.errors);
       if (!m.route.open && !authorized(request)) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
-        ex.error(401, "missing or wrong API key");
+        ex.fail(new HttpError(ErrorCode.UNAUTHORIZED, "missing or wrong API key"));
         return true;
       }
       if (m.route.body) {
@@ -167,15 +90,17 @@ public final class Router extends Handler.Abstract.NonBlocking {
     long max = settings.maxBodyBytes();
     long length = request.getLength();
     if (length > max) {
-      throw new HttpError(413, "request body is larger than " + max + " bytes: " + length);
+      throw new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than " + max
+          + " bytes: " + length);
     }
     Content.Source.asByteArrayAsync(request, (int) Math.min(max, Integer.MAX_VALUE - 8))
         .whenComplete((bytes, failure) -> {
           if (failure != null) {
-            Throwable t = Exchange.unwrap(failure);
+            Throwable t = Failure.unwrap(failure);
             if (t instanceof IllegalStateException || t instanceof IllegalArgumentException) {
               // asByteArrayAsync refuses content past its maximum this way (chunked bodies).
-              ex.fail(new HttpError(413, "request body is larger than " + max + " bytes"));
+              ex.fail(new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than "
+                  + max + " bytes"));
             } else {
               ex.fail(t);
             }
@@ -195,9 +120,13 @@ public final class Router extends Handler.Abstract.NonBlocking {
     }
   }
 
-  private static void run(Exchange ex, Route route) {
+  private static void run(Exchange ex, Route matched) {
     AccessLog.enter(ex.requestId());
     try {
+      Route route = matched.choose(ex);
+      if (route != matched) {
+        ex.route(route.template, ex.params(), route.errors);
+      }
       route.handler.handle(ex);
     } catch (Throwable t) {
       ex.fail(t);
@@ -238,7 +167,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       response.getHeaders().put(HttpHeader.ACCESS_CONTROL_ALLOW_HEADERS,
           "Authorization, Content-Type, X-Request-Id");
       response.getHeaders().put(HttpHeader.ACCESS_CONTROL_MAX_AGE, "600");
-      ex.route("preflight", Map.of(), ErrorFormat.PLAIN);
+      ex.route("preflight", Map.of(), ErrorShape.PLAIN);
       ex.send(204, "text/plain", new byte[0]);
       return true;
     }
@@ -275,7 +204,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
     throw new HttpError(404, "no route for " + method + " " + path);
   }
 
-  private static String[] split(String path) {
+  static String[] split(String path) {
     String p = path.startsWith("/") ? path.substring(1) : path;
     if (p.endsWith("/")) {
       p = p.substring(0, p.length() - 1);
@@ -283,62 +212,5 @@ public final class Router extends Handler.Abstract.NonBlocking {
     return p.isEmpty() ? new String[0] : p.split("/", -1);
   }
 
-  /** A route's handler. */
-  @FunctionalInterface
-  interface RouteHandler {
-    void handle(Exchange ex) throws Exception;
-  }
-
   private record Match(Route route, Map<String, String> params) {}
-
-  private static final class Route {
-    final String method;
-    final String template;
-    final boolean open;
-    final boolean body;
-    /** Whether it may wait (files, locks): then it runs on Jetty's pool, not the I/O thread. */
-    final boolean blocking;
-    final RouteHandler handler;
-    final ErrorFormat errors;
-    final String[] parts;
-
-    Route(String method, String template, boolean open, boolean body, boolean blocking,
-        RouteHandler handler) {
-      this(method, template, open, body, blocking, handler, ErrorFormat.PLAIN);
-    }
-
-    Route(String method, String template, boolean open, boolean body, boolean blocking,
-        RouteHandler handler, ErrorFormat errors) {
-      this.method = method;
-      this.errors = errors;
-      this.template = template;
-      this.open = open;
-      this.body = body;
-      this.blocking = blocking;
-      this.handler = handler;
-      this.parts = split(template);
-    }
-
-    @Nullable Map<String, String> match(String[] segments) {
-      if (segments.length != parts.length) {
-        return null;
-      }
-      Map<String, String> params = null;
-      for (int i = 0; i < parts.length; i++) {
-        String part = parts[i];
-        if (part.startsWith("{")) {
-          if (segments[i].isEmpty()) {
-            return null;
-          }
-          if (params == null) {
-            params = new HashMap<>(4);
-          }
-          params.put(part.substring(1, part.length() - 1), segments[i]);
-        } else if (!part.equals(segments[i])) {
-          return null;
-        }
-      }
-      return params == null ? Map.of() : params;
-    }
-  }
 }

@@ -3,7 +3,6 @@ package dev.modserv.http.internal;
 import dev.modserv.core.ModelServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,7 +20,6 @@ import org.jspecify.annotations.Nullable;
  * @param registry where HTTP meters go and what {@code /metrics} shows
  * @param timers the HTTP request timers, registered in {@code registry}
  * @param calls how routes call the model server
- * @param requestTimeout the deadline given to each model call, or null for the server's default
  * @param accepting false once shutdown began: readiness answers 503
  * @param version modserv's version, for health and server metadata
  * @param extras the optional features' settings
@@ -36,7 +34,6 @@ public record Settings(
     PrometheusMeterRegistry registry,
     RequestTimers timers,
     ModelCalls calls,
-    @Nullable Duration requestTimeout,
     AtomicBoolean accepting,
     String version,
     Extras extras) {}

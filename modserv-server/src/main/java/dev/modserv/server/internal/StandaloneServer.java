@@ -54,6 +54,9 @@ public final class StandaloneServer implements AutoCloseable {
     if (o.maxLoadedBytes() > 0) {
       sb.maxLoadedBytes(o.maxLoadedBytes());
     }
+    if (o.requestTimeout() != null) {
+      sb.defaultTimeout(o.requestTimeout());
+    }
     ModelServer server = sb.build();
     Repository repository = null;
     HttpAdapter http = null;
@@ -84,9 +87,6 @@ public final class StandaloneServer implements AutoCloseable {
       }
       if (o.apiKeyFile() != null) {
         hb.apiKey(readKey(o.apiKeyFile()));
-      }
-      if (o.requestTimeout() != null) {
-        hb.requestTimeout(o.requestTimeout());
       }
       if (o.maxBodyBytes() > 0) {
         hb.maxBodyBytes(o.maxBodyBytes());

@@ -1,10 +1,16 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.nodefit;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Routes;
+import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * counts as used): {@code perfect} u &lt;= 0.50, {@code good} u &lt;= 0.75, {@code marginal} u
  * &lt;= 0.90, {@code too_tight} above; {@code unknown} when there is no estimate.
  */
-final class NodeFit {
+public record NodeFit(Settings settings) implements DialectRoutes {
   /** Fit levels, best first. */
   enum Fit {
     PERFECT(0.50),
@@ -65,10 +71,15 @@ final class NodeFit {
   private static final int DEFAULT_TOP = 5;
   private static final int MAX_LIMIT = 100_000;
 
-  private final Settings settings;
 
-  NodeFit(Settings settings) {
-    this.settings = settings;
+
+  @Override
+  public void register(Routes routes) {
+    // /proc reads: off the I/O thread.
+    routes.get("/api/v1/system", this::system).blocking();
+    routes.get("/api/v1/models", this::models).blocking();
+    routes.get("/api/v1/models/top", this::top).blocking();
+    routes.get("/api/v1/models/{name}", this::model).blocking();
   }
 
   /** Memory of this node, in bytes, and where the figures came from. */
@@ -270,43 +281,11 @@ final class NodeFit {
     } catch (RuntimeException e) {
       throw new HttpError(400, "invalid query string: " + e.getMessage());
     }
-    Integer limit = null;
-    String limitText = query.getValue("limit");
-    if (limitText != null) {
-      try {
-        limit = Integer.parseInt(limitText.trim());
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > MAX_LIMIT) {
-        throw new HttpError(400, "invalid limit value: use a whole number from 1 to " + MAX_LIMIT);
-      }
-    } else if (top) {
-      limit = DEFAULT_TOP;
-    }
-    Fit minFit = null;
-    String minFitText = query.getValue("min_fit");
-    if (minFitText != null) {
-      for (Fit f : Fit.values()) {
-        if (f != Fit.UNKNOWN && f.wire().equals(minFitText.trim().toLowerCase(Locale.ROOT))) {
-          minFit = f;
-        }
-      }
-      if (minFit == null) {
-        throw new HttpError(400, "invalid min_fit value: use " + FITS);
-      }
-    }
-    String sort = query.getValue("sort");
-    sort = sort == null ? "fit" : sort.trim().toLowerCase(Locale.ROOT);
-    Comparator<Row> order = switch (sort) {
-      case "fit" -> Comparator.comparing((Row r) -> r.fit().ordinal())
-          .thenComparingDouble(r -> Double.isNaN(r.utilization()) ? 0 : r.utilization())
-          .thenComparing(Row::name);
-      case "name" -> Comparator.comparing(Row::name);
-      case "memory" -> Comparator.comparingLong(Row::required).reversed()
-          .thenComparing(Row::name);
-      default -> throw new HttpError(400, "invalid sort value: use fit|name|memory");
-    };
+    Integer limit = limit(query.getValue("limit"), top);
+    Fit floor = minFit(query.getValue("min_fit"));
+    String given = query.getValue("sort");
+    String sort = given == null ? "fit" : given.trim().toLowerCase(Locale.ROOT);
+    Comparator<Row> order = order(sort);
     Memory m = memory();
     List<Row> all = rows(m);
     if (name != null) {
@@ -317,7 +296,6 @@ final class NodeFit {
       }
     }
     int total = all.size();
-    Fit floor = minFit;
     Stream<Row> rows = all.stream()
         .filter(r -> floor == null || (r.fit() != Fit.UNKNOWN && r.fit().ordinal()
             <= floor.ordinal()))
@@ -326,54 +304,105 @@ final class NodeFit {
       rows = rows.limit(limit);
     }
     List<Row> returned = rows.toList();
-    Integer lim = limit;
-    String sorted = sort;
     ex.json(200, Json.write(g -> {
       g.writeStartObject();
       writeNode(g);
       writeSystem(g, m);
       g.writeNumberField("total_models", total);
       g.writeNumberField("returned_models", returned.size());
-      g.writeObjectFieldStart("filters");
-      if (lim == null) {
-        g.writeNullField("limit");
-      } else {
-        g.writeNumberField("limit", lim);
-      }
-      if (floor == null) {
-        g.writeNullField("min_fit");
-      } else {
-        g.writeStringField("min_fit", floor.wire());
-      }
-      g.writeStringField("sort", sorted);
-      if (name != null) {
-        g.writeStringField("name", name);
-      }
-      g.writeEndObject();
+      writeFilters(g, limit, floor, sort, name);
       g.writeArrayFieldStart("models");
       for (Row r : returned) {
-        g.writeStartObject();
-        g.writeStringField("name", r.name());
-        g.writeArrayFieldStart("versions");
-        for (long v : r.versions()) {
-          g.writeNumber(v);
-        }
-        g.writeEndArray();
-        g.writeStringField("state", r.state());
-        g.writeBooleanField("loaded", r.loaded());
-        g.writeNumberField("memory_required_bytes", r.required());
-        g.writeStringField("memory_estimate", r.estimate());
-        g.writeNumberField("memory_available_bytes", r.capacity());
-        if (Double.isNaN(r.utilization()) || Double.isInfinite(r.utilization())) {
-          g.writeNullField("utilization");
-        } else {
-          g.writeNumberField("utilization", r.utilization());
-        }
-        g.writeStringField("fit", r.fit().wire());
-        g.writeEndObject();
+        writeRow(g, r);
       }
       g.writeEndArray();
       g.writeEndObject();
     }));
+  }
+
+  private static @Nullable Integer limit(@Nullable String text, boolean top) {
+    if (text == null) {
+      return top ? DEFAULT_TOP : null;
+    }
+    int limit;
+    try {
+      limit = Integer.parseInt(text.trim());
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw new HttpError(400, "invalid limit value: use a whole number from 1 to " + MAX_LIMIT);
+    }
+    return limit;
+  }
+
+  private static @Nullable Fit minFit(@Nullable String text) {
+    if (text == null) {
+      return null;
+    }
+    Fit minFit = null;
+    for (Fit f : Fit.values()) {
+      if (f != Fit.UNKNOWN && f.wire().equals(text.trim().toLowerCase(Locale.ROOT))) {
+        minFit = f;
+      }
+    }
+    if (minFit == null) {
+      throw new HttpError(400, "invalid min_fit value: use " + FITS);
+    }
+    return minFit;
+  }
+
+  private static Comparator<Row> order(String sort) {
+    return switch (sort) {
+      case "fit" -> Comparator.comparing((Row r) -> r.fit().ordinal())
+          .thenComparingDouble(r -> Double.isNaN(r.utilization()) ? 0 : r.utilization())
+          .thenComparing(Row::name);
+      case "name" -> Comparator.comparing(Row::name);
+      case "memory" -> Comparator.comparingLong(Row::required).reversed()
+          .thenComparing(Row::name);
+      default -> throw new HttpError(400, "invalid sort value: use fit|name|memory");
+    };
+  }
+
+  private static void writeFilters(JsonGenerator g, @Nullable Integer limit, @Nullable Fit floor,
+      String sort, @Nullable String name) throws IOException {
+    g.writeObjectFieldStart("filters");
+    if (limit == null) {
+      g.writeNullField("limit");
+    } else {
+      g.writeNumberField("limit", limit);
+    }
+    if (floor == null) {
+      g.writeNullField("min_fit");
+    } else {
+      g.writeStringField("min_fit", floor.wire());
+    }
+    g.writeStringField("sort", sort);
+    if (name != null) {
+      g.writeStringField("name", name);
+    }
+    g.writeEndObject();
+  }
+
+  private static void writeRow(JsonGenerator g, Row r) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("name", r.name());
+    g.writeArrayFieldStart("versions");
+    for (long v : r.versions()) {
+      g.writeNumber(v);
+    }
+    g.writeEndArray();
+    g.writeStringField("state", r.state());
+    g.writeBooleanField("loaded", r.loaded());
+    g.writeNumberField("memory_required_bytes", r.required());
+    g.writeStringField("memory_estimate", r.estimate());
+    g.writeNumberField("memory_available_bytes", r.capacity());
+    if (Double.isNaN(r.utilization()) || Double.isInfinite(r.utilization())) {
+      g.writeNullField("utilization");
+    } else {
+      g.writeNumberField("utilization", r.utilization());
+    }
+    g.writeStringField("fit", r.fit().wire());
+    g.writeEndObject();
   }
 }

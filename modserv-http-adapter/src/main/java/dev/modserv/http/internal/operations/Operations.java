@@ -1,9 +1,16 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.operations;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.core.ServingMeter;
+import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Readiness;
+import dev.modserv.http.internal.RequestTimers;
+import dev.modserv.http.internal.Routes;
+import dev.modserv.http.internal.Settings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -14,55 +21,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpHeader;
 
-/** Liveness, readiness, metrics and the native API's health. */
-final class Operations {
+/**
+ * Operations, always served: liveness ({@code /health}), readiness ({@code /ready}) and metrics
+ * ({@code /metrics}, Prometheus text or a JSON summary).
+ */
+public record Operations(Settings settings) implements DialectRoutes {
   private static final byte[] HEALTHY = "{\"status\":\"healthy\"}".getBytes(StandardCharsets.UTF_8);
 
-  private final Settings settings;
 
-  Operations(Settings settings) {
-    this.settings = settings;
+
+  @Override
+  public void register(Routes routes) {
+    routes.get("/health", this::health).open();
+    routes.get("/ready", this::ready).open();
+    routes.get("/metrics", this::metrics);
   }
 
   void health(Exchange ex) {
     ex.json(200, HEALTHY);
   }
 
-  void apiHealth(Exchange ex) {
-    ex.json(200, Json.write(g -> {
-      g.writeStartObject();
-      g.writeStringField("status", "ok");
-      g.writeStringField("version", settings.version());
-      g.writeEndObject();
-    }));
-  }
-
-  /** The required models with no READY version whose queue has room; empty when ready. */
-  static List<String> waiting(Settings settings) {
-    List<String> waiting = new ArrayList<>();
-    for (String name : settings.requiredModels()) {
-      boolean ready = settings.server().registry().versions(name).stream()
-          .anyMatch(s -> s.state() == ModelState.READY && !s.queueFull());
-      if (!ready) {
-        waiting.add(name);
-      }
-    }
-    return waiting;
-  }
-
-  static boolean ready(Settings settings) {
-    return settings.accepting().get() && waiting(settings).isEmpty();
-  }
-
   void ready(Exchange ex) {
-    List<String> waiting = waiting(settings);
+    List<String> waiting = Readiness.waiting(settings);
     boolean accepting = settings.accepting().get();
     boolean ready = accepting && waiting.isEmpty();
     ex.json(ready ? 200 : 503, Json.write(g -> {

@@ -1,4 +1,4 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.nativeapi;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -13,6 +13,18 @@ import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.ErrorShape;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.Failure;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.JsonTensor;
+import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Processing;
+import dev.modserv.http.internal.Routes;
+import dev.modserv.http.internal.Settings;
+import dev.modserv.http.internal.StatusJson;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,13 +37,29 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The native dialect: {@code POST /api/predict}, {@code POST /api/batch-predict}, {@code GET
- * /api/models}.
+ * /api/models}, {@code GET /api/health}, {@code POST /api/generate} with {@code inputs}, and the
+ * camelCase {@code POST /predict} and {@code POST /batch-predict}.
  */
-final class NativeApi {
-  private final Settings settings;
+public record NativeApi(Settings settings) implements DialectRoutes {
+  @Override
+  public void register(Routes routes) {
+    routes.get("/api/health", this::health).open();
+    routes.get("/api/models", this::models);
+    routes.post("/api/predict", this::predict);
+    routes.post("/api/batch-predict", this::batchPredict);
+    // Ollama's too, when that dialect is on: its route claims the bodies with a prompt.
+    routes.post("/api/generate", this::predict);
+    routes.post("/predict", this::camelPredict);
+    routes.post("/batch-predict", this::camelBatchPredict);
+  }
 
-  NativeApi(Settings settings) {
-    this.settings = settings;
+  void health(Exchange ex) {
+    ex.json(200, Json.write(g -> {
+      g.writeStartObject();
+      g.writeStringField("status", "ok");
+      g.writeStringField("version", settings.version());
+      g.writeEndObject();
+    }));
   }
 
   /** The field names of a predict request: snake-ish native or camelCase TensorFlow-serving style. */
@@ -46,10 +74,7 @@ final class NativeApi {
       Map<String, JsonTensor> named, String prefix, Processing.Plan plan) {}
 
   void predict(Exchange ex) throws Exception {
-    Parsed parsed = parseWhole(ex, NATIVE, null);
-    InferenceRequest request = toRequest(parsed);
-    answer(ex, request, parsed.plan(),
-        (result, plan) -> Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
+    answer(ex, parseWhole(ex, NATIVE, null), NativeApi::writeResult);
   }
 
   /**
@@ -57,16 +82,14 @@ final class NativeApi {
    * path's, e.g. {@code {"inputs": {"input_ids": [[101, 7592, 102]]}}}; answers as {@code
    * /api/predict}.
    */
-  void modelInference(Exchange ex) throws Exception {
+  public void modelInference(Exchange ex) throws Exception {
     String name = ex.param("name");
     Parsed parsed = parseWhole(ex, NATIVE, name);
     if (!parsed.model().equals(name)) {
       throw HttpError.badField("model", "names '" + parsed.model() + "' but the path names '"
           + name + "'; leave it out");
     }
-    InferenceRequest request = toRequest(parsed);
-    answer(ex, request, parsed.plan(),
-        (result, plan) -> Json.write(g -> writeResult(g, result, request, ex.startNanos(), plan)));
+    answer(ex, parsed, NativeApi::writeResult);
   }
 
   /** Parses a body that is one predict request and nothing after it. */
@@ -82,19 +105,21 @@ final class NativeApi {
     }
   }
 
-  /** Renders a result with the request's processing plan. */
+  /** Writes a result with its request and processing plan; latency counts from start. */
   @FunctionalInterface
   private interface Render {
-    byte[] render(InferenceResult result, Processing.Plan plan);
+    void write(JsonGenerator g, InferenceResult result, InferenceRequest request, long startNanos,
+        Processing.Plan plan) throws IOException;
   }
 
   /** Calls the model, timing the plan's stages, and answers 200 with {@code render}'s JSON. */
-  private void answer(Exchange ex, InferenceRequest request, Processing.Plan plan, Render render)
-      throws Exception {
+  private void answer(Exchange ex, Parsed parsed, Render render) throws Exception {
+    InferenceRequest request = toRequest(parsed);
+    Processing.Plan plan = parsed.plan();
     plan.submitted();
     settings.calls().infer(ex, request, result -> {
       plan.inferred();
-      ex.json(200, render.render(result, plan));
+      ex.json(200, Json.write(g -> render.write(g, result, request, ex.startNanos(), plan)));
     });
   }
 
@@ -105,21 +130,36 @@ final class NativeApi {
       throw HttpError.badField("requests",
           "expected an array of requests (or {\"requests\": [...]})");
     }
+    batch(ex, list, "requests", (p, prefix) -> parse(p, prefix, NATIVE, null, null),
+        NativeApi::writeResult);
+  }
+
+  /** Reads one item of a batch. */
+  @FunctionalInterface
+  private interface ItemParser {
+    Parsed parse(JsonParser p, String prefix) throws IOException;
+  }
+
+  /**
+   * Runs each item of {@code list} (the field {@code field}) through the server at once and
+   * answers {@code {"results": [...]}} once all are done, each a result or an item error.
+   */
+  private void batch(Exchange ex, JsonNode list, String field, ItemParser items, Render render)
+      throws IOException {
     int n = list.size();
     List<CompletableFuture<byte[]>> results = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      String prefix = "requests[" + i + "].";
       CompletableFuture<byte[]> one;
       try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
         p.nextToken();
-        Parsed parsed = parse(p, prefix, NATIVE, null, null);
+        Parsed parsed = items.parse(p, field + "[" + i + "].");
         InferenceRequest request = toRequest(parsed);
         long start = System.nanoTime();
         Processing.Plan plan = parsed.plan();
         plan.submitted();
         one = settings.server().inferAsync(request).thenApply(r -> {
           plan.inferred();
-          return Json.write(g -> writeResult(g, r, request, start, plan));
+          return Json.write(g -> render.write(g, r, request, start, plan));
         });
       } catch (HttpError | ModelServingException e) {
         one = CompletableFuture.failedFuture(e);
@@ -130,33 +170,8 @@ final class NativeApi {
   }
 
   private static byte[] itemError(Throwable failure) {
-    Throwable t = Exchange.unwrap(failure);
-    int status;
-    String message = String.valueOf(t.getMessage());
-    var serving = ModelServingException.find(t);
-    if (serving.isPresent()) {
-      status = ErrorStatus.of(serving.get().code());
-    } else if (t instanceof HttpError e) {
-      status = e.status();
-    } else {
-      status = 500;
-      message = "internal error";
-    }
-    int s = status;
-    String m = message;
-    return Json.write(g -> {
-      g.writeStartObject();
-      g.writeStringField("error", m);
-      g.writeNumberField("status", s);
-      serving.ifPresent(e -> {
-        try {
-          g.writeStringField("code", e.code().name());
-        } catch (IOException io) {
-          throw new java.io.UncheckedIOException(io);
-        }
-      });
-      g.writeEndObject();
-    });
+    Failure f = Failure.of(failure, 0);
+    return ErrorShape.BATCH_ITEM.render(f.unexpected() ? f.withMessage("internal error") : f);
   }
 
   /**
@@ -165,9 +180,7 @@ final class NativeApi {
    * inferenceTimeMs, preprocessingTimeMs, postprocessingTimeMs}}.
    */
   void camelPredict(Exchange ex) throws Exception {
-    Parsed parsed = parseWhole(ex, CAMEL, null);
-    answer(ex, toRequest(parsed), parsed.plan(),
-        (result, plan) -> Json.write(g -> writeCamelResult(g, result, plan)));
+    answer(ex, parseWhole(ex, CAMEL, null), NativeApi::writeCamelResult);
   }
 
   /**
@@ -211,76 +224,15 @@ final class NativeApi {
             + max.asInt());
       }
     }
-    int n = list.size();
-    List<CompletableFuture<byte[]>> results = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      String prefix = "batch[" + i + "].";
-      CompletableFuture<byte[]> one;
-      try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
-        p.nextToken();
-        Parsed parsed = parse(p, prefix, CAMEL, name.asText(), version);
-        Processing.Plan plan = parsed.plan();
-        plan.pre = plan.pre == null ? pre : plan.pre;
-        plan.post = plan.post == null ? post : plan.post;
-        InferenceRequest request = toRequest(parsed);
-        plan.submitted();
-        one = settings.server().inferAsync(request).thenApply(r -> {
-          plan.inferred();
-          return Json.write(g -> writeCamelResult(g, r, plan));
-        });
-      } catch (HttpError | ModelServingException e) {
-        one = CompletableFuture.failedFuture(e);
-      }
-      results.add(one.exceptionally(NativeApi::itemError));
-    }
-    answerAll(ex, results);
-  }
-
-  /**
-   * {@code POST /api/generate}: with {@code inputs}, the same as {@code /api/predict}; with a
-   * {@code prompt}, Ollama's generation ({@code generation}).
-   */
-  void generate(Exchange ex, Router.RouteHandler generation) throws Exception {
-    if (wantsGeneration(ex)) {
-      generation.handle(ex);
-      return;
-    }
-    predict(ex);
-  }
-
-  /**
-   * {@code POST /models/{name}/inference}: tensor inputs as {@link #modelInference(Exchange)}, or
-   * a {@code prompt} for a generative model ({@code generation}).
-   */
-  void modelInference(Exchange ex, Router.RouteHandler generation) throws Exception {
-    if (wantsGeneration(ex)) {
-      generation.handle(ex);
-      return;
-    }
-    modelInference(ex);
-  }
-
-  /** Whether the body asks for generation ({@code prompt}) rather than prediction. */
-  private static boolean wantsGeneration(Exchange ex) throws IOException {
-    boolean inputs = false;
-    boolean prompt = false;
-    try (JsonParser p = Json.parser(ex.body())) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw HttpError.badField("", "expected an object, got " + Json.describe(p.currentToken()));
-      }
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        p.nextToken();
-        inputs |= field.equals("inputs");
-        prompt |= field.equals("prompt");
-        p.skipChildren();
-      }
-    }
-    if (inputs && prompt) {
-      throw HttpError.badField("", "give either inputs (prediction) or prompt (generation), not"
-          + " both");
-    }
-    return prompt;
+    String model = name.asText();
+    String modelVersion = version;
+    batch(ex, list, "batch", (p, prefix) -> {
+      Parsed parsed = parse(p, prefix, CAMEL, model, modelVersion);
+      Processing.Plan plan = parsed.plan();
+      plan.pre = plan.pre == null ? pre : plan.pre;
+      plan.post = plan.post == null ? post : plan.post;
+      return parsed;
+    }, NativeApi::writeCamelResult);
   }
 
   private static void answerAll(Exchange ex, List<CompletableFuture<byte[]>> results) {
@@ -302,20 +254,22 @@ final class NativeApi {
   }
 
   private static void writeCamelResult(JsonGenerator g, InferenceResult result,
-      Processing.Plan plan) throws IOException {
+      InferenceRequest request, long startNanos, Processing.Plan plan) throws IOException {
     g.writeStartObject();
     g.writeFieldName("predictions");
-    if (plan.hasPost()) {
-      plan.writeOutputs(g, result);
-    } else {
-      writeOutputs(g, result);
-    }
+    writeOutputs(g, result, plan);
     g.writeNumberField("modelVersion", result.version());
     plan.writeMillis(g);
     g.writeEndObject();
   }
 
-  private static void writeOutputs(JsonGenerator g, InferenceResult result) throws IOException {
+  /** The outputs as the plan's post-processing renders them, else as nested arrays. */
+  private static void writeOutputs(JsonGenerator g, InferenceResult result, Processing.Plan plan)
+      throws IOException {
+    if (plan.hasPost()) {
+      plan.writeOutputs(g, result);
+      return;
+    }
     Map<String, Tensor> outputs = result.outputs();
     if (outputs.size() == 1) {
       Json.writeNested(g, outputs.values().iterator().next());
@@ -342,7 +296,7 @@ final class NativeApi {
         g.writeStringField("name", e.getKey());
         g.writeArrayFieldStart("versions");
         for (ModelStatus s : e.getValue()) {
-          writeStatus(g, s);
+          StatusJson.write(g, s);
         }
         g.writeEndArray();
         g.writeEndObject();
@@ -350,30 +304,6 @@ final class NativeApi {
       g.writeEndArray();
       g.writeEndObject();
     }));
-  }
-
-  static void writeStatus(JsonGenerator g, ModelStatus s) throws IOException {
-    g.writeStartObject();
-    g.writeNumberField("version", s.version());
-    g.writeStringField("state", s.state().name());
-    g.writeArrayFieldStart("labels");
-    for (String l : s.labels().stream().sorted().toList()) {
-      g.writeString(l);
-    }
-    g.writeEndArray();
-    if (s.metadata().isPresent()) {
-      g.writeStringField("engine", s.metadata().get().engine());
-      Json.writeSpecs(g, "inputs", s.metadata().get().inputs());
-      Json.writeSpecs(g, "outputs", s.metadata().get().outputs());
-    }
-    if (s.loadedAt().isPresent()) {
-      g.writeStringField("loaded_at", s.loadedAt().get().toString());
-    }
-    g.writeBooleanField("warmed_up", s.warmedUp());
-    if (s.failure().isPresent()) {
-      g.writeStringField("failure", s.failure().get());
-    }
-    g.writeEndObject();
   }
 
   /**
@@ -450,9 +380,6 @@ final class NativeApi {
         : Models.ref(parsed.model(), parsed.version());
     Optional<ModelMetadata> metadata = Models.metadata(settings.server().registry(), ref);
     InferenceRequest.Builder b = InferenceRequest.builder(ref);
-    if (settings.requestTimeout() != null) {
-      b.timeout(settings.requestTimeout());
-    }
     String prefix = parsed.prefix();
     Processing.Plan plan = parsed.plan();
     plan.resolve(settings, parsed.model(), prefix);
@@ -505,11 +432,7 @@ final class NativeApi {
     g.writeStringField("model", result.model());
     g.writeNumberField("version", result.version());
     g.writeFieldName("outputs");
-    if (plan.hasPost()) {
-      plan.writeOutputs(g, result);
-    } else {
-      writeOutputs(g, result);
-    }
+    writeOutputs(g, result, plan);
     g.writeNumberField("n_samples", request.rows());
     g.writeNumberField("latency_us", (System.nanoTime() - startNanos) / 1000);
     plan.writeMicros(g);

@@ -1,30 +1,58 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.management;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.ModelRoot;
+import dev.modserv.http.internal.Routes;
+import dev.modserv.http.internal.Settings;
+import dev.modserv.http.internal.StatusJson;
+import dev.modserv.http.internal.llm.Generations;
+import dev.modserv.http.internal.nativeapi.NativeApi;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The management API, on only when a model root is configured: load models from inside that root
- * ({@code POST /models}), list, describe and unload them.
+ * The management API, served only when a model root is configured: load models from inside that
+ * root ({@code POST /models}), list, describe and unload them, and run one ({@code POST
+ * /models/{name}/inference}: tensor inputs as {@code /api/predict}, or a {@code prompt}).
  */
-final class ManagementApi {
+public final class ManagementApi implements DialectRoutes {
   private final Settings settings;
   private final Path root;
 
-  ManagementApi(Settings settings) {
+  /** Manages {@code settings}' server; needs its model root. */
+  public ManagementApi(Settings settings) {
     this.settings = settings;
     this.root = Objects.requireNonNull(settings.modelRoot(), "modelRoot");
+  }
+
+  @Override
+  public void register(Routes routes) {
+    NativeApi predict = new NativeApi(settings);
+    ManagementGeneration gen = new ManagementGeneration(settings);
+    // It touches the file system: off the I/O thread.
+    routes.post("/models", this::load).blocking();
+    routes.get("/models", this::list);
+    routes.get("/models/{name}", this::describe);
+    routes.delete("/models/{name}", this::unload);
+    routes.delete("/models/{name}/versions/{v}", this::unload);
+    routes.post("/models/{name}/inference", ex -> {
+      if (Generations.asksForGeneration(ex)) {
+        gen.generate(ex);
+      } else {
+        predict.modelInference(ex);
+      }
+    });
   }
 
   private ModelRegistry registry() {
@@ -54,52 +82,9 @@ final class ManagementApi {
     } else {
       throw HttpError.badField("version", "expected a version number >= 1, got " + versionNode);
     }
-    Path file = confine(path.asText());
+    Path file = ModelRoot.confine(root, path.asText());
     CompletableFuture<ModelStatus> loading = registry().load(name.asText(), version, file);
-    ex.jsonWhenDone(loading, 201, NativeApi::writeStatus);
-  }
-
-  /**
-   * Resolves {@code given} inside the model root, refusing {@code ..}, absolute paths outside the
-   * root, and symbolic links whose target lies outside it.
-   */
-  Path confine(String given) {
-    if (given.isEmpty()) {
-      throw HttpError.badField("path", "must not be empty");
-    }
-    Path p;
-    try {
-      p = Path.of(given);
-    } catch (InvalidPathException e) {
-      throw HttpError.badField("path", "is not a valid path: " + e.getMessage());
-    }
-    for (Path part : p) {
-      if (part.toString().equals("..")) {
-        throw new HttpError(403, "path: '..' is not allowed in model paths: " + given);
-      }
-    }
-    Path resolved = (p.isAbsolute() ? p : root.resolve(p)).normalize();
-    if (!resolved.startsWith(root)) {
-      throw new HttpError(403, "path: " + given + " is outside the model root");
-    }
-    // Symbolic links: the deepest part that exists must really lie inside the root.
-    Path existing = resolved;
-    while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
-      existing = existing.getParent();
-    }
-    if (existing != null) {
-      Path real;
-      try {
-        real = existing.toRealPath();
-      } catch (IOException e) {
-        // A dangling link or an unreadable part: refuse rather than guess.
-        throw new HttpError(403, "path: " + given + " cannot be resolved inside the model root");
-      }
-      if (!real.startsWith(root)) {
-        throw new HttpError(403, "path: " + given + " resolves outside the model root");
-      }
-    }
-    return resolved;
+    ex.jsonWhenDone(loading, 201, StatusJson::write);
   }
 
   void list(Exchange ex) {
@@ -146,7 +131,7 @@ final class ManagementApi {
       g.writeStringField("name", name);
       g.writeArrayFieldStart("versions");
       for (ModelStatus s : versions) {
-        NativeApi.writeStatus(g, s);
+        StatusJson.write(g, s);
       }
       g.writeEndArray();
       g.writeEndObject();

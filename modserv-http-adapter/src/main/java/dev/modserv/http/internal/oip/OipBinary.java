@@ -1,4 +1,4 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.oip;
 
 import dev.modserv.api.DataType;
 import dev.modserv.api.InferenceRequest;
@@ -6,6 +6,10 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.ModelRef;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Settings;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -153,12 +157,8 @@ final class OipBinary {
       }
       input = decode(spec.dataType(), shape, body, 0, body.length, "body");
     }
-    InferenceRequest.Builder b = InferenceRequest.builder(ref).input(spec.name(), input);
-    if (settings.requestTimeout() != null) {
-      b.timeout(settings.requestTimeout());
-    }
-    settings.calls().infer(ex, b.build(),
-        result -> OipApi.binaryResponse(ex, result, null, List.of(), true));
+    settings.calls().infer(ex, InferenceRequest.builder(ref).input(spec.name(), input).build(),
+        result -> OipApi.answer(ex, result, null, List.of(), true));
   }
 
   private static Tensor decodeStrings(List<String> elements, long[] shape, String path) {

@@ -1,5 +1,6 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.oip;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.modserv.api.DataType;
@@ -12,6 +13,15 @@ import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.JsonTensor;
+import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Readiness;
+import dev.modserv.http.internal.Routes;
+import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,13 +30,29 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The Open Inference Protocol v2 (KServe, Triton) over JSON: server and model metadata, health,
- * model readiness and inference ({@code reference/anchors-serving.md} §2).
+ * model readiness and inference ({@code reference/anchors-serving.md} §2), the binary tensor
+ * extension ({@link OipBinary}) and, with the management model root, the repository extension
+ * ({@link OipRepository}).
  */
-final class OipApi {
-  private final Settings settings;
-
-  OipApi(Settings settings) {
-    this.settings = settings;
+public record OipApi(Settings settings) implements DialectRoutes {
+  @Override
+  public void register(Routes routes) {
+    routes.get("/v2", this::serverMetadata);
+    routes.get("/v2/health/live", this::live).open();
+    routes.get("/v2/health/ready", this::ready).open();
+    routes.get("/v2/models/{m}", this::modelMetadata);
+    routes.get("/v2/models/{m}/versions/{v}", this::modelMetadata);
+    routes.get("/v2/models/{m}/ready", this::modelReady);
+    routes.get("/v2/models/{m}/versions/{v}/ready", this::modelReady);
+    routes.post("/v2/models/{m}/infer", this::infer);
+    routes.post("/v2/models/{m}/versions/{v}/infer", this::infer);
+    if (settings.modelRoot() != null) {
+      OipRepository repo = new OipRepository(settings);
+      // These touch the file system: off the I/O thread.
+      routes.post("/v2/repository/index", repo::index).blocking();
+      routes.post("/v2/repository/models/{m}/load", repo::load).blocking();
+      routes.post("/v2/repository/models/{m}/unload", repo::unload);
+    }
   }
 
   void serverMetadata(Exchange ex) {
@@ -53,7 +79,7 @@ final class OipApi {
   }
 
   void ready(Exchange ex) {
-    boolean ready = Operations.ready(settings);
+    boolean ready = Readiness.ready(settings);
     ex.json(ready ? 200 : 503, Json.write(g -> {
       g.writeStartObject();
       g.writeBooleanField("ready", ready);
@@ -133,11 +159,11 @@ final class OipApi {
   /** A requested output; {@code binary} null when its parameters do not say. */
   record Requested(String name, @Nullable Boolean binary) {}
 
+  /** A parsed inference request: its id, inputs, requested outputs and binary output choice. */
+  private record Call(@Nullable String id, List<Input> inputs, List<Requested> requested,
+      boolean binaryOutput) {}
+
   void infer(Exchange ex) throws Exception {
-    String id = null;
-    List<Input> inputs = new ArrayList<>();
-    List<Requested> requested = new ArrayList<>();
-    boolean binaryOutput = false;
     byte[] body = ex.body();
     int jsonLength = OipBinary.headerLength(ex.request().getHeaders().get(OipBinary.HEADER),
         body.length);
@@ -145,54 +171,76 @@ final class OipApi {
       OipBinary.rawInfer(settings, ex, ref(ex));
       return;
     }
+    Call call;
     try (JsonParser p = jsonLength < 0 ? Json.parser(body)
         : Json.FACTORY.createParser(body, 0, jsonLength)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw HttpError.badField("", "expected an inference request object, got "
-            + Json.describe(p.currentToken()));
-      }
-      boolean sawInputs = false;
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        JsonToken t = p.nextToken();
-        switch (field) {
-          case "id" -> {
-            if (t != JsonToken.VALUE_STRING) {
-              throw HttpError.badField("id", "expected a string, got " + Json.describe(t));
-            }
-            id = p.getText();
-          }
-          case "inputs" -> {
-            sawInputs = true;
-            expect(p, JsonToken.START_ARRAY, "inputs", "an array of input tensors");
-            int i = 0;
-            while (p.nextToken() != JsonToken.END_ARRAY) {
-              inputs.add(input(p, "inputs[" + i++ + "]"));
-            }
-          }
-          case "outputs" -> {
-            expect(p, JsonToken.START_ARRAY, "outputs", "an array of requested outputs");
-            int i = 0;
-            while (p.nextToken() != JsonToken.END_ARRAY) {
-              requested.add(output(p, "outputs[" + i++ + "]"));
-            }
-          }
-          case "parameters" -> {
-            expect(p, JsonToken.START_OBJECT, "parameters", "an object");
-            Boolean b = booleanParameter(p, "parameters", "binary_data_output");
-            binaryOutput = b != null && b;
-          }
-          default -> p.skipChildren();
-        }
-      }
-      if (!sawInputs || inputs.isEmpty()) {
-        throw HttpError.badField("inputs", "is required and must not be empty");
-      }
+      call = parse(p);
     }
     InferenceRequest.Builder b = InferenceRequest.builder(ref(ex));
-    if (settings.requestTimeout() != null) {
-      b.timeout(settings.requestTimeout());
+    addInputs(b, call.inputs(), body, jsonLength);
+    List<String> outputs = call.requested().stream().map(Requested::name).toList();
+    if (!outputs.isEmpty()) {
+      b.outputs(outputs.toArray(String[]::new));
     }
+    if (call.id() != null) {
+      b.id(call.id());
+    }
+    settings.calls().infer(ex, b.build(),
+        result -> answer(ex, result, call.id(), call.requested(), call.binaryOutput()));
+  }
+
+  private static Call parse(JsonParser p) throws IOException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      throw HttpError.badField("", "expected an inference request object, got "
+          + Json.describe(p.currentToken()));
+    }
+    String id = null;
+    List<Input> inputs = new ArrayList<>();
+    List<Requested> requested = new ArrayList<>();
+    boolean binaryOutput = false;
+    boolean sawInputs = false;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken t = p.nextToken();
+      switch (field) {
+        case "id" -> {
+          if (t != JsonToken.VALUE_STRING) {
+            throw HttpError.badField("id", "expected a string, got " + Json.describe(t));
+          }
+          id = p.getText();
+        }
+        case "inputs" -> {
+          sawInputs = true;
+          expect(p, JsonToken.START_ARRAY, "inputs", "an array of input tensors");
+          int i = 0;
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            inputs.add(input(p, "inputs[" + i++ + "]"));
+          }
+        }
+        case "outputs" -> {
+          expect(p, JsonToken.START_ARRAY, "outputs", "an array of requested outputs");
+          int i = 0;
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            requested.add(output(p, "outputs[" + i++ + "]"));
+          }
+        }
+        case "parameters" -> {
+          expect(p, JsonToken.START_OBJECT, "parameters", "an object");
+          Boolean b = booleanParameter(p, "parameters", "binary_data_output");
+          binaryOutput = b != null && b;
+        }
+        default -> p.skipChildren();
+      }
+    }
+    if (!sawInputs || inputs.isEmpty()) {
+      throw HttpError.badField("inputs", "is required and must not be empty");
+    }
+    return new Call(id, inputs, requested, binaryOutput);
+  }
+
+  /** Adds the inputs: JSON data, or binary data after the JSON header, in order. */
+  private static void addInputs(InferenceRequest.Builder b, List<Input> inputs, byte[] body,
+      int jsonLength) {
     int at = Math.max(jsonLength, 0);
     for (int i = 0; i < inputs.size(); i++) {
       Input in = inputs.get(i);
@@ -217,54 +265,6 @@ final class OipApi {
       throw new HttpError(400, (body.length - at) + " bytes after the JSON header are not claimed"
           + " by any input's binary_data_size");
     }
-    List<String> outputs = requested.stream().map(Requested::name).toList();
-    if (!outputs.isEmpty()) {
-      b.outputs(outputs.toArray(String[]::new));
-    }
-    if (id != null) {
-      b.id(id);
-    }
-    String echoed = id;
-    boolean binaryOutputs = binaryOutput;
-    settings.calls().infer(ex, b.build(), result -> {
-      boolean anyBinary = binaryOutputs || requested.stream().anyMatch(
-          r -> r.binary() != null && r.binary());
-      if (anyBinary) {
-        binaryResponse(ex, result, echoed, requested, binaryOutputs);
-      } else {
-        ex.json(200, response(result, echoed, outputs));
-      }
-    });
-  }
-
-  private static byte[] response(InferenceResult result, @Nullable String id,
-      List<String> requested) {
-    return Json.write(g -> {
-      g.writeStartObject();
-      g.writeStringField("model_name", result.model());
-      g.writeStringField("model_version", Long.toString(result.version()));
-      if (id != null) {
-        g.writeStringField("id", id);
-      }
-      g.writeArrayFieldStart("outputs");
-      Iterable<String> names = requested.isEmpty() ? result.outputs().keySet() : requested;
-      for (String name : names) {
-        Tensor t = result.outputs().get(name);
-        if (t == null) {
-          continue;
-        }
-        g.writeStartObject();
-        g.writeStringField("name", name);
-        g.writeStringField("datatype", Json.wireName(t.dataType()));
-        g.writeFieldName("shape");
-        Json.writeShape(g, t.shape());
-        g.writeFieldName("data");
-        Json.writeFlat(g, t);
-        g.writeEndObject();
-      }
-      g.writeEndArray();
-      g.writeEndObject();
-    });
   }
 
   private static void expect(JsonParser p, JsonToken token, String path, String what) {
@@ -401,10 +401,11 @@ final class OipApi {
   }
 
   /**
-   * Answers with the binary extension: outputs asked for as binary carry {@code
-   * parameters.binary_data_size} and no {@code data}; their bytes follow the JSON.
+   * Answers an inference: JSON, or with the binary extension when any output is asked for as
+   * binary ({@code allBinary}, or its own {@code parameters.binary_data}); those outputs carry
+   * {@code parameters.binary_data_size} and no {@code data}, and their bytes follow the JSON.
    */
-  static void binaryResponse(Exchange ex, InferenceResult result, @Nullable String id,
+  static void answer(Exchange ex, InferenceResult result, @Nullable String id,
       List<Requested> requested, boolean allBinary) {
     List<byte[]> raw = new ArrayList<>();
     byte[] json = Json.write(g -> {
@@ -420,32 +421,40 @@ final class OipApi {
           : requested;
       for (Requested r : names) {
         Tensor t = result.outputs().get(r.name());
-        if (t == null) {
-          continue;
+        if (t != null) {
+          writeOutput(g, r.name(), t, r.binary() != null ? r.binary() : allBinary, raw);
         }
-        g.writeStartObject();
-        g.writeStringField("name", r.name());
-        g.writeStringField("datatype", Json.wireName(t.dataType()));
-        g.writeFieldName("shape");
-        Json.writeShape(g, t.shape());
-        boolean binary = r.binary() != null ? r.binary() : allBinary;
-        if (binary) {
-          byte[] bytes = OipBinary.encode(t);
-          raw.add(bytes);
-          g.writeObjectFieldStart("parameters");
-          g.writeNumberField("binary_data_size", bytes.length);
-          g.writeEndObject();
-        } else {
-          g.writeFieldName("data");
-          Json.writeFlat(g, t);
-        }
-        g.writeEndObject();
       }
       g.writeEndArray();
       g.writeEndObject();
     });
+    boolean binary = allBinary || requested.stream().anyMatch(r -> Boolean.TRUE.equals(r.binary()));
+    if (!binary) {
+      ex.json(200, json);
+      return;
+    }
     ex.header(OipBinary.HEADER, Integer.toString(json.length));
     ex.send(200, "application/octet-stream", OipBinary.body(json, raw));
+  }
+
+  private static void writeOutput(JsonGenerator g, String name, Tensor t, boolean binary,
+      List<byte[]> raw) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("name", name);
+    g.writeStringField("datatype", Json.wireName(t.dataType()));
+    g.writeFieldName("shape");
+    Json.writeShape(g, t.shape());
+    if (binary) {
+      byte[] bytes = OipBinary.encode(t);
+      raw.add(bytes);
+      g.writeObjectFieldStart("parameters");
+      g.writeNumberField("binary_data_size", bytes.length);
+      g.writeEndObject();
+    } else {
+      g.writeFieldName("data");
+      Json.writeFlat(g, t);
+    }
+    g.writeEndObject();
   }
 
   private static final Map<String, DataType> TYPES = Map.ofEntries(

@@ -1,6 +1,7 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.ollama;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.modserv.http.internal.HttpError;
 import dev.modserv.api.ModelRef;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelRegistry;

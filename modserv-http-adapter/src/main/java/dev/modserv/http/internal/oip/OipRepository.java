@@ -1,10 +1,15 @@
-package dev.modserv.http.internal;
+package dev.modserv.http.internal.oip;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.ModelRoot;
+import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,12 +29,10 @@ import org.jspecify.annotations.Nullable;
  */
 final class OipRepository {
   private final Settings settings;
-  private final ManagementApi management;
   private final Path root;
 
-  OipRepository(Settings settings, ManagementApi management) {
+  OipRepository(Settings settings) {
     this.settings = settings;
-    this.management = management;
     this.root = java.util.Objects.requireNonNull(settings.modelRoot(), "modelRoot");
   }
 
@@ -182,32 +185,16 @@ final class OipRepository {
         }
       }
     }
-    Path artifact;
-    long v;
+    Target target;
     if (path != null) {
-      artifact = management.confine(path);
-      v = version != null ? version : registry().versions(name).stream()
-          .mapToLong(ModelStatus::version).max().orElse(0) + 1;
+      target = new Target(ModelRoot.confine(root, path), version != null ? version
+          : registry().versions(name).stream().mapToLong(ModelStatus::version).max().orElse(0)
+              + 1);
     } else {
-      Path dir = management.confine(name);
-      if (!Files.isDirectory(dir)) {
-        throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no folder '" + name
-            + "' in the model repository");
-      }
-      TreeSet<Long> found = versions(dir);
-      if (found.isEmpty()) {
-        throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "'" + name + "' has no"
-            + " numbered version folder in the model repository");
-      }
-      if (version != null && !found.contains(version)) {
-        throw new ModelServingException(ErrorCode.VERSION_NOT_FOUND, "'" + name + "' has no"
-            + " version folder " + version + "; it has " + found);
-      }
-      v = version != null ? version : found.last();
-      // The artifact itself is checked again: a link in the version folder must stay inside.
-      artifact = management.confine(root.relativize(artifact(management.confine(name + "/" + v)))
-          .toString());
+      target = inFolder(name, version);
     }
+    Path artifact = target.artifact();
+    long v = target.version();
     long loadedVersion = v;
     ex.jsonWhenDone(registry().load(name, v, artifact), 200, (g, status) -> {
       g.writeStartObject();
@@ -216,6 +203,31 @@ final class OipRepository {
       g.writeStringField("state", state(status));
       g.writeEndObject();
     });
+  }
+
+  /** What a load request loads: the file (or folder) and its version. */
+  private record Target(Path artifact, long version) {}
+
+  /** The model's version folder in the root: {@code version}, or the highest. */
+  private Target inFolder(String name, @Nullable Long version) {
+    Path dir = ModelRoot.confine(root, name);
+    if (!Files.isDirectory(dir)) {
+      throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no folder '" + name
+          + "' in the model repository");
+    }
+    TreeSet<Long> found = versions(dir);
+    if (found.isEmpty()) {
+      throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "'" + name + "' has no"
+          + " numbered version folder in the model repository");
+    }
+    if (version != null && !found.contains(version)) {
+      throw new ModelServingException(ErrorCode.VERSION_NOT_FOUND, "'" + name + "' has no"
+          + " version folder " + version + "; it has " + found);
+    }
+    long v = version != null ? version : found.last();
+    // The artifact itself is checked again: a link in the version folder must stay inside.
+    Path artifact = artifact(ModelRoot.confine(root, name + "/" + v));
+    return new Target(ModelRoot.confine(root, root.relativize(artifact).toString()), v);
   }
 
   /** A version folder's one regular file, or the folder itself (a SavedModel, say). */

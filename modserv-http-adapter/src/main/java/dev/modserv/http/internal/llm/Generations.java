@@ -1,0 +1,223 @@
+package dev.modserv.http.internal.llm;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.modserv.api.Capability;
+import dev.modserv.api.ErrorCode;
+import dev.modserv.api.GenerationChunk;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.GenerationResult;
+import dev.modserv.api.GenerationStream;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelRef;
+import dev.modserv.http.internal.ErrorShape;
+import dev.modserv.http.internal.Exchange;
+import dev.modserv.http.internal.Failure;
+import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Settings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Flow;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs a generation for an LLM route and writes its answer with the dialect's {@link
+ * GenerationWriter}: whole, or streamed as SSE or NDJSON.
+ *
+ * <p>The answer is written as a {@link Flow.Subscriber} on the stream's delivery thread, with
+ * blocking writes: the I/O thread never waits for a token. A client that goes away fails the next
+ * write (or Jetty reports the failure first), which cancels the generation and frees its sequence
+ * at once.
+ */
+public final class Generations {
+  private Generations() {}
+
+  /** Checks that {@code model} (as the request names it) generates, then {@link #run}s. */
+  public static void start(Settings settings, Exchange ex, String model,
+      GenerationRequest request, GenerationWriter writer) {
+    requireGenerative(settings, model);
+    run(settings, ex, request, writer);
+  }
+
+  /** Submits {@code request} and writes its answer as its chunks come. */
+  public static void run(Settings settings, Exchange ex, GenerationRequest request,
+      GenerationWriter writer) {
+    // Submitted here, so that the engine starts on the prompt at once; the answer is written on
+    // the stream's delivery thread, which starts with the first chunk.
+    GenerationStream stream = settings.server().generate(request);
+    ex.request().addFailureListener(failure -> stream.cancel());
+    stream.subscribe(new Answer(ex, writer, stream));
+  }
+
+  /** 404 for an unknown model, 400 for one that does not generate (loaded models only). */
+  public static void requireGenerative(Settings settings, String model) {
+    Optional<ModelMetadata> metadata =
+        Models.metadata(settings.server().registry(), ModelRef.parse(model));
+    if (metadata.isPresent() && !metadata.get().capabilities().contains(Capability.GENERATIVE)) {
+      List<String> can = new ArrayList<>();
+      if (metadata.get().capabilities().contains(Capability.EMBEDDING)) {
+        can.add("embedding");
+      }
+      throw HttpError.badField("model", "model '" + model + "' does not generate text"
+          + (can.isEmpty() ? "" : " (it supports " + String.join(", ", can) + ")")
+          + "; load a GGUF model with the llama.cpp engine (modserv-llama) to generate");
+    }
+  }
+
+  /**
+   * Whether the body asks for generation ({@code prompt}) rather than prediction ({@code
+   * inputs}); 400 for both.
+   */
+  public static boolean asksForGeneration(Exchange ex) throws IOException {
+    boolean inputs = false;
+    boolean prompt = false;
+    try (JsonParser p = Json.parser(ex.body())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw HttpError.badField("", "expected an object, got " + Json.describe(p.currentToken()));
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        p.nextToken();
+        inputs |= field.equals("inputs");
+        prompt |= field.equals("prompt");
+        p.skipChildren();
+      }
+    }
+    if (inputs && prompt) {
+      throw HttpError.badField("", "give either inputs (prediction) or prompt (generation), not"
+          + " both");
+    }
+    return prompt;
+  }
+
+  /**
+   * The body of an error that ends a stream, in {@code shape}: a failure no rule maps keeps its
+   * message (the stream is under way; there is no status left to set) as a backend error.
+   */
+  public static byte[] streamError(ErrorShape shape, RuntimeException e) {
+    Failure f = Failure.of(e, 0);
+    if (f.unexpected()) {
+      f = new Failure(500, String.valueOf(e.getMessage()), ErrorCode.BACKEND_ERROR, null, null,
+          false);
+    }
+    return shape.render(f);
+  }
+
+  /**
+   * Writes one generation's answer as its chunks come. A refusal before the first chunk gets its
+   * own status; a failure after it goes in the body, as the dialect does; a client that went away
+   * cancels the generation.
+   */
+  private static final class Answer implements Flow.Subscriber<GenerationChunk> {
+    private final Exchange ex;
+    private final GenerationWriter writer;
+    private final GenerationStream stream;
+    private final StringBuilder text = new StringBuilder();
+    /**
+     * What one engine chunk makes (with the first, what the stream opens with; with the last, the
+     * finish, the usage and the end) goes out in one write: each write is a chunk and a system
+     * call, and the client waits for all of them.
+     */
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream(512);
+    private @Nullable OutputStream out;
+    private boolean ended;
+
+    Answer(Exchange ex, GenerationWriter writer, GenerationStream stream) {
+      this.ex = ex;
+      this.writer = writer;
+      this.stream = stream;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription subscription) {
+      subscription.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(GenerationChunk chunk) {
+      if (ended) {
+        return;
+      }
+      text.append(chunk.text());
+      try {
+        if (writer.streams()) {
+          stream(chunk);
+        } else if (chunk.last()) {
+          ended = true;
+          GenerationResult r = new GenerationResult(text.toString(),
+              chunk.finish().orElseThrow(), Objects.requireNonNull(chunk.usage()),
+              Objects.requireNonNull(chunk.timings()));
+          ex.json(200, Json.write(g -> writer.whole(g, r)));
+        }
+      } catch (IOException e) {
+        // The client went away: the generation stops at once and frees its sequence.
+        ended = true;
+        stream.cancel();
+        ex.endStream(e);
+      } catch (RuntimeException e) {
+        ended = true;
+        stream.cancel();
+        fail(e);
+      }
+    }
+
+    private void stream(GenerationChunk chunk) throws IOException {
+      OutputStream body = out;
+      if (body == null) {
+        body = ex.startStream(writer.framing().contentType());
+        out = body;
+        writer.open(pending);
+      }
+      writer.chunk(pending, chunk, text);
+      if (pending.size() > 0) {
+        pending.writeTo(body);
+        pending.reset();
+      }
+      if (chunk.last()) {
+        ended = true;
+        ex.endStream(null);
+      }
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      if (!ended) {
+        ended = true;
+        fail(failure);
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      if (!ended) {
+        onError(new IllegalStateException("the generation ended without a last chunk"));
+      }
+    }
+
+    /** Before the status: the error's own status; after it, the error in the body. */
+    private void fail(Throwable failure) {
+      OutputStream body = out;
+      if (body == null) {
+        ex.fail(failure);
+        return;
+      }
+      RuntimeException e = failure instanceof RuntimeException re ? re
+          : new IllegalStateException(failure);
+      try {
+        pending.reset();
+        writer.error(pending, e);
+        pending.writeTo(body);
+        ex.endStream(null);
+      } catch (IOException gone) {
+        ex.endStream(gone);
+      }
+    }
+  }
+}
