@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -37,39 +38,8 @@ public final class MapReader {
       Object v = e.getValue();
       switch (e.getKey()) {
         case "scale" -> ops.add(new Op.Scale(number(v, field)));
-        case "normalize", "normalise" -> {
-          if (!(v instanceof Map<?, ?> m)) {
-            throw bad(field, "expected {\"min\": a, \"max\": b}, or true together with scale:"
-                + " (x / scale - mean) / std");
-          }
-          for (Object k : m.keySet()) {
-            if (!"min".equals(k) && !"max".equals(k)) {
-              throw bad(field + "." + k, "unknown field; use min and max");
-            }
-          }
-          double min = number(require(m, "min", field), field + ".min");
-          double max = number(require(m, "max", field), field + ".max");
-          if (!(max > min)) {
-            throw bad(field, "max must be greater than min: min " + min + ", max " + max);
-          }
-          ops.add(new Op.Normalize(min, max));
-        }
-        case "standardize", "standardise" -> {
-          if (!(v instanceof Map<?, ?> m)) {
-            throw bad(field, "expected {\"mean\": [...], \"std\": [...], \"axis\"?: int}");
-          }
-          for (Object k : m.keySet()) {
-            if (!"mean".equals(k) && !"std".equals(k) && !"axis".equals(k)) {
-              throw bad(field + "." + k, "unknown field; use mean, std, axis");
-            }
-          }
-          double[] m0 = m.get("mean") != null ? numbers(m.get("mean"), field + ".mean")
-              : new double[] {0};
-          double[] s0 = m.get("std") != null ? numbers(m.get("std"), field + ".std")
-              : new double[] {1};
-          int axis = m.get("axis") != null ? integer(m.get("axis"), field + ".axis") : -1;
-          ops.add(Op.Standardize.of(m0, s0, axis, field));
-        }
+        case "normalize", "normalise" -> ops.add(normalize(v, field));
+        case "standardize", "standardise" -> ops.add(standardize(v, field));
         case "mean" -> {
           mean = numbers(v, field);
           shorthandAt = shorthandAt < 0 ? ops.size() : shorthandAt;
@@ -88,6 +58,43 @@ public final class MapReader {
           std == null ? new double[] {1} : std, -1, path));
     }
     return new Preprocessing(ops, inputs);
+  }
+
+  /** {@code normalize: {min, max}}: scales into [0, 1]. */
+  private static Op normalize(@Nullable Object v, String field) {
+    if (!(v instanceof Map<?, ?> m)) {
+      throw bad(field, "expected {\"min\": a, \"max\": b}, or true together with scale:"
+          + " (x / scale - mean) / std");
+    }
+    for (Object k : m.keySet()) {
+      if (!"min".equals(k) && !"max".equals(k)) {
+        throw bad(field + "." + k, "unknown field; use min and max");
+      }
+    }
+    double min = number(require(m, "min", field), field + ".min");
+    double max = number(require(m, "max", field), field + ".max");
+    if (!(max > min)) {
+      throw bad(field, "max must be greater than min: min " + min + ", max " + max);
+    }
+    return new Op.Normalize(min, max);
+  }
+
+  /** {@code standardize: {mean, std, axis?}}: (x - mean[c]) / std[c]. */
+  private static Op standardize(@Nullable Object v, String field) {
+    if (!(v instanceof Map<?, ?> m)) {
+      throw bad(field, "expected {\"mean\": [...], \"std\": [...], \"axis\"?: int}");
+    }
+    for (Object k : m.keySet()) {
+      if (!"mean".equals(k) && !"std".equals(k) && !"axis".equals(k)) {
+        throw bad(field + "." + k, "unknown field; use mean, std, axis");
+      }
+    }
+    double[] mean = m.get("mean") != null ? numbers(m.get("mean"), field + ".mean")
+        : new double[] {0};
+    double[] std = m.get("std") != null ? numbers(m.get("std"), field + ".std")
+        : new double[] {1};
+    int axis = m.get("axis") != null ? integer(m.get("axis"), field + ".axis") : -1;
+    return Op.Standardize.of(mean, std, axis, field);
   }
 
   /**

@@ -119,24 +119,7 @@ public record Postprocessing(
     }
     double[] x = Values.doubles(t);
     if (softmax) {
-      // softmax runs along the last axis
-      int classes = (int) shape[shape.length - 1];
-      int rows = classes == 0 ? 0 : x.length / classes;
-      for (int r = 0; r < rows; r++) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < classes; c++) {
-          max = Math.max(max, x[r * classes + c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < classes; c++) {
-          double v = Math.exp(x[r * classes + c] - max);
-          x[r * classes + c] = v;
-          sum += v;
-        }
-        for (int c = 0; c < classes; c++) {
-          x[r * classes + c] /= sum;
-        }
-      }
+      softmax(x, (int) shape[shape.length - 1]);
     }
     if (classification > 0) {
       out.put(name, Classification.classify(name, Values.floating(t.dataType(), x, shape),
@@ -152,25 +135,7 @@ public record Postprocessing(
     }
     long[] rowShape = Arrays.copyOf(shape, shape.length - 1);
     if (argmax) {
-      long[] best = new long[rows];
-      for (int r = 0; r < rows; r++) {
-        int b = 0;
-        for (int c = 1; c < classes; c++) {
-          if (x[r * classes + c] > x[r * classes + b]) {
-            b = c;
-          }
-        }
-        best[r] = b;
-      }
-      if (names != null) {
-        String[] named = new String[rows];
-        for (int r = 0; r < rows; r++) {
-          named[r] = names.get((int) best[r]);
-        }
-        out.put(name, Tensor.of(named, rowShape));
-      } else {
-        out.put(name, Tensor.of(best, rowShape));
-      }
+      out.put(name, argmax(x, rows, classes, names, rowShape));
       return;
     }
     if (topK > 0) {
@@ -187,6 +152,49 @@ public record Postprocessing(
       return;
     }
     out.put(name, Values.floating(t.dataType(), x, shape));
+  }
+
+  /** Softmax along the last axis, in place. */
+  private static void softmax(double[] x, int classes) {
+    int rows = classes == 0 ? 0 : x.length / classes;
+    for (int r = 0; r < rows; r++) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < classes; c++) {
+        max = Math.max(max, x[r * classes + c]);
+      }
+      double sum = 0;
+      for (int c = 0; c < classes; c++) {
+        double v = Math.exp(x[r * classes + c] - max);
+        x[r * classes + c] = v;
+        sum += v;
+      }
+      for (int c = 0; c < classes; c++) {
+        x[r * classes + c] /= sum;
+      }
+    }
+  }
+
+  /** Each row's best class: its index (INT64), or its label when labels are given. */
+  private static Tensor argmax(double[] x, int rows, int classes, @Nullable List<String> names,
+      long[] rowShape) {
+    long[] best = new long[rows];
+    for (int r = 0; r < rows; r++) {
+      int b = 0;
+      for (int c = 1; c < classes; c++) {
+        if (x[r * classes + c] > x[r * classes + b]) {
+          b = c;
+        }
+      }
+      best[r] = b;
+    }
+    if (names == null) {
+      return Tensor.of(best, rowShape);
+    }
+    String[] named = new String[rows];
+    for (int r = 0; r < rows; r++) {
+      named[r] = names.get((int) best[r]);
+    }
+    return Tensor.of(named, rowShape);
   }
 
   /**
