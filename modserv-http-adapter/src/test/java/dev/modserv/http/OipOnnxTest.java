@@ -337,7 +337,7 @@ class OipOnnxTest {
   @Test
   void serverMetadataListsTheExtensions() throws Exception {
     assertThat(json(get("/v2")).get("extensions").toString())
-        .isEqualTo("[\"binary_tensor_data\",\"model_repository\"]");
+        .isEqualTo("[\"binary_tensor_data\",\"classification\",\"model_repository\"]");
   }
 
   @Test

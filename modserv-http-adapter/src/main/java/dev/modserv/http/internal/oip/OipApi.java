@@ -63,6 +63,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
       g.writeStringField("version", settings.version());
       g.writeArrayFieldStart("extensions");
       g.writeString("binary_tensor_data");
+      g.writeString("classification");
       if (settings.modelRoot() != null) {
         g.writeString("model_repository");
       }
