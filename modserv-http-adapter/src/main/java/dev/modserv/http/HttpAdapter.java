@@ -2,9 +2,7 @@ package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
 import dev.modserv.http.internal.DialectRoutes;
-import dev.modserv.http.internal.Extras;
 import dev.modserv.http.internal.ModelCalls;
-import dev.modserv.http.internal.Processing;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
@@ -25,10 +23,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -50,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * management API ({@code /models}, off unless a model root is given), OpenAI ({@code /v1/...}),
  * Ollama and the node fit report, and always operations ({@code /health}, {@code /ready}, {@code
  * /metrics}). See {@code docs/http.md} for every endpoint and its JSON.
+ *
+ * <p>Pre- and post-processing belong to the model, not the adapter: set them with {@code
+ * ModelConfig.Builder.processing} and every dialect applies them, as {@code ModelServer.infer}
+ * does ({@code docs/processing.md}). A native-API request may bring its own for that call.
  *
  * <pre>{@code
  * try (HttpAdapter http = HttpAdapter.builder(server).port(8080).build()) {
@@ -92,7 +92,7 @@ public final class HttpAdapter implements AutoCloseable {
     this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot, List.copyOf(b.requiredModels),
         registry, new RequestTimers(registry), new ModelCalls(b.server),
-        new AtomicBoolean(true), version(), new Extras(b.processing));
+        new AtomicBoolean(true), version());
     this.router = new Router(settings, routes(settings, b.dialects));
   }
 
@@ -257,7 +257,6 @@ public final class HttpAdapter implements AutoCloseable {
     private @Nullable PrometheusMeterRegistry registry;
     private final Set<Dialect> dialects = EnumSet.allOf(Dialect.class);
     private boolean dialectsSet;
-    private final Map<String, Processing.Spec> processing = new HashMap<>();
 
     private Builder(ModelServer server) {
       this.server = server;
@@ -399,19 +398,6 @@ public final class HttpAdapter implements AutoCloseable {
         dialects.add(Objects.requireNonNull(d, "dialect"));
       }
       dialectsSet = true;
-      return this;
-    }
-
-    /**
-     * Pre- and post-processing for every native-API request to {@code model} that does not bring
-     * its own ({@code docs/http.md}, "Pre- and post-processing"); once per model.
-     */
-    public Builder processing(String model, ModelProcessing processing) {
-      if (model.isEmpty() || this.processing.containsKey(model)) {
-        throw new IllegalArgumentException("processing for model '" + model
-            + "' is empty or given twice");
-      }
-      this.processing.put(model, processing.spec());
       return this;
     }
 

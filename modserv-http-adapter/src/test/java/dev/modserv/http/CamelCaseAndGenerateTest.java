@@ -4,16 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
 import dev.modserv.core.VersionPolicy;
 import dev.modserv.testkit.FakeBackend;
+import dev.modserv.testkit.FakeModel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,14 +29,21 @@ class CamelCaseAndGenerateTest {
 
   static ModelServer server;
   static HttpAdapter http;
+  /** A model whose batcher waits 50 ms to gather up to 16 rows: what is in flight together. */
+  static FakeModel gathering;
 
   @BeforeAll
   static void start() throws Exception {
-    server = ModelServer.builder().backend(FakeBackend.create()).discoverBackends(false).build();
+    FakeBackend backend = FakeBackend.create();
+    server = ModelServer.builder().backend(backend).discoverBackends(false).build();
     server.registry().configure("iris", ModelConfig.builder()
         .versionPolicy(VersionPolicy.latest(2)).build());
     server.registry().load("iris", 1, Path.of("iris.fake")).join();
     server.registry().load("iris", 2, Path.of("iris.fake")).join();
+    server.registry().configure("gathering", ModelConfig.builder().batching(BatchingPolicy
+        .builder().maxBatchSize(16).maxQueueDelay(Duration.ofMillis(50)).build()).build());
+    server.registry().load("gathering", 1, Path.of("gathering.fake")).join();
+    gathering = backend.loaded().get(backend.loaded().size() - 1);
     http = HttpAdapter.builder(server).port(0).build();
     http.start();
   }
@@ -154,16 +164,48 @@ class CamelCaseAndGenerateTest {
   }
 
   @Test
+  void maxBatchSizeRunsALargerBatchInChunks() throws Exception {
+    int before = gathering.rowsPerRun().size();
+    StringBuilder items = new StringBuilder();
+    for (int i = 1; i <= 5; i++) {
+      items.append(i == 1 ? "" : ",").append("{\"inputs\":[[").append(i).append(",0,0,0]]}");
+    }
+    var r = post("/batch-predict", "{\"modelName\":\"gathering\",\"maxBatchSize\":2,\"batch\":["
+        + items + "]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode results = json(r).get("results");
+    assertThat(results).hasSize(5);
+    for (int i = 1; i <= 5; i++) {
+      assertThat(results.get(i - 1).get("predictions").toString())
+          .isEqualTo("[[" + 2.0 * i + ",0.0,0.0,0.0]]");
+    }
+    var snake = post("/api/batch-predict", "{\"max_batch_size\":2,\"requests\":["
+        + items.toString().replace("{\"inputs\"", "{\"model\":\"gathering\",\"inputs\"") + "]}");
+    assertThat(snake.statusCode()).as(snake.body()).isEqualTo(200);
+    assertThat(json(snake).get("results")).hasSize(5);
+    assertThat(json(snake).get("results").get(4).get("outputs").toString())
+        .isEqualTo("[[10.0,0.0,0.0,0.0]]");
+    // At most two items were in flight at once, so no run of the gathering batcher had more rows.
+    List<Long> runs = gathering.rowsPerRun().subList(before, gathering.rowsPerRun().size());
+    assertThat(runs).allMatch(rows -> rows <= 2);
+    assertThat(runs.stream().mapToLong(Long::longValue).sum()).isEqualTo(10);
+  }
+
+  @Test
   void batchPredictErrors() throws Exception {
     var unknown = post("/batch-predict", "{\"modelName\":\"nope\",\"batch\":[{\"inputs\":[[1,2,3,4]]}]}");
     assertThat(unknown.statusCode()).isEqualTo(200);
     assertThat(json(unknown).get("results").get(0).get("code").asText()).isEqualTo("MODEL_NOT_FOUND");
-    var tooMany = post("/batch-predict", "{\"modelName\":\"iris\",\"maxBatchSize\":1,\"batch\":["
-        + "{\"inputs\":[[1,2,3,4]]},{\"inputs\":[[1,2,3,4]]}]}");
-    assertThat(tooMany.statusCode()).isEqualTo(400);
-    assertThat(json(tooMany).get("error").asText()).contains("maxBatchSize 1");
     var zero = post("/batch-predict", "{\"modelName\":\"iris\",\"maxBatchSize\":0,\"batch\":[]}");
     assertThat(zero.statusCode()).isEqualTo(400);
+    assertThat(json(zero).get("error").asText())
+        .isEqualTo("maxBatchSize: expected an integer >= 1, got 0");
+    var fraction = post("/batch-predict", "{\"modelName\":\"iris\",\"maxBatchSize\":1.5,"
+        + "\"batch\":[]}");
+    assertThat(json(fraction).get("error").asText()).startsWith("maxBatchSize: expected an integer");
+    var snake = post("/api/batch-predict", "{\"max_batch_size\":\"2\",\"requests\":[]}");
+    assertThat(snake.statusCode()).isEqualTo(400);
+    assertThat(json(snake).get("error").asText()).startsWith("max_batch_size: expected an integer");
     var noName = post("/batch-predict", "{\"batch\":[{\"inputs\":[[1,2,3,4]]}]}");
     assertThat(json(noName).get("error").asText()).isEqualTo("modelName: is required");
     var noBatch = post("/batch-predict", "{\"modelName\":\"iris\"}");

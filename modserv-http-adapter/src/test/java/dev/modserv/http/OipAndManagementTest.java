@@ -10,6 +10,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,6 +109,45 @@ class OipAndManagementTest {
     var noId = json(send("POST", "/v2/models/iris/versions/1/infer", "{\"inputs\":[{\"name\":\"x\","
         + "\"shape\":[1,4],\"datatype\":\"FP32\",\"data\":[1,1,1,1]}]}"));
     assertThat(noId.has("id")).isFalse();
+  }
+
+  @Test
+  void classificationAnswersTheTopClassesAsTritonDoes() throws Exception {
+    // y = 2x: [2, 8, 6, 4] and [0, 0, 10, 2]; the best two of each row as "score:index".
+    String inputs = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,4],\"datatype\":\"FP32\","
+        + "\"data\":[[1,4,3,2],[0,0,5,1]]}],";
+    var r = send("POST", "/v2/models/iris/infer", inputs
+        + "\"outputs\":[{\"name\":\"y\",\"parameters\":{\"classification\":2}}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(json(r).get("outputs").toString()).isEqualTo("[{\"name\":\"y\","
+        + "\"datatype\":\"BYTES\",\"shape\":[2,2],\"data\":[\"8.000000:1\",\"6.000000:2\","
+        + "\"10.000000:2\",\"2.000000:3\"]}]");
+    // The binary form: the same strings, each a 4-byte little-endian length and its bytes.
+    var binary = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port()
+        + "/v2/models/iris/infer")).POST(HttpRequest.BodyPublishers.ofString(inputs
+        + "\"outputs\":[{\"name\":\"y\",\"parameters\":{\"classification\":1,"
+        + "\"binary_data\":true}}]}")).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(binary.statusCode()).isEqualTo(200);
+    byte[] body = binary.body();
+    int jsonLength = Integer.parseInt(binary.headers()
+        .firstValue("Inference-Header-Content-Length").orElseThrow());
+    assertThat(JSON.readTree(new String(body, 0, jsonLength, StandardCharsets.UTF_8))
+        .get("outputs").toString()).isEqualTo("[{\"name\":\"y\",\"datatype\":\"BYTES\","
+        + "\"shape\":[2,1],\"parameters\":{\"binary_data_size\":29}}]");
+    ByteBuffer raw = ByteBuffer.wrap(body, jsonLength, body.length - jsonLength)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(raw.getInt()).isEqualTo(10);
+    assertThat(new String(body, raw.position(), 10, StandardCharsets.UTF_8)).isEqualTo("8.000000:1");
+    raw.position(raw.position() + 10);
+    assertThat(raw.getInt()).isEqualTo(11);
+    assertThat(new String(body, raw.position(), 11, StandardCharsets.UTF_8))
+        .isEqualTo("10.000000:2");
+    var zero = send("POST", "/v2/models/iris/infer", inputs
+        + "\"outputs\":[{\"name\":\"y\",\"parameters\":{\"classification\":0}}]}");
+    assertThat(zero.statusCode()).isEqualTo(400);
+    assertThat(json(zero).get("error").asText())
+        .startsWith("outputs[0].parameters.classification: expected a class count >= 1");
   }
 
   @Test

@@ -337,7 +337,7 @@ class OipOnnxTest {
   @Test
   void serverMetadataListsTheExtensions() throws Exception {
     assertThat(json(get("/v2")).get("extensions").toString())
-        .isEqualTo("[\"binary_tensor_data\",\"model_repository\"]");
+        .isEqualTo("[\"binary_tensor_data\",\"classification\",\"model_repository\"]");
   }
 
   @Test
@@ -423,7 +423,7 @@ class OipOnnxTest {
     var intIn = post("/api/predict", "{\"model\":\"all\"," + inputs
         + ",\"preprocessing\":{\"scale\":2,\"inputs\":[\"input_ids\"]}}");
     assertThat(intIn.statusCode()).isEqualTo(400);
-    assertThat(json(intIn).get("error").asText()).isEqualTo("inputs.input_ids: preprocessing"
-        + " applies to FP32 and FP64 inputs; this one is INT64");
+    assertThat(json(intIn).get("error").asText()).isEqualTo("preprocessing.inputs: input"
+        + " 'input_ids' is INT64; preprocessing applies to FP32 and FP64 inputs");
   }
 }

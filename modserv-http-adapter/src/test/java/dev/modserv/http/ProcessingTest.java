@@ -6,6 +6,8 @@ import static org.assertj.core.data.Offset.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modserv.core.ModelConfig;
+import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelServer;
 import dev.modserv.testkit.FakeBackend;
 import java.net.URI;
@@ -41,18 +43,19 @@ class ProcessingTest {
   static void start() throws Exception {
     server = ModelServer.builder().backend(FakeBackend.create()).discoverBackends(false).build();
     server.registry().load("iris", 1, Path.of("iris.fake")).join();
-    server.registry().load("cls", 1, Path.of("cls.fake")).join();
     root = Files.createDirectories(tmp.resolve("models"));
     Files.writeString(root.resolve("labels.txt"), "cat\ndog\nbird\nfish\n\n");
     Path outside = Files.writeString(tmp.resolve("secret.txt"), "a\nb\nc\nd\n");
     Files.createSymbolicLink(root.resolve("link.txt"), outside);
+    // Processing is the model's (ModelConfig): every dialect applies it.
+    server.registry().configure("cls", ModelConfig.builder().processing(ModelProcessing.builder()
+        .scale(0.5).softmax().argmax().labels(List.of("cat", "dog", "bird", "fish")).build())
+        .build());
+    server.registry().configure("top", ModelConfig.builder().processing(ModelProcessing.builder()
+        .topK(2).labelsFile(root.resolve("labels.txt")).build()).build());
+    server.registry().load("cls", 1, Path.of("cls.fake")).join();
     server.registry().load("top", 1, Path.of("top.fake")).join();
-    http = HttpAdapter.builder(server).port(0).management(root)
-        .processing("cls", ModelProcessing.builder().scale(0.5).softmax().argmax()
-            .labels(List.of("cat", "dog", "bird", "fish")).build())
-        .processing("top", ModelProcessing.builder().topK(2)
-            .labelsFile(root.resolve("labels.txt")).build())
-        .build();
+    http = HttpAdapter.builder(server).port(0).management(root).build();
     http.start();
   }
 
@@ -201,7 +204,8 @@ class ProcessingTest {
         + "\"preprocessing\":{\"mean\":[1,2,3]}}");
     assertThat(channels.statusCode()).isEqualTo(400);
     assertThat(JSON.readTree(channels.body()).get("error").asText())
-        .startsWith("inputs: standardize has 3 channel values but the input has 4 channels");
+        .startsWith("preprocessing: standardize has 3 channel values but input 'x' has 4"
+            + " channels");
     var labels = post("/api/predict", "{\"model\":\"iris\",\"inputs\":[[1,2,3,4]],"
         + "\"postprocessing\":{\"argmax\":true,\"labels\":[\"a\",\"b\"]}}");
     assertThat(labels.statusCode()).isEqualTo(400);
@@ -238,9 +242,9 @@ class ProcessingTest {
     assertThatThrownBy(() -> ModelProcessing.builder()
         .standardize(new double[] {1}, new double[] {0}))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("std");
-    assertThatThrownBy(() -> HttpAdapter.builder(server)
-        .processing("cls", ModelProcessing.builder().scale(2).build())
-        .processing("cls", ModelProcessing.builder().scale(2).build()))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ModelConfig.builder()
+        .processing(ModelProcessing.builder().scale(2).build())
+        .processing(ModelProcessing.builder().scale(2).build()))
+        .isInstanceOf(IllegalStateException.class);
   }
 }

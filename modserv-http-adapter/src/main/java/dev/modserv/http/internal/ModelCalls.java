@@ -2,6 +2,7 @@ package dev.modserv.http.internal;
 
 import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
+import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelServer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,8 +53,23 @@ public final class ModelCalls {
     void write(InferenceResult result) throws Exception;
   }
 
-  /** Runs {@code request} and lets {@code answer} write the response, or answers the error. */
+  /** Processing that gives neither part: the model's own applies. */
+  private static final ModelProcessing MODELS_OWN = ModelProcessing.fromMaps(null, null);
+
+  /**
+   * Runs {@code request} with the model's processing and lets {@code answer} write the response,
+   * or answers the error.
+   */
   public void infer(Exchange ex, InferenceRequest request, Answer answer) throws Exception {
+    infer(ex, request, MODELS_OWN, answer);
+  }
+
+  /**
+   * Runs {@code request} with {@code processing} for this call (each part it gives replaces the
+   * model's) and lets {@code answer} write the response, or answers the error.
+   */
+  public void infer(Exchange ex, InferenceRequest request, ModelProcessing processing,
+      Answer answer) throws Exception {
     String model = request.model().name();
     Lane lane = lanes.computeIfAbsent(model, name -> new Lane());
     if (lane.engineNanos < INLINE_LIMIT_NANOS
@@ -63,7 +79,7 @@ public final class ModelCalls {
         && lane.inFlight.compareAndSet(0, 1)) {
       InferenceResult result;
       try {
-        result = server.infer(request);
+        result = server.infer(request, processing);
       } finally {
         lane.inFlight.decrementAndGet();
       }
@@ -72,7 +88,7 @@ public final class ModelCalls {
       return;
     }
     lane.inFlight.incrementAndGet();
-    server.inferAsync(request).whenComplete((result, failure) -> {
+    server.inferAsync(request, processing).whenComplete((result, failure) -> {
       lane.inFlight.decrementAndGet();
       if (failure != null) {
         ex.fail(failure);

@@ -22,7 +22,6 @@ import org.jspecify.annotations.Nullable;
  * @param calls how routes call the model server
  * @param accepting false once shutdown began: readiness answers 503
  * @param version modserv's version, for health and server metadata
- * @param extras the optional features' settings
  */
 public record Settings(
     ModelServer server,
@@ -35,5 +34,4 @@ public record Settings(
     RequestTimers timers,
     ModelCalls calls,
     AtomicBoolean accepting,
-    String version,
-    Extras extras) {}
+    String version) {}

@@ -1,28 +1,26 @@
 package dev.modserv.server.internal;
 
 import dev.modserv.core.ModelConfig;
-import dev.modserv.http.ModelProcessing;
 import java.util.Map;
-import org.jspecify.annotations.Nullable;
 
 /**
  * What a model's {@code model.yaml} says: the registry's configuration plus what only the
  * repository uses.
  *
- * @param config version policy, warm-up, batching, keep-alive, memory, engine
+ * @param config version policy, warm-up, batching, keep-alive, memory, engine, pre- and
+ *     post-processing
  * @param engineOptions options passed to the engine with every version ({@code engine-options})
  * @param labels label to version ({@code labels})
  * @param requiredForReadiness whether {@code /ready} waits for this model
- * @param processing the native API's pre- and post-processing for the model, or null for none
- * @param servingKey the settings that need a reload to change (everything but the labels and
- *     readiness), in a canonical form: two settings with the same key differ only in labels
+ * @param servingKey the settings that need a reload to change (everything but the labels,
+ *     readiness and processing), in a canonical form: two settings with the same key differ only
+ *     in what applies at once
  */
 public record ModelSettings(
     ModelConfig config,
     Map<String, String> engineOptions,
     Map<String, Long> labels,
     boolean requiredForReadiness,
-    @Nullable ModelProcessing processing,
     String servingKey) {
 
   /** Copies the maps. */
@@ -33,6 +31,6 @@ public record ModelSettings(
 
   /** Returns the settings of a model without a {@code model.yaml}. */
   public static ModelSettings defaults() {
-    return new ModelSettings(ModelConfig.defaults(), Map.of(), Map.of(), true, null, "{}");
+    return new ModelSettings(ModelConfig.defaults(), Map.of(), Map.of(), true, "{}");
   }
 }

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
+import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.VersionPolicy;
-import dev.modserv.http.ModelProcessing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,10 +45,10 @@ public final class ModelYaml {
       new com.fasterxml.jackson.core.type.TypeReference<>() {};
 
   private final List<String> problems = new ArrayList<>();
-  /** The model's folder name, where relative files in it are found; null when unknown. */
-  private final @Nullable String modelDir;
+  /** The model's folder, where {@code labels_file} is found. */
+  private final Path modelDir;
 
-  private ModelYaml(@Nullable String modelDir) {
+  private ModelYaml(Path modelDir) {
     this.modelDir = modelDir;
   }
 
@@ -83,9 +83,8 @@ public final class ModelYaml {
     if (root == null || root.isMissingNode() || root.isNull()) {
       return ModelSettings.defaults();
     }
-    Path dir = file.toAbsolutePath().getParent();
-    ModelYaml y = new ModelYaml(dir == null || dir.getFileName() == null ? null
-        : dir.getFileName().toString());
+    Path dir = file.toAbsolutePath().normalize().getParent();
+    ModelYaml y = new ModelYaml(dir == null ? file.toAbsolutePath().getRoot() : dir);
     ModelSettings settings = y.settings(root);
     if (!y.problems.isEmpty() || settings == null) {
       throw new ModelConfigException(file, y.problems);
@@ -150,20 +149,14 @@ public final class ModelYaml {
         case "postprocessing" -> {
           if (object(key, v)) {
             post = YAML.convertValue(v, MAP);
-            Object labelsFile = post.get("labels_file");
-            if (labelsFile instanceof String f && modelDir != null && !Path.of(f).isAbsolute()) {
-              // Written relative to the model's folder; the adapter reads inside the repository.
-              post.put("labels_file", modelDir + "/" + f);
-            }
           }
         }
         default -> problems.add(key + ": unknown key; known keys are " + new TreeSet<>(KEYS));
       }
     }
-    ModelProcessing processing = null;
     if (pre != null || post != null) {
       try {
-        processing = ModelProcessing.fromMaps(pre, post);
+        config.processing(ModelProcessing.fromMaps(pre, post, this::labelsFile));
       } catch (IllegalArgumentException ex) {
         problems.add(ex.getMessage());
       }
@@ -174,13 +167,40 @@ public final class ModelYaml {
     try {
       com.fasterxml.jackson.databind.node.ObjectNode key =
           ((com.fasterxml.jackson.databind.node.ObjectNode) root).deepCopy();
-      key.remove(List.of("labels", "required-for-readiness"));
-      return new ModelSettings(config.build(), engineOptions, labels, required, processing,
-          canonical(key));
+      // Labels, readiness and processing apply without a reload (processing is read per request).
+      key.remove(List.of("labels", "required-for-readiness", "preprocessing", "postprocessing"));
+      return new ModelSettings(config.build(), engineOptions, labels, required, canonical(key));
     } catch (IllegalStateException | IllegalArgumentException ex) {
       problems.add("(model): " + ex.getMessage());
       return null;
     }
+  }
+
+  /**
+   * Resolves a {@code labels_file} in the model's folder, refusing a path that leaves it ({@code
+   * ..}, an absolute path elsewhere, a symbolic link pointing out).
+   */
+  private Path labelsFile(String given) {
+    Path p = Path.of(given);
+    for (Path part : p) {
+      if (part.toString().equals("..")) {
+        throw new IllegalArgumentException("'..' is not allowed; give a file in the model's"
+            + " folder");
+      }
+    }
+    Path file = modelDir.resolve(p).normalize();
+    boolean inside = file.startsWith(modelDir);
+    try {
+      inside = inside && (!Files.exists(file)
+          || file.toRealPath().startsWith(modelDir.toRealPath()));
+    } catch (IOException e) {
+      inside = false;
+    }
+    if (!inside) {
+      throw new IllegalArgumentException(given + " is outside the model's folder " + modelDir
+          .getFileName() + "; give a file in it");
+    }
+    return file;
   }
 
   /** The tree with its mapping keys sorted, as text. */

@@ -4,7 +4,6 @@ import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.core.VersionPolicy;
-import dev.modserv.http.ModelProcessing;
 import dev.modserv.spi.ModelSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,7 +59,6 @@ public final class Repository implements AutoCloseable {
   private final Map<String, Tracked> tracked = new HashMap<>();
   private final Map<String, List<String>> problems = new TreeMap<>();
   private final Set<String> warned = new HashSet<>();
-  private final Map<String, ModelProcessing> processing = new HashMap<>();
   private Map<String, String> previous = Map.of();
   private @Nullable ScheduledFuture<?> polling;
 
@@ -96,29 +94,17 @@ public final class Repository implements AutoCloseable {
    */
   public synchronized Set<String> plan() {
     Set<String> required = new TreeSet<>();
-    processing.clear();
     for (ModelDir m : scan().values()) {
       try {
         ModelSettings s = m.yaml == null ? ModelSettings.defaults() : ModelYaml.read(m.yaml);
         if (s.requiredForReadiness()) {
           required.add(m.name);
         }
-        if (s.processing() != null) {
-          processing.put(m.name, s.processing());
-        }
       } catch (ModelConfigException e) {
         // reported by start()
       }
     }
     return required;
-  }
-
-  /**
-   * Returns the pre- and post-processing each model's {@code model.yaml} asked for when {@link
-   * #plan()} read it: the HTTP adapter takes them once, when it is built.
-   */
-  public synchronized Map<String, ModelProcessing> processing() {
-    return Map.copyOf(processing);
   }
 
   /** Returns how many model folders the repository holds now. */
@@ -257,11 +243,6 @@ public final class Repository implements AutoCloseable {
     problems.remove(m.name);
     ModelSettings old = t.settings;
     t.settings = settings;
-    if (old != null && (old.processing() != null || settings.processing() != null)
-        && !old.servingKey().equals(settings.servingKey())) {
-      log.warn("{}: pre- and post-processing in model.yaml take effect when the server starts;"
-          + " restart it to apply a change to them", m.name);
-    }
     registry.configure(m.name, settings.config());
     if (first || old == null || t.versions.isEmpty()) {
       return;

@@ -96,7 +96,6 @@ public final class StandaloneServer implements AutoCloseable {
       }
       if (repository != null) {
         hb.management(repository.root());
-        repository.processing().forEach(hb::processing);
       }
       required.forEach(hb::requireModel);
       http = hb.build();

@@ -4,12 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.modserv.api.ErrorCode;
+import dev.modserv.api.InferenceResult;
+import dev.modserv.api.Tensor;
+import dev.modserv.api.Timings;
 import dev.modserv.core.ModelConfig;
+import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.VersionPolicy;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ModelYamlTest {
   private static final Path FILE = Path.of("repo", "iris", "model.yaml");
@@ -63,18 +69,34 @@ class ModelYamlTest {
   }
 
   @Test
-  void processingTakesTheKeysOfARequestAndLabelFilesRelativeToTheModel() {
-    Path file = Path.of("repo", "cls", "model.yaml");
+  void processingTakesTheKeysOfARequestAndLabelFilesRelativeToTheModel(@TempDir Path tmp)
+      throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("repo/cls"));
+    Files.writeString(dir.resolve("labels.txt"), "cat\ndog\n");
+    Path file = dir.resolve("model.yaml");
     ModelSettings s = ModelYaml.parse(file, """
         preprocessing: {scale: 0.5, mean: [1, 2], std: [2, 4]}
         postprocessing: {softmax: true, top_k: 2, labels_file: labels.txt}
         """);
-    assertThat(s.processing()).isNotNull();
-    assertThat(s.servingKey()).contains("labels.txt");
+    ModelProcessing p = s.config().processing();
+    assertThat(p.hasPreprocessing()).isTrue();
+    assertThat(p.topK()).isEqualTo(2);
+    // Processing applies at once (it is read per request): changing it reloads nothing.
+    assertThat(s.servingKey()).doesNotContain("labels.txt");
+    // The labels were read, from the model's folder: two labels for two classes.
+    InferenceResult ranked = p.postprocess(new InferenceResult("cls", 1,
+        Map.of("y", Tensor.of(new float[] {1, 3}, 1, 2)), new Timings(Duration.ZERO,
+            Duration.ZERO, Duration.ZERO)));
+    assertThat(ranked.outputs().get("y" + ModelProcessing.LABELS_SUFFIX).toStringArray())
+        .containsExactly("dog", "cat");
     ModelConfigException e = catchThrowableOfType(ModelConfigException.class,
         () -> ModelYaml.parse(file, "postprocessing: {argmax: true, top_k: 3}\n"));
     assertThat(e.problems()).hasSize(1);
     assertThat(e.problems().get(0)).startsWith("postprocessing");
+    ModelConfigException outside = catchThrowableOfType(ModelConfigException.class,
+        () -> ModelYaml.parse(file, "postprocessing: {argmax: true, labels_file: ../x.txt}\n"));
+    assertThat(outside.problems()).containsExactly("postprocessing.labels_file: '..' is not"
+        + " allowed; give a file in the model's folder");
   }
 
   @Test

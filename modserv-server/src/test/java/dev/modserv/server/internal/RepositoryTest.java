@@ -222,7 +222,7 @@ class RepositoryTest {
     assertThat(Repository.wanted(java.util.Set.of(3L, 1L, 2L),
         dev.modserv.core.VersionPolicy.specific(2, 5))).containsExactly(2L);
     ModelSettings pinned = new ModelSettings(dev.modserv.core.ModelConfig.defaults(), Map.of(),
-        Map.of("stable", 1L, "gone", 9L), true, null, "{}");
+        Map.of("stable", 1L, "gone", 9L), true, "{}");
     assertThat(Repository.wanted(java.util.Set.of(3L, 1L, 2L), pinned)).containsExactly(1L, 3L);
   }
 

@@ -135,6 +135,21 @@ class StandaloneServerTest {
       assertThat(top.get(0).get("label").asText())
           .isEqualTo(java.util.List.of("cat", "dog", "bird").get(best));
       assertThat(top.get(0).get("score").doubleValue()).isBetween(1.0 / 3, 1.0);
+
+      // The model's processing is the core's: OIP answers the same top-k, as its three tensors.
+      HttpResponse<String> oip = send("POST", base + "/v2/models/ranked/infer",
+          "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, 4], \"datatype\": \"FP32\","
+              + " \"data\": [0.5, -1.0, 2.0, 0.25]}]}", "s3cret");
+      assertThat(oip.statusCode()).as(oip.body()).isEqualTo(200);
+      java.util.Map<String, JsonNode> byName = new java.util.HashMap<>();
+      JSON.readTree(oip.body()).get("outputs").forEach(o -> byName.put(o.get("name").asText(), o));
+      String y = byName.keySet().stream().filter(n -> byName.containsKey(n + ".scores"))
+          .findFirst().orElseThrow();
+      assertThat(byName.get(y).get("datatype").asText()).isEqualTo("INT64");
+      assertThat(byName.get(y).get("shape").toString()).isEqualTo("[1,2]");
+      assertThat(byName.get(y).get("data").get(0).asInt()).isEqualTo(best);
+      assertThat(byName.get(y + ".labels").get("data").get(0).asText())
+          .isEqualTo(java.util.List.of("cat", "dog", "bird").get(best));
     }
   }
 }

@@ -12,6 +12,7 @@ import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
+import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.ErrorShape;
@@ -21,7 +22,6 @@ import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.JsonTensor;
 import dev.modserv.http.internal.Models;
-import dev.modserv.http.internal.Processing;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.StatusJson;
@@ -71,7 +71,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
   /** A parsed predict request: tensors still untyped until the model's metadata is known. */
   private record Parsed(
       String model, @Nullable String version, @Nullable JsonTensor single,
-      Map<String, JsonTensor> named, String prefix, Processing.Plan plan) {}
+      Map<String, JsonTensor> named, String prefix, ModelProcessing processing) {}
 
   void predict(Exchange ex) throws Exception {
     answer(ex, parseWhole(ex, NATIVE, null), NativeApi::writeResult);
@@ -93,7 +93,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
   }
 
   /** Parses a body that is one predict request and nothing after it. */
-  private static Parsed parseWhole(Exchange ex, Dialect dialect, @Nullable String defaultModel)
+  private Parsed parseWhole(Exchange ex, Dialect dialect, @Nullable String defaultModel)
       throws IOException {
     try (JsonParser p = Json.parser(ex.body())) {
       p.nextToken();
@@ -105,33 +105,55 @@ public record NativeApi(Settings settings) implements DialectRoutes {
     }
   }
 
-  /** Writes a result with its request and processing plan; latency counts from start. */
+  /**
+   * Writes a result of its request; latency counts from start, {@code topK} says whether the
+   * processing applied answered top-k.
+   */
   @FunctionalInterface
   private interface Render {
     void write(JsonGenerator g, InferenceResult result, InferenceRequest request, long startNanos,
-        Processing.Plan plan) throws IOException;
+        boolean topK) throws IOException;
   }
 
-  /** Calls the model, timing the plan's stages, and answers 200 with {@code render}'s JSON. */
+  /** Calls the model with the request's processing and answers 200 with {@code render}'s JSON. */
   private void answer(Exchange ex, Parsed parsed, Render render) throws Exception {
     InferenceRequest request = toRequest(parsed);
-    Processing.Plan plan = parsed.plan();
-    plan.submitted();
-    settings.calls().infer(ex, request, result -> {
-      plan.inferred();
-      ex.json(200, Json.write(g -> render.write(g, result, request, ex.startNanos(), plan)));
-    });
+    boolean topK = answersTopK(parsed);
+    settings.calls().infer(ex, request, parsed.processing(), result ->
+        ex.json(200, Json.write(g -> render.write(g, result, request, ex.startNanos(), topK))));
+  }
+
+  /** Whether the processing that applies to the request (its own, else the model's) is top-k. */
+  private boolean answersTopK(Parsed parsed) {
+    return parsed.processing().orElse(settings.server().registry().config(parsed.model())
+        .processing()).topK() > 0;
   }
 
   void batchPredict(Exchange ex) throws IOException {
     JsonNode root = Json.MAPPER.readTree(Json.parser(ex.body()));
-    JsonNode list = root != null && root.isObject() ? root.get("requests") : root;
+    boolean object = root != null && root.isObject();
+    JsonNode list = object ? root.get("requests") : root;
     if (list == null || !list.isArray()) {
       throw HttpError.badField("requests",
           "expected an array of requests (or {\"requests\": [...]})");
     }
-    batch(ex, list, "requests", (p, prefix) -> parse(p, prefix, NATIVE, null, null),
+    int chunk = chunkSize(object ? root.get("max_batch_size") : null, "max_batch_size", list);
+    batch(ex, list, "requests", chunk, (p, prefix) -> parse(p, prefix, NATIVE, null, null),
         NativeApi::writeResult);
+  }
+
+  /**
+   * The most items of a batch in flight at once: {@code max}, or all of them when it is absent;
+   * a larger batch runs in chunks of that many, one after the other.
+   */
+  private static int chunkSize(@Nullable JsonNode max, String field, JsonNode list) {
+    if (max == null || max.isNull()) {
+      return Math.max(1, list.size());
+    }
+    if (!max.isIntegralNumber() || !max.canConvertToInt() || max.asInt() < 1) {
+      throw HttpError.badField(field, "expected an integer >= 1, got " + max);
+    }
+    return max.asInt();
   }
 
   /** Reads one item of a batch. */
@@ -141,32 +163,44 @@ public record NativeApi(Settings settings) implements DialectRoutes {
   }
 
   /**
-   * Runs each item of {@code list} (the field {@code field}) through the server at once and
-   * answers {@code {"results": [...]}} once all are done, each a result or an item error.
+   * Runs the items of {@code list} (the field {@code field}) through the server, {@code chunk} at
+   * once (the next chunk once the last is done), and answers {@code {"results": [...]}} once all
+   * are done, each a result or an item error.
    */
-  private void batch(Exchange ex, JsonNode list, String field, ItemParser items, Render render)
-      throws IOException {
+  private void batch(Exchange ex, JsonNode list, String field, int chunk, ItemParser items,
+      Render render) throws IOException {
     int n = list.size();
     List<CompletableFuture<byte[]>> results = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      CompletableFuture<byte[]> one;
-      try (JsonParser p = list.get(i).traverse(Json.MAPPER)) {
-        p.nextToken();
-        Parsed parsed = items.parse(p, field + "[" + i + "].");
-        InferenceRequest request = toRequest(parsed);
-        long start = System.nanoTime();
-        Processing.Plan plan = parsed.plan();
-        plan.submitted();
-        one = settings.server().inferAsync(request).thenApply(r -> {
-          plan.inferred();
-          return Json.write(g -> render.write(g, r, request, start, plan));
-        });
-      } catch (HttpError | ModelServingException e) {
-        one = CompletableFuture.failedFuture(e);
+    CompletableFuture<?> previous = CompletableFuture.completedFuture(null);
+    for (int from = 0; from < n; from += chunk) {
+      List<CompletableFuture<byte[]>> part = new ArrayList<>(chunk);
+      for (int i = from; i < Math.min(n, from + chunk); i++) {
+        part.add(item(list.get(i), field + "[" + i + "].", items, render, previous));
       }
-      results.add(one.exceptionally(NativeApi::itemError));
+      results.addAll(part);
+      previous = CompletableFuture.allOf(part.toArray(CompletableFuture[]::new));
     }
     answerAll(ex, results);
+  }
+
+  /** Parses one item now and runs it once {@code after} is done; a failure is its item error. */
+  private CompletableFuture<byte[]> item(JsonNode node, String prefix, ItemParser items,
+      Render render, CompletableFuture<?> after) throws IOException {
+    CompletableFuture<byte[]> one;
+    try (JsonParser p = node.traverse(Json.MAPPER)) {
+      p.nextToken();
+      Parsed parsed = items.parse(p, prefix);
+      InferenceRequest request = toRequest(parsed);
+      boolean topK = answersTopK(parsed);
+      one = after.thenCompose(ignored -> {
+        long start = System.nanoTime();
+        return settings.server().inferAsync(request, parsed.processing())
+            .thenApply(r -> Json.write(g -> render.write(g, r, request, start, topK)));
+      });
+    } catch (HttpError | ModelServingException e) {
+      one = CompletableFuture.failedFuture(e);
+    }
+    return one.exceptionally(NativeApi::itemError);
   }
 
   private static byte[] itemError(Throwable failure) {
@@ -184,18 +218,17 @@ public record NativeApi(Settings settings) implements DialectRoutes {
   }
 
   /**
-   * {@code POST /batch-predict}: {@code {modelName, modelVersion?, maxBatchSize?, batch:
-   * [{inputs}]}} answers {@code {results: [...]}}, each a {@code /predict} response or an error.
+   * {@code POST /batch-predict}: {@code {modelName, modelVersion?, maxBatchSize?, preprocessing?,
+   * postprocessing?, batch: [{inputs}]}} answers {@code {results: [...]}}, each a {@code /predict}
+   * response or an error; a batch larger than {@code maxBatchSize} runs in chunks of that many.
    */
   void camelBatchPredict(Exchange ex) throws IOException {
     JsonNode root = Json.MAPPER.readTree(Json.parser(ex.body()));
     if (root == null || !root.isObject()) {
       throw HttpError.badField("", "expected an object {\"modelName\", \"batch\": [...]}");
     }
-    Processing.Pre pre = root.hasNonNull("preprocessing")
-        ? Processing.readPre(root.get("preprocessing"), "preprocessing") : null;
-    Processing.Post post = root.hasNonNull("postprocessing")
-        ? Processing.readPost(root.get("postprocessing"), "postprocessing") : null;
+    ModelProcessing shared = RequestProcessing.read(root.get("preprocessing"),
+        root.get("postprocessing"), "", settings.modelRoot());
     JsonNode name = root.get("modelName");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
       throw HttpError.badField("modelName", name == null ? "is required"
@@ -214,24 +247,13 @@ public record NativeApi(Settings settings) implements DialectRoutes {
     if (list == null || !list.isArray()) {
       throw HttpError.badField("batch", "expected an array of {\"inputs\": ...} items");
     }
-    JsonNode max = root.get("maxBatchSize");
-    if (max != null && !max.isNull()) {
-      if (!max.canConvertToInt() || !max.isIntegralNumber() || max.asInt() < 1) {
-        throw HttpError.badField("maxBatchSize", "expected a positive integer, got " + max);
-      }
-      if (list.size() > max.asInt()) {
-        throw HttpError.badField("batch", "has " + list.size() + " items, more than maxBatchSize "
-            + max.asInt());
-      }
-    }
+    int chunk = chunkSize(root.get("maxBatchSize"), "maxBatchSize", list);
     String model = name.asText();
     String modelVersion = version;
-    batch(ex, list, "batch", (p, prefix) -> {
+    batch(ex, list, "batch", chunk, (p, prefix) -> {
       Parsed parsed = parse(p, prefix, CAMEL, model, modelVersion);
-      Processing.Plan plan = parsed.plan();
-      plan.pre = plan.pre == null ? pre : plan.pre;
-      plan.post = plan.post == null ? post : plan.post;
-      return parsed;
+      return new Parsed(parsed.model(), parsed.version(), parsed.single(), parsed.named(),
+          parsed.prefix(), parsed.processing().orElse(shared));
     }, NativeApi::writeCamelResult);
   }
 
@@ -254,33 +276,13 @@ public record NativeApi(Settings settings) implements DialectRoutes {
   }
 
   private static void writeCamelResult(JsonGenerator g, InferenceResult result,
-      InferenceRequest request, long startNanos, Processing.Plan plan) throws IOException {
+      InferenceRequest request, long startNanos, boolean topK) throws IOException {
     g.writeStartObject();
     g.writeFieldName("predictions");
-    writeOutputs(g, result, plan);
+    Predictions.write(g, result, topK);
     g.writeNumberField("modelVersion", result.version());
-    plan.writeMillis(g);
+    Predictions.writeMillis(g, result.timings());
     g.writeEndObject();
-  }
-
-  /** The outputs as the plan's post-processing renders them, else as nested arrays. */
-  private static void writeOutputs(JsonGenerator g, InferenceResult result, Processing.Plan plan)
-      throws IOException {
-    if (plan.hasPost()) {
-      plan.writeOutputs(g, result);
-      return;
-    }
-    Map<String, Tensor> outputs = result.outputs();
-    if (outputs.size() == 1) {
-      Json.writeNested(g, outputs.values().iterator().next());
-    } else {
-      g.writeStartObject();
-      for (var e : outputs.entrySet()) {
-        g.writeFieldName(e.getKey());
-        Json.writeNested(g, e.getValue());
-      }
-      g.writeEndObject();
-    }
   }
 
   void models(Exchange ex) {
@@ -310,7 +312,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
    * Parses one predict request. {@code defaultModel} and {@code defaultVersion} apply when the
    * object names none (the items of {@code /batch-predict}).
    */
-  private static Parsed parse(JsonParser p, String prefix, Dialect dialect,
+  private Parsed parse(JsonParser p, String prefix, Dialect dialect,
       @Nullable String defaultModel, @Nullable String defaultVersion) throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       throw HttpError.badField(prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1),
@@ -321,8 +323,8 @@ public record NativeApi(Settings settings) implements DialectRoutes {
     JsonTensor single = null;
     Map<String, JsonTensor> named = new LinkedHashMap<>();
     boolean sawInputs = false;
-    Processing.Pre pre = null;
-    Processing.Post post = null;
+    JsonNode pre = null;
+    JsonNode post = null;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken t = p.nextToken();
@@ -344,10 +346,8 @@ public record NativeApi(Settings settings) implements DialectRoutes {
         continue;
       }
       switch (field) {
-        case "preprocessing" -> pre = t == JsonToken.VALUE_NULL ? null
-            : Processing.readPre(Json.MAPPER.readTree(p), prefix + field);
-        case "postprocessing" -> post = t == JsonToken.VALUE_NULL ? null
-            : Processing.readPost(Json.MAPPER.readTree(p), prefix + field);
+        case "preprocessing" -> pre = Json.MAPPER.readTree(p);
+        case "postprocessing" -> post = Json.MAPPER.readTree(p);
         case "inputs" -> {
           sawInputs = true;
           if (t == JsonToken.START_ARRAY) {
@@ -366,13 +366,14 @@ public record NativeApi(Settings settings) implements DialectRoutes {
         default -> p.skipChildren();
       }
     }
+    ModelProcessing processing = RequestProcessing.read(pre, post, prefix, settings.modelRoot());
     if (model == null) {
       throw HttpError.badField(prefix + dialect.modelField(), "is required");
     }
     if (!sawInputs || (single == null && named.isEmpty())) {
       throw HttpError.badField(prefix + "inputs", "is required and must not be empty");
     }
-    return new Parsed(model, version, single, named, prefix, new Processing.Plan(pre, post));
+    return new Parsed(model, version, single, named, prefix, processing);
   }
 
   private InferenceRequest toRequest(Parsed parsed) {
@@ -381,8 +382,6 @@ public record NativeApi(Settings settings) implements DialectRoutes {
     Optional<ModelMetadata> metadata = Models.metadata(settings.server().registry(), ref);
     InferenceRequest.Builder b = InferenceRequest.builder(ref);
     String prefix = parsed.prefix();
-    Processing.Plan plan = parsed.plan();
-    plan.resolve(settings, parsed.model(), prefix);
     if (parsed.single() != null) {
       List<TensorSpec> inputs = metadata.map(ModelMetadata::inputs).orElse(List.of());
       if (metadata.isEmpty()) {
@@ -395,8 +394,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
             + ": give inputs as an object of named inputs");
       }
       TensorSpec spec = inputs.get(0);
-      b.input(spec.name(), plan.input(spec.name(), tensor(parsed.single(), spec, prefix + "inputs"),
-          prefix + "inputs"));
+      b.input(spec.name(), tensor(parsed.single(), spec, prefix + "inputs"));
     } else {
       for (var e : parsed.named().entrySet()) {
         String path = prefix + "inputs." + e.getKey();
@@ -408,7 +406,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
         } else {
           spec = TensorSpec.ofUnknownRank(e.getKey(), DataType.FP32);
         }
-        b.input(e.getKey(), plan.input(e.getKey(), tensor(e.getValue(), spec, path), path));
+        b.input(e.getKey(), tensor(e.getValue(), spec, path));
       }
     }
     return b.build();
@@ -427,15 +425,15 @@ public record NativeApi(Settings settings) implements DialectRoutes {
   }
 
   private static void writeResult(JsonGenerator g, InferenceResult result,
-      InferenceRequest request, long startNanos, Processing.Plan plan) throws IOException {
+      InferenceRequest request, long startNanos, boolean topK) throws IOException {
     g.writeStartObject();
     g.writeStringField("model", result.model());
     g.writeNumberField("version", result.version());
     g.writeFieldName("outputs");
-    writeOutputs(g, result, plan);
+    Predictions.write(g, result, topK);
     g.writeNumberField("n_samples", request.rows());
     g.writeNumberField("latency_us", (System.nanoTime() - startNanos) / 1000);
-    plan.writeMicros(g);
+    Predictions.writeMicros(g, result.timings());
     g.writeBooleanField("done", true);
     g.writeEndObject();
   }

@@ -11,6 +11,7 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
+import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.http.internal.DialectRoutes;
@@ -62,6 +63,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
       g.writeStringField("version", settings.version());
       g.writeArrayFieldStart("extensions");
       g.writeString("binary_tensor_data");
+      g.writeString("classification");
       if (settings.modelRoot() != null) {
         g.writeString("model_repository");
       }
@@ -156,8 +158,12 @@ public record OipApi(Settings settings) implements DialectRoutes {
   private record Input(String name, DataType type, long[] shape, @Nullable JsonTensor data,
       long binarySize) {}
 
-  /** A requested output; {@code binary} null when its parameters do not say. */
-  record Requested(String name, @Nullable Boolean binary) {}
+  /**
+   * A requested output; {@code binary} null when its parameters do not say; {@code
+   * classification} the count of classes to answer as Triton's classification extension does, 0
+   * for the tensor itself.
+   */
+  record Requested(String name, @Nullable Boolean binary, int classification) {}
 
   /** A parsed inference request: its id, inputs, requested outputs and binary output choice. */
   private record Call(@Nullable String id, List<Input> inputs, List<Requested> requested,
@@ -340,6 +346,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
     expect(p, JsonToken.START_OBJECT, path, "a requested output object");
     String name = null;
     Boolean binary = null;
+    int classification = 0;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken t = p.nextToken();
@@ -350,7 +357,16 @@ public record OipApi(Settings settings) implements DialectRoutes {
         name = p.getText();
       } else if (field.equals("parameters")) {
         expect(p, JsonToken.START_OBJECT, path + ".parameters", "an object");
-        binary = booleanParameter(p, path + ".parameters", "binary_data");
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String key = p.currentName();
+          JsonToken v = p.nextToken();
+          switch (key) {
+            case "binary_data" -> binary = bool(v, path + ".parameters.binary_data");
+            case "classification" -> classification = classCount(p, v,
+                path + ".parameters.classification");
+            default -> p.skipChildren();
+          }
+        }
       } else {
         p.skipChildren();
       }
@@ -358,7 +374,23 @@ public record OipApi(Settings settings) implements DialectRoutes {
     if (name == null) {
       throw HttpError.badField(path + ".name", "is required");
     }
-    return new Requested(name, binary);
+    return new Requested(name, binary, classification);
+  }
+
+  private static boolean bool(JsonToken t, String path) {
+    if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
+      throw HttpError.badField(path, "expected true or false, got " + Json.describe(t));
+    }
+    return t == JsonToken.VALUE_TRUE;
+  }
+
+  /** The classification extension's count (tritonclient's {@code class_count}): an int >= 1. */
+  private static int classCount(JsonParser p, JsonToken t, String path) throws IOException {
+    if (t != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 1
+        || p.getLongValue() > Integer.MAX_VALUE) {
+      throw HttpError.badField(path, "expected a class count >= 1, got " + p.getText());
+    }
+    return (int) p.getLongValue();
   }
 
   /** Reads a parameters object (current token its start), returning the boolean {@code key}. */
@@ -369,11 +401,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
       String field = p.currentName();
       JsonToken t = p.nextToken();
       if (field.equals(key)) {
-        if (t != JsonToken.VALUE_TRUE && t != JsonToken.VALUE_FALSE) {
-          throw HttpError.badField(path + "." + key, "expected true or false, got "
-              + Json.describe(t));
-        }
-        value = t == JsonToken.VALUE_TRUE;
+        value = bool(t, path + "." + key);
       } else {
         p.skipChildren();
       }
@@ -417,10 +445,13 @@ public record OipApi(Settings settings) implements DialectRoutes {
       }
       g.writeArrayFieldStart("outputs");
       List<Requested> names = requested.isEmpty()
-          ? result.outputs().keySet().stream().map(n -> new Requested(n, null)).toList()
+          ? result.outputs().keySet().stream().map(n -> new Requested(n, null, 0)).toList()
           : requested;
       for (Requested r : names) {
         Tensor t = result.outputs().get(r.name());
+        if (t != null && r.classification() > 0) {
+          t = ModelProcessing.classify(r.name(), t, r.classification(), null);
+        }
         if (t != null) {
           writeOutput(g, r.name(), t, r.binary() != null ? r.binary() : allBinary, raw);
         }
