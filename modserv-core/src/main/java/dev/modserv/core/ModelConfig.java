@@ -39,6 +39,7 @@ public final class ModelConfig {
   private final long memoryBytes;
   private final boolean rejectNaN;
   private final ModelProcessing processing;
+  private final boolean responseCache;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -52,6 +53,7 @@ public final class ModelConfig {
     this.memoryBytes = b.memoryBytes;
     this.rejectNaN = b.rejectNaN;
     this.processing = b.processing != null ? b.processing : ModelProcessing.NOT_GIVEN;
+    this.responseCache = b.responseCache;
   }
 
   private ModelConfig(ModelConfig c, Duration keepAlive) {
@@ -66,6 +68,7 @@ public final class ModelConfig {
     this.memoryBytes = c.memoryBytes;
     this.rejectNaN = c.rejectNaN;
     this.processing = c.processing;
+    this.responseCache = c.responseCache;
   }
 
   /**
@@ -166,6 +169,15 @@ public final class ModelConfig {
     return processing;
   }
 
+  /**
+   * Returns whether answers of this model are kept in the server's response cache ({@code
+   * docs/caching.md}); defaults to false. Takes effect only when the server has a cache bound
+   * ({@link ModelServer.Builder#responseCacheBytes}).
+   */
+  public boolean responseCache() {
+    return responseCache;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -182,8 +194,26 @@ public final class ModelConfig {
     private boolean rejectNaN;
     private boolean rejectNaNSet;
     private @Nullable ModelProcessing processing;
+    private boolean responseCache;
+    private boolean responseCacheSet;
 
     private Builder() {}
+
+    /**
+     * Keeps this model's answers in the server's response cache, so that a request identical to an
+     * earlier one (same version, inputs, requested outputs and parameters) is answered without the
+     * engine ({@code docs/caching.md}); off by default. Only for deterministic models: a model
+     * whose answer to the same input changes from call to call must not turn it on. In a {@code
+     * model.yaml}, the key {@code response-cache}.
+     */
+    public Builder responseCache(boolean enabled) {
+      if (responseCacheSet) {
+        throw new IllegalStateException("responseCache was already set to " + responseCache);
+      }
+      this.responseCache = enabled;
+      this.responseCacheSet = true;
+      return this;
+    }
 
     /**
      * Pre- and post-processes every request to the model: inputs before they are checked and

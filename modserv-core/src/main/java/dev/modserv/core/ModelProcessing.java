@@ -218,7 +218,7 @@ public final class ModelProcessing {
           : Duration.ZERO;
       return new InferenceResult(out.model(), out.version(), out.outputs(), new Timings(queue,
           t.inference(), t.total().plusNanos(postNanos), preDuration,
-          Duration.ofNanos(postNanos)));
+          Duration.ofNanos(postNanos), t.cached()));
     });
   }
 

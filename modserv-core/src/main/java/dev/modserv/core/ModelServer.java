@@ -101,7 +101,8 @@ public final class ModelServer implements AutoCloseable {
     this.catalog = BackendCatalog.create(b.backends, loader, b.excluded);
     this.registry = new Registry(catalog, executor, closer, scheduler, ticker,
         b.clock != null ? b.clock : InstantSource.system(), metrics,
-        new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout);
+        new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout,
+        Math.max(0, b.responseCacheBytes));
     if (!catalog.discoveryFailures().isEmpty()) {
       log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
     }
@@ -360,8 +361,27 @@ public final class ModelServer implements AutoCloseable {
     private @Nullable Duration defaultTimeout;
     private long maxLoadedBytes = Long.MAX_VALUE;
     private boolean maxLoadedBytesSet;
+    private long responseCacheBytes = -1;
 
     private Builder() {}
+
+    /**
+     * Bounds the response cache, shared by every model that turns it on ({@link
+     * ModelConfig.Builder#responseCache}), to {@code bytes}: its entries' keys (the requests'
+     * bytes) and answers together. Least-used answers are evicted when the bound is reached.
+     * Defaults to 0: no response cache, whatever the models ask ({@code docs/caching.md}).
+     */
+    public Builder responseCacheBytes(long bytes) {
+      if (responseCacheBytes != -1) {
+        throw new IllegalStateException("responseCacheBytes was already set to "
+            + responseCacheBytes);
+      }
+      if (bytes < 0) {
+        throw new IllegalArgumentException("responseCacheBytes must be >= 0: " + bytes);
+      }
+      this.responseCacheBytes = bytes;
+      return this;
+    }
 
     /**
      * Bounds the native memory of loaded models, as estimated at load (the engine's report, a

@@ -38,7 +38,15 @@ public enum ServingMeter {
   /** Sequences generating now. */
   GENERATION_RUNNING("modserv.generation.running", Type.GAUGE),
   /** Generations waiting for a free sequence. */
-  GENERATION_WAITING("modserv.generation.waiting", Type.GAUGE);
+  GENERATION_WAITING("modserv.generation.waiting", Type.GAUGE),
+  /** Lookups a cache answered, by {@code cache} and {@code model}. */
+  CACHE_HITS("modserv.cache.hits", Type.COUNTER),
+  /** Lookups a cache could not answer, by {@code cache} and {@code model}. */
+  CACHE_MISSES("modserv.cache.misses", Type.COUNTER),
+  /** Entries a cache evicted to stay within its bound, by {@code cache} and {@code model}. */
+  CACHE_EVICTIONS("modserv.cache.evictions", Type.COUNTER),
+  /** Bytes a cache holds, by {@code cache} and {@code model}. */
+  CACHE_SIZE("modserv.cache.size", Type.GAUGE);
 
   /** A meter's kind, as {@code docs/metrics.md} names it. */
   public enum Type {

@@ -3,6 +3,7 @@ package dev.modserv.core;
 import dev.modserv.core.internal.MicrometerServingMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * What the server records, through one small interface. The default writes to a Micrometer
@@ -45,6 +46,30 @@ public interface ServingMetrics {
   /** Binds the gauge of loaded (ready) model versions; called once when the server starts. */
   void loadedModels(IntSupplier count);
 
+  /**
+   * Returns the recorder of one of {@code model}'s caches, {@code cache} naming which (the
+   * response cache is {@code response}); called once per cache and model, the first time the
+   * cache serves the model. Defaults to one that records nothing.
+   */
+  default CacheMetrics cache(String cache, String model) {
+    return Noop.INSTANCE;
+  }
+
+  /** Records for one cache of one model (every version together). */
+  interface CacheMetrics {
+    /** Records {@code count} lookups answered from the cache. */
+    void hits(long count);
+
+    /** Records {@code count} lookups the cache could not answer. */
+    void misses(long count);
+
+    /** Records {@code count} entries the cache evicted to stay within its bound. */
+    void evictions(long count);
+
+    /** Binds the gauge of the bytes the cache holds for the model. */
+    void size(LongSupplier bytes);
+  }
+
   /** Records for one model version. */
   interface VersionMetrics {
     /** Records a finished request, end to end. */
@@ -84,7 +109,7 @@ public interface ServingMetrics {
   }
 
   /** The no-op implementation. */
-  enum Noop implements ServingMetrics, VersionMetrics {
+  enum Noop implements ServingMetrics, VersionMetrics, CacheMetrics {
     /** The one instance. */
     INSTANCE;
 
@@ -113,5 +138,17 @@ public interface ServingMetrics {
 
     @Override
     public void close() {}
+
+    @Override
+    public void hits(long count) {}
+
+    @Override
+    public void misses(long count) {}
+
+    @Override
+    public void evictions(long count) {}
+
+    @Override
+    public void size(LongSupplier bytes) {}
   }
 }

@@ -41,6 +41,7 @@ class ServingMeterTest {
     metrics.version("m", 1);
     metrics.loadFinished("m", 1, 1_000, true);
     metrics.loadedModels(() -> 1);
+    metrics.cache("response", "m").size(() -> 0);
     Set<String> registered = registry.getMeters().stream().map(Meter::getId)
         .map(Meter.Id::getName).collect(Collectors.toSet());
     assertThat(registered).containsExactlyInAnyOrderElementsOf(

@@ -3,6 +3,7 @@ package dev.modserv.core.internal;
 import dev.modserv.core.ServingMetrics;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +64,46 @@ public final class GuardedServingMetrics implements ServingMetrics {
       delegate.loadedModels(count);
     } catch (RuntimeException e) {
       failed("loadedModels", e);
+    }
+  }
+
+  @Override
+  public CacheMetrics cache(String cache, String model) {
+    CacheMetrics c;
+    try {
+      c = delegate.cache(cache, model);
+    } catch (RuntimeException e) {
+      failed("cache", e);
+      return ServingMetrics.Noop.INSTANCE;
+    }
+    return new CacheMetrics() {
+      @Override
+      public void hits(long count) {
+        guarded("hits", () -> c.hits(count));
+      }
+
+      @Override
+      public void misses(long count) {
+        guarded("misses", () -> c.misses(count));
+      }
+
+      @Override
+      public void evictions(long count) {
+        guarded("evictions", () -> c.evictions(count));
+      }
+
+      @Override
+      public void size(LongSupplier bytes) {
+        guarded("size", () -> c.size(bytes));
+      }
+    };
+  }
+
+  private void guarded(String what, Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      failed(what, e);
     }
   }
 

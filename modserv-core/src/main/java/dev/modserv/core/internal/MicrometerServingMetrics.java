@@ -16,12 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /** {@link ServingMetrics} over a Micrometer registry; meters are built once per version. */
 public final class MicrometerServingMetrics implements ServingMetrics {
   private final MeterRegistry registry;
   // Gauges hold their state weakly: keep the suppliers reachable.
-  private final List<IntSupplier> strongGaugeRefs = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Object> strongGaugeRefs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public MicrometerServingMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -48,6 +49,41 @@ public final class MicrometerServingMetrics implements ServingMetrics {
     Gauge.builder(ServingMeter.MODELS_LOADED.meterName(), count, IntSupplier::getAsInt)
         .description("Model versions ready to serve")
         .register(registry);
+  }
+
+  @Override
+  public CacheMetrics cache(String cache, String model) {
+    Tags tags = Tags.of("cache", cache, "model", model);
+    Counter hits = Counter.builder(ServingMeter.CACHE_HITS.meterName())
+        .description("Lookups the cache answered").tags(tags).register(registry);
+    Counter misses = Counter.builder(ServingMeter.CACHE_MISSES.meterName())
+        .description("Lookups the cache could not answer").tags(tags).register(registry);
+    Counter evictions = Counter.builder(ServingMeter.CACHE_EVICTIONS.meterName())
+        .description("Entries evicted to stay within the bound").tags(tags).register(registry);
+    return new CacheMetrics() {
+      @Override
+      public void hits(long count) {
+        hits.increment(count);
+      }
+
+      @Override
+      public void misses(long count) {
+        misses.increment(count);
+      }
+
+      @Override
+      public void evictions(long count) {
+        evictions.increment(count);
+      }
+
+      @Override
+      public void size(LongSupplier bytes) {
+        strongGaugeRefs.add(bytes);
+        Gauge.builder(ServingMeter.CACHE_SIZE.meterName(), bytes, LongSupplier::getAsLong)
+            .description("Bytes the cache holds").baseUnit("bytes").tags(tags)
+            .register(registry);
+      }
+    };
   }
 
   private final class ForVersion implements VersionMetrics {

@@ -42,8 +42,15 @@ public final class ModelVersion {
   private static final long NO_NEW_LEASES = 1L << 62;
   private static final Map<ModelState, Set<ModelState>> LEGAL = legalMoves();
 
+  private static final AtomicLong LOADS = new AtomicLong();
+
   final String name;
   final long version;
+  /**
+   * Which load this is, unique in the process: a version number loaded again gets a new one, so
+   * that nothing cached for an earlier load of the number reaches it.
+   */
+  final long load = LOADS.incrementAndGet();
   final ModelConfig config;
   final ServingMetrics.VersionMetrics metrics;
   final long loadStartNanos;

@@ -13,6 +13,7 @@ import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.core.ServingMetrics;
 import dev.modserv.core.Ticker;
+import dev.modserv.core.internal.cache.ResponseCache;
 import dev.modserv.spi.ModelSource;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -50,24 +51,27 @@ public final class Registry implements ModelRegistry {
   private final ModelCache cache;
   private final VersionLifecycle lifecycle;
   private final RequestPath requests;
+  private final ResponseCache responses;
   private final ModelServerListener listener;
 
   /**
    * Wires the registry. {@code executor} runs loads and batches, {@code scheduler} (one timer
    * thread) runs batch windows, deadlines and keep-alive checks and must never block, {@code
-   * closeExecutor} closes native models; {@code defaultTimeout} is the server's request timeout.
+   * closeExecutor} closes native models; {@code defaultTimeout} is the server's request timeout;
+   * {@code responseCacheBytes} bounds the response cache (0: off).
    */
   public Registry(BackendCatalog catalog, Executor executor, Executor closeExecutor,
       ScheduledExecutorService scheduler, Ticker ticker, InstantSource clock,
       ServingMetrics metrics, ModelServerListener listener, long maxLoadedBytes,
-      @Nullable Duration defaultTimeout) {
+      @Nullable Duration defaultTimeout, long responseCacheBytes) {
     this.catalog = catalog;
     this.listener = listener;
     this.cache = new ModelCache(table, catalog, scheduler, ticker, listener, maxLoadedBytes);
+    this.responses = new ResponseCache(responseCacheBytes, metrics, ticker);
     this.lifecycle = new VersionLifecycle(table, cache, catalog, executor, closeExecutor,
-        scheduler, ticker, clock, metrics, listener);
+        scheduler, ticker, clock, metrics, listener, responses);
     OnDemandLoader onDemand = new OnDemandLoader(table, lifecycle, cache, scheduler, ticker);
-    this.requests = new RequestPath(table, cache, onDemand, ticker, defaultTimeout);
+    this.requests = new RequestPath(table, cache, onDemand, responses, ticker, defaultTimeout);
     metrics.loadedModels(table::readyCount);
   }
 
@@ -244,6 +248,11 @@ public final class Registry implements ModelRegistry {
   /** Bytes held by loaded and loading models. */
   public long memoryUsed() {
     return cache.memoryUsed();
+  }
+
+  /** The response cache shared by the models that turn it on. */
+  public ResponseCache responses() {
+    return responses;
   }
 
   public List<String> backends() {

@@ -10,10 +10,12 @@ import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.core.ServingMetrics.Outcome;
 import dev.modserv.core.Ticker;
+import dev.modserv.core.internal.cache.ResponseCache;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,14 +34,16 @@ final class RequestPath {
   private final ModelTable table;
   private final ModelCache cache;
   private final OnDemandLoader onDemand;
+  private final ResponseCache responses;
   private final Ticker ticker;
   private final @Nullable Duration serverTimeout;
 
-  RequestPath(ModelTable table, ModelCache cache, OnDemandLoader onDemand, Ticker ticker,
-      @Nullable Duration serverTimeout) {
+  RequestPath(ModelTable table, ModelCache cache, OnDemandLoader onDemand,
+      ResponseCache responses, Ticker ticker, @Nullable Duration serverTimeout) {
     this.table = table;
     this.cache = cache;
     this.onDemand = onDemand;
+    this.responses = responses;
     this.ticker = ticker;
     this.serverTimeout = serverTimeout;
   }
@@ -74,7 +78,10 @@ final class RequestPath {
     return queue(v, request, submittedNanos, deadline, callerWaits);
   }
 
-  /** Validates {@code request} against the leased version {@code v} and queues it. */
+  /**
+   * Validates {@code request} against the leased version {@code v} and queues it, or answers it
+   * from the response cache when the model keeps one.
+   */
   private CompletableFuture<InferenceResult> queue(ModelVersion v, InferenceRequest request,
       long submittedNanos, Deadline deadline, boolean callerWaits) {
     Batcher batcher = v.batcher();
@@ -90,10 +97,15 @@ final class RequestPath {
       v.metrics.request(Outcome.ERROR, ticker.read() - submittedNanos);
       return CompletableFuture.failedFuture(invalid);
     }
-    Call call = new Call(request, submittedNanos, deadline.nanos(), level,
-        () -> cache.released(v));
-    batcher.submit(call, callerWaits);
-    return call.future;
+    int priorityLevel = level;
+    Supplier<CompletableFuture<InferenceResult>> enqueue = () -> {
+      Call call = new Call(request, submittedNanos, deadline.nanos(), priorityLevel,
+          () -> cache.released(v));
+      batcher.submit(call, callerWaits);
+      return call.future;
+    };
+    return v.config.responseCache() ? responses.serve(v.name, v.version, v.load, request,
+        submittedNanos, enqueue, () -> cache.released(v)) : enqueue.get();
   }
 
   private static ModelMetadata metadataFor(ModelVersion v, Map<String, String> parameters) {

@@ -11,6 +11,7 @@ import dev.modserv.core.ModelStatus;
 import dev.modserv.core.ServingMetrics;
 import dev.modserv.core.Ticker;
 import dev.modserv.core.VersionPolicy;
+import dev.modserv.core.internal.cache.ResponseCache;
 import dev.modserv.spi.Backend;
 import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.ModelSource;
@@ -46,10 +47,12 @@ final class VersionLifecycle {
   private final InstantSource clock;
   private final ServingMetrics metrics;
   private final ModelServerListener listener;
+  private final ResponseCache responses;
 
   VersionLifecycle(ModelTable table, ModelCache cache, BackendCatalog catalog, Executor executor,
       Executor closeExecutor, ScheduledExecutorService scheduler, Ticker ticker,
-      InstantSource clock, ServingMetrics metrics, ModelServerListener listener) {
+      InstantSource clock, ServingMetrics metrics, ModelServerListener listener,
+      ResponseCache responses) {
     this.table = table;
     this.cache = cache;
     this.catalog = catalog;
@@ -60,6 +63,7 @@ final class VersionLifecycle {
     this.clock = clock;
     this.metrics = metrics;
     this.listener = listener;
+    this.responses = responses;
   }
 
   // ---------------------------------------------------------------- load
@@ -91,7 +95,10 @@ final class VersionLifecycle {
     ServingMetrics.VersionMetrics vm = metrics.version(e.name, version);
     ModelVersion[] self = new ModelVersion[1];
     ModelVersion v = new ModelVersion(e.name, version, e.config, vm, ticker.read(),
-        closeExecutor, () -> closed(e, self[0]));
+        closeExecutor, () -> {
+          responses.dropLoad(self[0].load);
+          closed(e, self[0]);
+        });
     self[0] = v;
     e.versions.put(version, v);
     e.sources.put(version, source);
