@@ -15,7 +15,9 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
@@ -102,8 +104,13 @@ public final class ResponseCache {
     if (found != mine) {
       m.hits(1);
       notRun.run();
-      return found.thenApply(r -> new InferenceResult(r.model(), r.version(), r.outputs(),
-          Timings.cached(Duration.ofNanos(Math.max(0, ticker.read() - submittedNanos)))));
+      return found.handle((r, failure) -> {
+        if (failure != null) {
+          throw new CompletionException(cause(failure));
+        }
+        return new InferenceResult(r.model(), r.version(), r.outputs(),
+            Timings.cached(Duration.ofNanos(Math.max(0, ticker.read() - submittedNanos))));
+      });
     }
     m.misses(1);
     CompletableFuture<InferenceResult> answer;
@@ -115,7 +122,7 @@ public final class ResponseCache {
     }
     answer.whenComplete((result, failure) -> {
       if (failure != null) {
-        mine.completeExceptionally(failure);
+        mine.completeExceptionally(new Failed(failure));
       } else {
         try {
           mine.complete(detached(result));
@@ -125,6 +132,26 @@ public final class ResponseCache {
       }
     });
     return answer;
+  }
+
+  /**
+   * A failed answer, as the cache's future holds it: a cancellation, which Caffeine drops without
+   * logging (it logs every other failure of a future as a warning, and a request's failure is the
+   * caller's to report). Requests that waited for it get {@link #getCause()}.
+   */
+  private static final class Failed extends CancellationException {
+    private static final long serialVersionUID = 1L;
+
+    Failed(Throwable failure) {
+      super("the identical request this one waited for failed: " + failure);
+      initCause(failure);
+    }
+  }
+
+  private static Throwable cause(Throwable failure) {
+    Throwable t = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    return t instanceof Failed && t.getCause() != null ? t.getCause() : t;
   }
 
   /**

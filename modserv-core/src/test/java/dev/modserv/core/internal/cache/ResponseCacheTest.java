@@ -109,6 +109,37 @@ class ResponseCacheTest {
   }
 
   @Test
+  void aRequestThatWaitedForAnIdenticalOneThatFailedGetsItsFailureAndNothingIsKept()
+      throws Exception {
+    java.util.concurrent.CountDownLatch bothSent = new java.util.concurrent.CountDownLatch(1);
+    AtomicBoolean fail = new AtomicBoolean(true);
+    FakeBackend backend = FakeBackend.builder()
+        .duringRun(inputs -> {
+          try {
+            bothSent.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        })
+        .runFailure(inputs -> fail.getAndSet(false), () -> new IllegalStateException("injected"))
+        .build();
+    try (ModelServer server = server(backend, MIB)) {
+      load(server, 1, 0, true);
+      var first = server.inferAsync(request(MODEL, 1));
+      var second = server.inferAsync(request(MODEL, 1));
+      bothSent.countDown();
+      for (var f : java.util.List.of(first, second)) {
+        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause()
+            .isInstanceOf(dev.modserv.api.ModelServingException.class)
+            .hasMessageContaining("injected");
+      }
+      assertThat(runs(backend)).isEqualTo(1);
+      assertThat(server.infer(request(MODEL, 1)).timings().cached()).isFalse();
+      assertThat(runs(backend)).isEqualTo(2);
+    }
+  }
+
+  @Test
   void aCallerChangingWhatItWasGivenDoesNotChangeTheNextHit() throws Exception {
     FakeBackend backend = FakeBackend.create();
     try (ModelServer server = server(backend, MIB)) {
