@@ -102,7 +102,7 @@ public final class ModelServer implements AutoCloseable {
     this.registry = new Registry(catalog, executor, closer, scheduler, ticker,
         b.clock != null ? b.clock : InstantSource.system(), metrics,
         new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout,
-        Math.max(0, b.responseCacheBytes));
+        b.responseCacheBytes);
     if (!catalog.discoveryFailures().isEmpty()) {
       log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
     }
@@ -113,6 +113,9 @@ public final class ModelServer implements AutoCloseable {
     ClassLoader context = Thread.currentThread().getContextClassLoader();
     return context != null ? context : ModelServer.class.getClassLoader();
   }
+
+  /** The response cache's bound when none is set: 64 MiB ({@link Builder#responseCacheBytes}). */
+  public static final long DEFAULT_RESPONSE_CACHE_BYTES = 64L << 20;
 
   /** Returns a builder. */
   public static Builder builder() {
@@ -361,18 +364,20 @@ public final class ModelServer implements AutoCloseable {
     private @Nullable Duration defaultTimeout;
     private long maxLoadedBytes = Long.MAX_VALUE;
     private boolean maxLoadedBytesSet;
-    private long responseCacheBytes = -1;
+    private long responseCacheBytes = DEFAULT_RESPONSE_CACHE_BYTES;
+    private boolean responseCacheBytesSet;
 
     private Builder() {}
 
     /**
      * Bounds the response cache, shared by every model that turns it on ({@link
      * ModelConfig.Builder#responseCache}), to {@code bytes}: its entries' keys (the requests'
-     * bytes) and answers together. Least-used answers are evicted when the bound is reached.
-     * Defaults to 0: no response cache, whatever the models ask ({@code docs/caching.md}).
+     * bytes) and answers together; answers are evicted when the bound is reached. 0 turns the
+     * cache off, whatever the models ask. Defaults to {@link #DEFAULT_RESPONSE_CACHE_BYTES}, held
+     * only as models that turn the cache on fill it ({@code docs/caching.md}).
      */
     public Builder responseCacheBytes(long bytes) {
-      if (responseCacheBytes != -1) {
+      if (responseCacheBytesSet) {
         throw new IllegalStateException("responseCacheBytes was already set to "
             + responseCacheBytes);
       }
@@ -380,6 +385,7 @@ public final class ModelServer implements AutoCloseable {
         throw new IllegalArgumentException("responseCacheBytes must be >= 0: " + bytes);
       }
       this.responseCacheBytes = bytes;
+      this.responseCacheBytesSet = true;
       return this;
     }
 

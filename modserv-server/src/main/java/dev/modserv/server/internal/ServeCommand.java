@@ -66,6 +66,12 @@ public final class ServeCommand implements Callable<Integer> {
           + "room. Default: no budget.")
   long maxLoadedBytes = -1;
 
+  @Option(names = "--response-cache-size", paramLabel = "SIZE", defaultValue = "64MiB",
+      converter = SizeConverter.class, description = "Bound of the response cache, shared by "
+          + "the models whose model.yaml sets 'response-cache: true'; 0 turns it off. "
+          + "Default: ${DEFAULT-VALUE}.")
+  long responseCacheBytes = 64L << 20;
+
   @Option(names = "--grace-period", paramLabel = "DURATION", defaultValue = "30s",
       converter = DurationConverter.class, description = "On shutdown, how long requests in "
           + "flight may take to finish. Default: ${DEFAULT-VALUE}.")
@@ -124,7 +130,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
     return new ServeOptions(repository, host, port, socket, apiKeyFile, pollInterval, cache,
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
-        corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList());
+        corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
+        responseCacheBytes);
   }
 
   @Override

@@ -50,22 +50,27 @@ class ResponseCacheTest {
   }
 
   @Test
-  void isOffByDefaultForTheServerAndForEachModel() throws Exception {
+  void isOffForAModelThatDoesNotTurnItOnAndForEveryModelWithABoundOfZero() throws Exception {
     FakeBackend backend = FakeBackend.create();
-    try (ModelServer noBound = server(backend, -1)) {
-      load(noBound, 1, 0, true);
-      noBound.infer(request(MODEL, 1));
-      InferenceResult again = noBound.infer(request(MODEL, 1));
+    try (ModelServer defaults = server(backend, -1)) {
+      assertThat(((Registry) defaults.registry()).responses().maxBytes())
+          .isEqualTo(ModelServer.DEFAULT_RESPONSE_CACHE_BYTES);
+      defaults.registry().load(MODEL, 1, ModelSource.of(Path.of("m.fake")))
+          .get(10, TimeUnit.SECONDS);
+      int warmUpRuns = runs(backend);
+      defaults.infer(request(MODEL, 1));
+      InferenceResult again = defaults.infer(request(MODEL, 1));
       assertThat(again.timings().cached()).isFalse();
-      assertThat(runs(backend)).isEqualTo(2);
-      assertThat(((Registry) noBound.registry()).responses().isOn()).isFalse();
+      assertThat(runs(backend) - warmUpRuns).isEqualTo(2);
+      assertThat(defaults.registry().config(MODEL).responseCache()).isFalse();
     }
     FakeBackend other = FakeBackend.create();
-    try (ModelServer bound = server(other, MIB)) {
-      load(bound, 1, 0, false);
-      bound.infer(request(MODEL, 1));
-      assertThat(bound.infer(request(MODEL, 1)).timings().cached()).isFalse();
+    try (ModelServer off = server(other, 0)) {
+      load(off, 1, 0, true);
+      off.infer(request(MODEL, 1));
+      assertThat(off.infer(request(MODEL, 1)).timings().cached()).isFalse();
       assertThat(runs(other)).isEqualTo(2);
+      assertThat(((Registry) off.registry()).responses().isOn()).isFalse();
     }
   }
 
