@@ -100,6 +100,12 @@ public final class ResponseCache {
     // The mapping function only hands over an empty future: the engine never runs inside the
     // cache's compute, which holds a lock of its map.
     CompletableFuture<InferenceResult> found = c.get(key, (k, executor) -> mine);
+    while (found != mine && found.isCompletedExceptionally()) {
+      // A failure that Caffeine has not dropped yet belongs to requests that were in flight with
+      // it, not to this later one.
+      c.asMap().remove(key, found);
+      found = c.get(key, (k, executor) -> mine);
+    }
     CacheMetrics m = metricsOf(model);
     if (found != mine) {
       m.hits(1);
@@ -122,6 +128,7 @@ public final class ResponseCache {
     }
     answer.whenComplete((result, failure) -> {
       if (failure != null) {
+        c.asMap().remove(key, mine);
         mine.completeExceptionally(new Failed(failure));
       } else {
         try {

@@ -7,6 +7,7 @@ import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.Tensor;
 import dev.modserv.core.ModelConfig;
+import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelServer;
 import dev.modserv.core.ServingMeter;
 import dev.modserv.core.internal.Registry;
@@ -158,6 +159,27 @@ class ResponseCacheTest {
       InferenceResult next = server.infer(request(MODEL, 2));
       assertThat(next.timings().cached()).isTrue();
       assertThat(next.requireOutput("y").toFloatArray()).containsOnly(4f);
+      assertThat(runs(backend)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void theKeyIsThePreprocessedRequestAndPostprocessingRunsOnAHitAsOnAFreshAnswer()
+      throws Exception {
+    FakeBackend backend = FakeBackend.create();
+    try (ModelServer server = server(backend, MIB)) {
+      load(server, 1, 0, true);
+      ModelProcessing halve = ModelProcessing.builder().scale(0.5).build();
+      InferenceResult scaled = server.infer(request(MODEL, 4), halve);
+      assertThat(scaled.requireOutput("y").toFloatArray()).containsOnly(4f);
+      InferenceResult same = server.infer(request(MODEL, 2));
+      assertThat(same.timings().cached()).as("2 is what 4 became after preprocessing").isTrue();
+      assertThat(same.requireOutput("y").toFloatArray()).containsOnly(4f);
+      InferenceResult argmax = server.infer(request(MODEL, 2),
+          ModelProcessing.builder().argmax().build());
+      assertThat(argmax.timings().cached()).isTrue();
+      assertThat(argmax.requireOutput("y").dataType())
+          .isNotEqualTo(same.requireOutput("y").dataType());
       assertThat(runs(backend)).isEqualTo(1);
     }
   }
