@@ -193,6 +193,20 @@ class HttpAdapterTest {
   }
 
   @Test
+  void aResponseCacheHitIsMarkedInTheNativeTimings() throws Exception {
+    server.registry().configure("cached", ModelConfig.builder().responseCache(true).build());
+    server.registry().load("cached", 1, Path.of("cached.fake")).join();
+    String body = "{\"model\":\"cached\",\"inputs\":[[1,2,3,4]]}";
+    JsonNode first = json(post("/api/predict", body));
+    JsonNode second = json(post("/api/predict", body));
+    assertThat(first.has("cached")).isFalse();
+    assertThat(second.get("cached").asBoolean()).isTrue();
+    assertThat(second.get("outputs")).isEqualTo(first.get("outputs"));
+    assertThat(post("/api/predict", "{\"model\":\"iris\",\"inputs\":[[1,2,3,4]]}").body())
+        .doesNotContain("cached");
+  }
+
+  @Test
   void queueFullIs503WithRetryAfter() throws Exception {
     try (ModelServer slow = ModelServer.builder().discoverBackends(false)
         .backend(FakeBackend.builder().cost(Duration.ofMillis(300)).build()).build();

@@ -48,6 +48,7 @@ final class Predictions {
     g.writeNumberField("preprocessing_us", t.preprocessing().toNanos() / 1000);
     g.writeNumberField("inference_us", callNanos(t) / 1000);
     g.writeNumberField("postprocessing_us", t.postprocessing().toNanos() / 1000);
+    writeCached(g, t);
   }
 
   /** Writes the camelCase timings in milliseconds. */
@@ -55,6 +56,14 @@ final class Predictions {
     g.writeNumberField("inferenceTimeMs", callNanos(t) / 1e6);
     g.writeNumberField("preprocessingTimeMs", t.preprocessing().toNanos() / 1e6);
     g.writeNumberField("postprocessingTimeMs", t.postprocessing().toNanos() / 1e6);
+    writeCached(g, t);
+  }
+
+  /** Marks an answer the response cache gave (docs/caching.md); absent when the model ran. */
+  private static void writeCached(JsonGenerator g, Timings t) throws IOException {
+    if (t.cached()) {
+      g.writeBooleanField("cached", true);
+    }
   }
 
   /** The model call's time: queue and engine, without the processing around it. */
