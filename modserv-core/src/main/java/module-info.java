@@ -7,6 +7,7 @@ module dev.modserv.core {
   requires transitive dev.modserv.api;
   requires transitive micrometer.core;
   requires org.slf4j;
+  requires com.github.benmanes.caffeine;
   requires static org.jspecify;
   requires static com.google.errorprone.annotations;
 

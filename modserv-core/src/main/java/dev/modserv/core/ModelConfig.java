@@ -39,6 +39,7 @@ public final class ModelConfig {
   private final long memoryBytes;
   private final boolean rejectNaN;
   private final ModelProcessing processing;
+  private final boolean embeddingCache;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -52,6 +53,7 @@ public final class ModelConfig {
     this.memoryBytes = b.memoryBytes;
     this.rejectNaN = b.rejectNaN;
     this.processing = b.processing != null ? b.processing : ModelProcessing.NOT_GIVEN;
+    this.embeddingCache = b.embeddingCache;
   }
 
   private ModelConfig(ModelConfig c, Duration keepAlive) {
@@ -66,6 +68,7 @@ public final class ModelConfig {
     this.memoryBytes = c.memoryBytes;
     this.rejectNaN = c.rejectNaN;
     this.processing = c.processing;
+    this.embeddingCache = c.embeddingCache;
   }
 
   /**
@@ -166,6 +169,14 @@ public final class ModelConfig {
     return processing;
   }
 
+  /**
+   * Returns whether the vectors of an embedding model are cached per text ({@code
+   * docs/embedding-cache.md}); defaults to false.
+   */
+  public boolean embeddingCache() {
+    return embeddingCache;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -182,8 +193,26 @@ public final class ModelConfig {
     private boolean rejectNaN;
     private boolean rejectNaNSet;
     private @Nullable ModelProcessing processing;
+    private boolean embeddingCache;
+    private boolean embeddingCacheSet;
 
     private Builder() {}
+
+    /**
+     * Caches the vector and token count of each text an {@link dev.modserv.api.Capability#EMBEDDING}
+     * model embeds, per version, in the server's embedding cache (bounded by {@link
+     * ModelServer.Builder#embeddingCacheBytes}): a request runs the model only on the texts that
+     * version has not embedded yet ({@code docs/embedding-cache.md}). In a {@code model.yaml},
+     * {@code embedding-cache: true}. Other models ignore it.
+     */
+    public Builder embeddingCache(boolean enabled) {
+      if (embeddingCacheSet) {
+        throw new IllegalStateException("embeddingCache was already set to " + embeddingCache);
+      }
+      this.embeddingCache = enabled;
+      this.embeddingCacheSet = true;
+      return this;
+    }
 
     /**
      * Pre- and post-processes every request to the model: inputs before they are checked and

@@ -101,7 +101,8 @@ public final class ModelServer implements AutoCloseable {
     this.catalog = BackendCatalog.create(b.backends, loader, b.excluded);
     this.registry = new Registry(catalog, executor, closer, scheduler, ticker,
         b.clock != null ? b.clock : InstantSource.system(), metrics,
-        new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout);
+        new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout,
+        b.embeddingCacheBytes);
     if (!catalog.discoveryFailures().isEmpty()) {
       log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
     }
@@ -344,6 +345,9 @@ public final class ModelServer implements AutoCloseable {
     }
   }
 
+  /** The embedding cache's bound when none is set: 64 MiB. */
+  public static final long DEFAULT_EMBEDDING_CACHE_BYTES = 64L << 20;
+
   /** Builds a {@link ModelServer}. Each setting is checked when set and may be set once. */
   public static final class Builder {
     private final List<Backend> backends = new ArrayList<>();
@@ -360,8 +364,30 @@ public final class ModelServer implements AutoCloseable {
     private @Nullable Duration defaultTimeout;
     private long maxLoadedBytes = Long.MAX_VALUE;
     private boolean maxLoadedBytesSet;
+    private long embeddingCacheBytes = DEFAULT_EMBEDDING_CACHE_BYTES;
+    private boolean embeddingCacheBytesSet;
 
     private Builder() {}
+
+    /**
+     * Bounds the embedding cache of all models together ({@link ModelConfig.Builder#embeddingCache},
+     * {@code docs/embedding-cache.md}), weighed by the bytes of each entry's vector and text plus a
+     * fixed overhead; least useful entries go first (Caffeine's W-TinyLFU). Defaults to {@value
+     * #DEFAULT_EMBEDDING_CACHE_BYTES} bytes (64 MiB); a model uses it only when its configuration
+     * turns the cache on.
+     */
+    public Builder embeddingCacheBytes(long bytes) {
+      if (embeddingCacheBytesSet) {
+        throw new IllegalStateException("embeddingCacheBytes was already set to "
+            + embeddingCacheBytes);
+      }
+      if (bytes < 0) {
+        throw new IllegalArgumentException("embeddingCacheBytes must be >= 0: " + bytes);
+      }
+      this.embeddingCacheBytes = bytes;
+      this.embeddingCacheBytesSet = true;
+      return this;
+    }
 
     /**
      * Bounds the native memory of loaded models, as estimated at load (the engine's report, a

@@ -38,7 +38,15 @@ public enum ServingMeter {
   /** Sequences generating now. */
   GENERATION_RUNNING("modserv.generation.running", Type.GAUGE),
   /** Generations waiting for a free sequence. */
-  GENERATION_WAITING("modserv.generation.waiting", Type.GAUGE);
+  GENERATION_WAITING("modserv.generation.waiting", Type.GAUGE),
+  /** Texts served from the embedding cache, per model. */
+  EMBEDDING_CACHE_HITS("modserv.embedding.cache.hits", Type.COUNTER),
+  /** Texts an embedding model ran because its cache did not hold them, per model. */
+  EMBEDDING_CACHE_MISSES("modserv.embedding.cache.misses", Type.COUNTER),
+  /** Embedding cache entries dropped to stay within the bound, per model. */
+  EMBEDDING_CACHE_EVICTIONS("modserv.embedding.cache.evictions", Type.COUNTER),
+  /** Bytes the embedding cache holds, per model. */
+  EMBEDDING_CACHE_SIZE("modserv.embedding.cache.size", Type.GAUGE);
 
   /** A meter's kind, as {@code docs/metrics.md} names it. */
   public enum Type {

@@ -45,6 +45,27 @@ public interface ServingMetrics {
   /** Binds the gauge of loaded (ready) model versions; called once when the server starts. */
   void loadedModels(IntSupplier count);
 
+  /**
+   * Binds the embedding cache's meters of {@code model} ({@code docs/embedding-cache.md}); called
+   * once per model, when a request first uses its cache. Defaults to nothing.
+   */
+  default void embeddingCache(String model, EmbeddingCacheCounts counts) {}
+
+  /** What one model's embedding cache counts, read whenever its meters are read. */
+  interface EmbeddingCacheCounts {
+    /** Texts served from the cache, since the server started. */
+    long hits();
+
+    /** Texts the model ran because the cache did not hold them. */
+    long misses();
+
+    /** Entries the cache dropped to stay within its bound. */
+    long evictions();
+
+    /** Bytes the cache holds for the model now (an estimate: vectors, texts and overhead). */
+    long bytes();
+  }
+
   /** Records for one model version. */
   interface VersionMetrics {
     /** Records a finished request, end to end. */

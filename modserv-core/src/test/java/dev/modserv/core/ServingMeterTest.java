@@ -41,6 +41,27 @@ class ServingMeterTest {
     metrics.version("m", 1);
     metrics.loadFinished("m", 1, 1_000, true);
     metrics.loadedModels(() -> 1);
+    metrics.embeddingCache("m", new ServingMetrics.EmbeddingCacheCounts() {
+      @Override
+      public long hits() {
+        return 0;
+      }
+
+      @Override
+      public long misses() {
+        return 0;
+      }
+
+      @Override
+      public long evictions() {
+        return 0;
+      }
+
+      @Override
+      public long bytes() {
+        return 0;
+      }
+    });
     Set<String> registered = registry.getMeters().stream().map(Meter::getId)
         .map(Meter.Id::getName).collect(Collectors.toSet());
     assertThat(registered).containsExactlyInAnyOrderElementsOf(

@@ -66,6 +66,15 @@ public final class GuardedServingMetrics implements ServingMetrics {
     }
   }
 
+  @Override
+  public void embeddingCache(String model, EmbeddingCacheCounts counts) {
+    try {
+      delegate.embeddingCache(model, counts);
+    } catch (RuntimeException e) {
+      failed("embeddingCache", e);
+    }
+  }
+
   private final class Version implements VersionMetrics {
     private final VersionMetrics v;
 

@@ -7,6 +7,7 @@ import dev.modserv.core.ServingMeter;
 import dev.modserv.core.ServingMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -48,6 +49,24 @@ public final class MicrometerServingMetrics implements ServingMetrics {
     Gauge.builder(ServingMeter.MODELS_LOADED.meterName(), count, IntSupplier::getAsInt)
         .description("Model versions ready to serve")
         .register(registry);
+  }
+
+  @Override
+  public void embeddingCache(String model, EmbeddingCacheCounts counts) {
+    Tags tags = Tags.of("model", model);
+    FunctionCounter.builder(ServingMeter.EMBEDDING_CACHE_HITS.meterName(), counts,
+        EmbeddingCacheCounts::hits).description("Texts served from the embedding cache")
+        .tags(tags).register(registry);
+    FunctionCounter.builder(ServingMeter.EMBEDDING_CACHE_MISSES.meterName(), counts,
+        EmbeddingCacheCounts::misses).description("Texts the model ran, not in the embedding cache")
+        .tags(tags).register(registry);
+    FunctionCounter.builder(ServingMeter.EMBEDDING_CACHE_EVICTIONS.meterName(), counts,
+        EmbeddingCacheCounts::evictions)
+        .description("Embedding cache entries dropped to stay within the bound")
+        .tags(tags).register(registry);
+    Gauge.builder(ServingMeter.EMBEDDING_CACHE_SIZE.meterName(), counts,
+        EmbeddingCacheCounts::bytes).description("Bytes the embedding cache holds")
+        .baseUnit("bytes").tags(tags).strongReference(true).register(registry);
   }
 
   private final class ForVersion implements VersionMetrics {

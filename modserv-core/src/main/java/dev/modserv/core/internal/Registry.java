@@ -55,19 +55,21 @@ public final class Registry implements ModelRegistry {
   /**
    * Wires the registry. {@code executor} runs loads and batches, {@code scheduler} (one timer
    * thread) runs batch windows, deadlines and keep-alive checks and must never block, {@code
-   * closeExecutor} closes native models; {@code defaultTimeout} is the server's request timeout.
+   * closeExecutor} closes native models; {@code defaultTimeout} is the server's request timeout;
+   * {@code embeddingCacheBytes} bounds the embedding cache of all models together.
    */
   public Registry(BackendCatalog catalog, Executor executor, Executor closeExecutor,
       ScheduledExecutorService scheduler, Ticker ticker, InstantSource clock,
       ServingMetrics metrics, ModelServerListener listener, long maxLoadedBytes,
-      @Nullable Duration defaultTimeout) {
+      @Nullable Duration defaultTimeout, long embeddingCacheBytes) {
     this.catalog = catalog;
     this.listener = listener;
     this.cache = new ModelCache(table, catalog, scheduler, ticker, listener, maxLoadedBytes);
     this.lifecycle = new VersionLifecycle(table, cache, catalog, executor, closeExecutor,
         scheduler, ticker, clock, metrics, listener);
     OnDemandLoader onDemand = new OnDemandLoader(table, lifecycle, cache, scheduler, ticker);
-    this.requests = new RequestPath(table, cache, onDemand, ticker, defaultTimeout);
+    this.requests = new RequestPath(table, cache, onDemand, ticker, defaultTimeout,
+        new EmbeddingCache(embeddingCacheBytes, metrics, ticker));
     metrics.loadedModels(table::readyCount);
   }
 

@@ -34,14 +34,16 @@ final class RequestPath {
   private final OnDemandLoader onDemand;
   private final Ticker ticker;
   private final @Nullable Duration serverTimeout;
+  private final EmbeddingCache embeddings;
 
   RequestPath(ModelTable table, ModelCache cache, OnDemandLoader onDemand, Ticker ticker,
-      @Nullable Duration serverTimeout) {
+      @Nullable Duration serverTimeout, EmbeddingCache embeddings) {
     this.table = table;
     this.cache = cache;
     this.onDemand = onDemand;
     this.ticker = ticker;
     this.serverTimeout = serverTimeout;
+    this.embeddings = embeddings;
   }
 
   /** The deadline of a request for {@code ref}: the one place the rule is applied. */
@@ -92,8 +94,7 @@ final class RequestPath {
     }
     Call call = new Call(request, submittedNanos, deadline.nanos(), level,
         () -> cache.released(v));
-    batcher.submit(call, callerWaits);
-    return call.future;
+    return embeddings.submit(v, call, callerWaits);
   }
 
   private static ModelMetadata metadataFor(ModelVersion v, Map<String, String> parameters) {

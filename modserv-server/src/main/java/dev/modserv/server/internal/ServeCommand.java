@@ -1,5 +1,6 @@
 package dev.modserv.server.internal;
 
+import dev.modserv.core.ModelServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -66,6 +67,11 @@ public final class ServeCommand implements Callable<Integer> {
           + "room. Default: no budget.")
   long maxLoadedBytes = -1;
 
+  @Option(names = "--embedding-cache-size", paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "Bound of the embedding cache of all models together, for models whose "
+          + "model.yaml says embedding-cache: true. Default: 64MiB.")
+  long embeddingCacheBytes = ModelServer.DEFAULT_EMBEDDING_CACHE_BYTES;
+
   @Option(names = "--grace-period", paramLabel = "DURATION", defaultValue = "30s",
       converter = DurationConverter.class, description = "On shutdown, how long requests in "
           + "flight may take to finish. Default: ${DEFAULT-VALUE}.")
@@ -124,7 +130,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
     return new ServeOptions(repository, host, port, socket, apiKeyFile, pollInterval, cache,
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
-        corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList());
+        corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
+        embeddingCacheBytes);
   }
 
   @Override

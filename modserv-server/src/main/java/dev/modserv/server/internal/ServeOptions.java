@@ -21,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @param requestTimeout each model call's deadline; null for none
  * @param maxBodyBytes the largest request body; -1 for the adapter's default
  * @param corsOrigins origins allowed cross-origin requests
+ * @param embeddingCacheBytes the bound of the embedding cache of all models together
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -35,7 +36,8 @@ public record ServeOptions(
     Duration gracePeriod,
     @Nullable Duration requestTimeout,
     long maxBodyBytes,
-    List<String> corsOrigins) {
+    List<String> corsOrigins,
+    long embeddingCacheBytes) {
 
   /** Copies the list. */
   public ServeOptions {

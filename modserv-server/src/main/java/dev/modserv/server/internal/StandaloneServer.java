@@ -50,7 +50,8 @@ public final class StandaloneServer implements AutoCloseable {
         Runtime.version().feature(), rt.availableProcessors(), Units.human(rt.maxMemory()));
     Progress progress = new Progress(o.progressThreshold(), line -> log.info("{}", line));
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    ModelServer.Builder sb = ModelServer.builder().meterRegistry(meters);
+    ModelServer.Builder sb = ModelServer.builder().meterRegistry(meters)
+        .embeddingCacheBytes(o.embeddingCacheBytes());
     if (o.maxLoadedBytes() > 0) {
       sb.maxLoadedBytes(o.maxLoadedBytes());
     }
