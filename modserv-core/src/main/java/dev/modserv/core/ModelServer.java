@@ -372,8 +372,8 @@ public final class ModelServer implements AutoCloseable {
     /**
      * Bounds the embedding cache of all models together ({@link ModelConfig.Builder#embeddingCache},
      * {@code docs/embedding-cache.md}), weighed by the bytes of each entry's vector and text plus a
-     * fixed overhead; least useful entries go first (Caffeine's W-TinyLFU). Defaults to {@value
-     * #DEFAULT_EMBEDDING_CACHE_BYTES} bytes (64 MiB); a model uses it only when its configuration
+     * fixed overhead; least useful entries go first (Caffeine's W-TinyLFU). Defaults to {@link
+     * ModelServer#DEFAULT_EMBEDDING_CACHE_BYTES} (64 MiB); a model uses it only when its configuration
      * turns the cache on.
      */
     public Builder embeddingCacheBytes(long bytes) {

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.modserv.api.Capability;
 import dev.modserv.api.DataType;
+import dev.modserv.api.ErrorCode;
 import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.ModelServingException;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
@@ -156,7 +158,8 @@ final class EmbeddingCache {
       keys[i] = new Key(id, v.name, call.request.parameters(), texts[i]);
     }
     CompletableFuture<InferenceResult> answer = new CompletableFuture<>();
-    lookUp(v, call, keys, RETRIES, callerWaits).whenComplete((vectors, failure) -> {
+    AtomicBoolean ran = new AtomicBoolean();
+    lookUp(v, call, keys, RETRIES, callerWaits, ran).whenComplete((vectors, failure) -> {
       InferenceResult result = null;
       Throwable error = failure;
       if (failure == null) {
@@ -165,6 +168,11 @@ final class EmbeddingCache {
         } catch (RuntimeException e) {
           error = e;
         }
+      }
+      if (!ran.get()) {
+        // Nothing of this request went through the batcher, which records the others.
+        v.metrics.request(error == null ? Outcome.SUCCESS : Outcome.ERROR,
+            ticker.read() - call.submittedNanos);
       }
       // The lease goes first, as the batcher does: once a caller sees its answer, the version is
       // no longer in use by it.
@@ -196,7 +204,7 @@ final class EmbeddingCache {
    * under way, and from one run of this request's own misses (each distinct text once).
    */
   private CompletableFuture<Embedded[]> lookUp(ModelVersion v, Call call, Key[] keys,
-      int retriesLeft, boolean callerWaits) {
+      int retriesLeft, boolean callerWaits, AtomicBoolean ran) {
     Counts c = countsOf(v.name);
     List<CompletableFuture<Embedded>> slots = new ArrayList<>(keys.length);
     Map<Key, CompletableFuture<Embedded>> own = new LinkedHashMap<>();
@@ -219,7 +227,7 @@ final class EmbeddingCache {
       slots.add(mine);
     }
     CompletableFuture<Void> ownRun = own.isEmpty() ? CompletableFuture.completedFuture(null)
-        : run(v, call, own, callerWaits);
+        : run(v, call, own, callerWaits, ran);
     return CompletableFuture.allOf(slots.toArray(CompletableFuture[]::new))
         .handle((ignored, failure) -> failure)
         .thenCombine(ownRun.handle((ignored, failure) -> failure), (any, mineFailed) -> mineFailed)
@@ -227,23 +235,19 @@ final class EmbeddingCache {
           if (mineFailed != null) {
             return CompletableFuture.failedFuture(mineFailed);
           }
-          return collect(v, call, keys, slots, retriesLeft, callerWaits);
+          return collect(v, call, keys, slots, retriesLeft, ran);
         });
   }
 
   /** Gathers the slots' embeddings; texts whose run by another request failed run again here. */
   private CompletableFuture<Embedded[]> collect(ModelVersion v, Call call, Key[] keys,
-      List<CompletableFuture<Embedded>> slots, int retriesLeft, boolean callerWaits) {
+      List<CompletableFuture<Embedded>> slots, int retriesLeft, AtomicBoolean ran) {
     Embedded[] out = new Embedded[keys.length];
     List<Integer> failed = new ArrayList<>();
-    Throwable firstFailure = null;
     for (int i = 0; i < keys.length; i++) {
       CompletableFuture<Embedded> slot = slots.get(i);
       if (slot.isCompletedExceptionally()) {
         failed.add(i);
-        if (firstFailure == null) {
-          firstFailure = slot.handle((e, t) -> t).join();
-        }
       } else {
         out[i] = slot.join();
       }
@@ -252,10 +256,12 @@ final class EmbeddingCache {
       return CompletableFuture.completedFuture(out);
     }
     if (retriesLeft <= 0) {
-      return CompletableFuture.failedFuture(java.util.Objects.requireNonNull(firstFailure));
+      return CompletableFuture.failedFuture(new ModelServingException(ErrorCode.BACKEND_ERROR,
+          "'" + v.name + "' version " + v.version + " failed to embed " + failed.size()
+              + " text(s) in other requests' runs, twice; retry the request"));
     }
     Key[] again = failed.stream().map(i -> keys[i]).toArray(Key[]::new);
-    return lookUp(v, call, again, retriesLeft - 1, false).thenApply(redone -> {
+    return lookUp(v, call, again, retriesLeft - 1, false, ran).thenApply(redone -> {
       for (int j = 0; j < redone.length; j++) {
         out[failed.get(j)] = redone[j];
       }
@@ -269,7 +275,8 @@ final class EmbeddingCache {
    * of the cache.
    */
   private CompletableFuture<Void> run(ModelVersion v, Call call,
-      Map<Key, CompletableFuture<Embedded>> own, boolean callerWaits) {
+      Map<Key, CompletableFuture<Embedded>> own, boolean callerWaits, AtomicBoolean ran) {
+    ran.set(true);
     String[] texts = own.keySet().stream().map(Key::text).toArray(String[]::new);
     InferenceRequest.Builder b = InferenceRequest.builder(call.request.model())
         .input(Capability.EMBEDDING_INPUT, Tensor.of(texts, texts.length))
@@ -293,9 +300,11 @@ final class EmbeddingCache {
           error = e;
         }
       }
+      // Out of the cache first; cancelled rather than failed, which Caffeine would log as a
+      // failed load. Requests that waited for them run those texts themselves (collect).
       for (Map.Entry<Key, CompletableFuture<Embedded>> slot : slots) {
         map.remove(slot.getKey(), slot.getValue());
-        slot.getValue().completeExceptionally(unwrap(error));
+        slot.getValue().cancel(false);
       }
       throw new CompletionException(unwrap(error));
     });

@@ -2,25 +2,15 @@ package dev.modserv.server.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.modserv.api.Capability;
-import dev.modserv.api.ModelMetadata;
-import dev.modserv.api.Tensor;
 import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
 import dev.modserv.onnx.OnnxBackend;
-import dev.modserv.spi.Backend;
-import dev.modserv.spi.LoadedModel;
-import dev.modserv.spi.ModelSource;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,7 +31,7 @@ class DefaultModelBatchInvarianceTest {
   @Test
   void aTextGetsTheSameVectorAloneAndStackedWithOtherCallersTexts() throws Exception {
     Path dir = DefaultModel.extract(tmp, new Progress(Long.MAX_VALUE, line -> { }));
-    RowRecordingBackend backend = new RowRecordingBackend(new OnnxBackend());
+    RecordingBackend backend = new RecordingBackend(new OnnxBackend());
     // A batch goes when 32 rows are queued, so the 32 callers below stack into one engine call.
     ModelConfig stacking = ModelConfig.builder().warmup(false)
         .batching(BatchingPolicy.builder().maxBatchSize(32).preferredBatchSizes(32)
@@ -105,65 +95,5 @@ class DefaultModelBatchInvarianceTest {
       nb += (double) b[i] * b[i];
     }
     return dot / Math.sqrt(na * nb);
-  }
-
-  /** The engine, recording the texts of every call it runs. */
-  static final class RowRecordingBackend implements Backend {
-    private final Backend engine;
-    final List<List<String>> runs = new CopyOnWriteArrayList<>();
-
-    RowRecordingBackend(Backend engine) {
-      this.engine = engine;
-    }
-
-    List<Integer> rowsOfRunsWith(String text) {
-      return runs.stream().filter(r -> r.contains(text)).map(List::size).toList();
-    }
-
-    @Override
-    public String name() {
-      return engine.name();
-    }
-
-    @Override
-    public boolean supports(ModelSource source) {
-      return engine.supports(source);
-    }
-
-    @Override
-    public LoadedModel load(ModelSource source) throws Exception {
-      LoadedModel model = engine.load(source);
-      return new LoadedModel() {
-        @Override
-        public ModelMetadata metadata() {
-          return model.metadata();
-        }
-
-        @Override
-        public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs)
-            throws Exception {
-          Tensor text = inputs.get(Capability.EMBEDDING_INPUT);
-          if (text != null) {
-            runs.add(Arrays.asList(text.toStringArray()));
-          }
-          return model.run(inputs, outputs);
-        }
-
-        @Override
-        public long memoryBytes() {
-          return model.memoryBytes();
-        }
-
-        @Override
-        public void close() throws Exception {
-          model.close();
-        }
-      };
-    }
-
-    @Override
-    public void close() {
-      engine.close();
-    }
   }
 }
