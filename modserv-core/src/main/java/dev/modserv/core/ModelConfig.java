@@ -40,6 +40,7 @@ public final class ModelConfig {
   private final boolean rejectNaN;
   private final ModelProcessing processing;
   private final boolean responseCache;
+  private final boolean embeddingCache;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -54,6 +55,7 @@ public final class ModelConfig {
     this.rejectNaN = b.rejectNaN;
     this.processing = b.processing != null ? b.processing : ModelProcessing.NOT_GIVEN;
     this.responseCache = b.responseCache;
+    this.embeddingCache = b.embeddingCache;
   }
 
   private ModelConfig(ModelConfig c, Duration keepAlive) {
@@ -69,6 +71,7 @@ public final class ModelConfig {
     this.rejectNaN = c.rejectNaN;
     this.processing = c.processing;
     this.responseCache = c.responseCache;
+    this.embeddingCache = c.embeddingCache;
   }
 
   /**
@@ -178,6 +181,14 @@ public final class ModelConfig {
     return responseCache;
   }
 
+  /**
+   * Returns whether the vectors of an embedding model are cached per text ({@code
+   * docs/embedding-cache.md}); defaults to false.
+   */
+  public boolean embeddingCache() {
+    return embeddingCache;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -196,6 +207,8 @@ public final class ModelConfig {
     private @Nullable ModelProcessing processing;
     private boolean responseCache;
     private boolean responseCacheSet;
+    private boolean embeddingCache;
+    private boolean embeddingCacheSet;
 
     private Builder() {}
 
@@ -212,6 +225,22 @@ public final class ModelConfig {
       }
       this.responseCache = enabled;
       this.responseCacheSet = true;
+      return this;
+    }
+
+    /**
+     * Caches the vector and token count of each text an {@link dev.modserv.api.Capability#EMBEDDING}
+     * model embeds, per version, in the server's embedding cache (bounded by {@link
+     * ModelServer.Builder#embeddingCacheBytes}): a request runs the model only on the texts that
+     * version has not embedded yet ({@code docs/embedding-cache.md}). In a {@code model.yaml},
+     * {@code embedding-cache: true}. Other models ignore it.
+     */
+    public Builder embeddingCache(boolean enabled) {
+      if (embeddingCacheSet) {
+        throw new IllegalStateException("embeddingCache was already set to " + embeddingCache);
+      }
+      this.embeddingCache = enabled;
+      this.embeddingCacheSet = true;
       return this;
     }
 

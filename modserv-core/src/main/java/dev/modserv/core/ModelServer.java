@@ -102,7 +102,7 @@ public final class ModelServer implements AutoCloseable {
     this.registry = new Registry(catalog, executor, closer, scheduler, ticker,
         b.clock != null ? b.clock : InstantSource.system(), metrics,
         new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout,
-        b.responseCacheBytes);
+        b.responseCacheBytes, b.embeddingCacheBytes);
     if (!catalog.discoveryFailures().isEmpty()) {
       log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
     }
@@ -348,6 +348,9 @@ public final class ModelServer implements AutoCloseable {
     }
   }
 
+  /** The embedding cache's bound when none is set: 64 MiB. */
+  public static final long DEFAULT_EMBEDDING_CACHE_BYTES = 64L << 20;
+
   /** Builds a {@link ModelServer}. Each setting is checked when set and may be set once. */
   public static final class Builder {
     private final List<Backend> backends = new ArrayList<>();
@@ -366,6 +369,8 @@ public final class ModelServer implements AutoCloseable {
     private boolean maxLoadedBytesSet;
     private long responseCacheBytes = DEFAULT_RESPONSE_CACHE_BYTES;
     private boolean responseCacheBytesSet;
+    private long embeddingCacheBytes = DEFAULT_EMBEDDING_CACHE_BYTES;
+    private boolean embeddingCacheBytesSet;
 
     private Builder() {}
 
@@ -386,6 +391,26 @@ public final class ModelServer implements AutoCloseable {
       }
       this.responseCacheBytes = bytes;
       this.responseCacheBytesSet = true;
+      return this;
+    }
+
+    /**
+     * Bounds the embedding cache of all models together ({@link ModelConfig.Builder#embeddingCache},
+     * {@code docs/embedding-cache.md}), weighed by the bytes of each entry's vector and text plus a
+     * fixed overhead; least useful entries go first (Caffeine's W-TinyLFU). Defaults to {@link
+     * ModelServer#DEFAULT_EMBEDDING_CACHE_BYTES} (64 MiB); a model uses it only when its configuration
+     * turns the cache on.
+     */
+    public Builder embeddingCacheBytes(long bytes) {
+      if (embeddingCacheBytesSet) {
+        throw new IllegalStateException("embeddingCacheBytes was already set to "
+            + embeddingCacheBytes);
+      }
+      if (bytes < 0) {
+        throw new IllegalArgumentException("embeddingCacheBytes must be >= 0: " + bytes);
+      }
+      this.embeddingCacheBytes = bytes;
+      this.embeddingCacheBytesSet = true;
       return this;
     }
 

@@ -58,12 +58,13 @@ public final class Registry implements ModelRegistry {
    * Wires the registry. {@code executor} runs loads and batches, {@code scheduler} (one timer
    * thread) runs batch windows, deadlines and keep-alive checks and must never block, {@code
    * closeExecutor} closes native models; {@code defaultTimeout} is the server's request timeout;
-   * {@code responseCacheBytes} bounds the response cache (0: off).
+   * {@code responseCacheBytes} bounds the response cache (0: off); {@code embeddingCacheBytes}
+   * bounds the embedding cache of all models together.
    */
   public Registry(BackendCatalog catalog, Executor executor, Executor closeExecutor,
       ScheduledExecutorService scheduler, Ticker ticker, InstantSource clock,
       ServingMetrics metrics, ModelServerListener listener, long maxLoadedBytes,
-      @Nullable Duration defaultTimeout, long responseCacheBytes) {
+      @Nullable Duration defaultTimeout, long responseCacheBytes, long embeddingCacheBytes) {
     this.catalog = catalog;
     this.listener = listener;
     this.cache = new ModelCache(table, catalog, scheduler, ticker, listener, maxLoadedBytes);
@@ -71,7 +72,8 @@ public final class Registry implements ModelRegistry {
     this.lifecycle = new VersionLifecycle(table, cache, catalog, executor, closeExecutor,
         scheduler, ticker, clock, metrics, listener, responses);
     OnDemandLoader onDemand = new OnDemandLoader(table, lifecycle, cache, scheduler, ticker);
-    this.requests = new RequestPath(table, cache, onDemand, responses, ticker, defaultTimeout);
+    this.requests = new RequestPath(table, cache, onDemand, responses,
+        new EmbeddingCache(embeddingCacheBytes, metrics, ticker), ticker, defaultTimeout);
     metrics.loadedModels(table::readyCount);
   }
 

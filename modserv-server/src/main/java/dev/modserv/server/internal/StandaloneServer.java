@@ -51,7 +51,8 @@ public final class StandaloneServer implements AutoCloseable {
     Progress progress = new Progress(o.progressThreshold(), line -> log.info("{}", line));
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ModelServer.Builder sb = ModelServer.builder().meterRegistry(meters)
-        .responseCacheBytes(o.responseCacheBytes());
+        .responseCacheBytes(o.responseCacheBytes())
+        .embeddingCacheBytes(o.embeddingCacheBytes());
     if (o.maxLoadedBytes() > 0) {
       sb.maxLoadedBytes(o.maxLoadedBytes());
     }

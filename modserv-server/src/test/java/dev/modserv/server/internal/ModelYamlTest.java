@@ -33,6 +33,7 @@ class ModelYamlTest {
         memory: 512MiB
         reject-nan: true
         response-cache: true
+        embedding-cache: true
         labels: {stable: 1, canary: 2}
         required-for-readiness: false
         batching:
@@ -57,6 +58,7 @@ class ModelYamlTest {
     assertThat(c.memoryBytes()).isEqualTo(512L << 20);
     assertThat(c.rejectNaN()).isTrue();
     assertThat(c.responseCache()).isTrue();
+    assertThat(c.embeddingCache()).isTrue();
     assertThat(s.labels()).isEqualTo(Map.of("stable", 1L, "canary", 2L));
     assertThat(s.requiredForReadiness()).isFalse();
     assertThat(c.batching().maxBatchSize()).isEqualTo(16);
@@ -130,7 +132,7 @@ class ModelYamlTest {
             """));
     assertThat(e.code()).isEqualTo(ErrorCode.LOAD_FAILED);
     assertThat(e.problems()).containsExactly(
-        "max_batch_size: unknown key; known keys are [batching, drain-grace, engine, "
+        "max_batch_size: unknown key; known keys are [batching, drain-grace, embedding-cache, engine, "
             + "engine-options, keep-alive, labels, memory, postprocessing, preprocessing, "
             + "reject-nan, required-for-readiness, response-cache, version-policy, warmup, "
             + "warmup-iterations]",
