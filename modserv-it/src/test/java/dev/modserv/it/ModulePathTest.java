@@ -27,6 +27,7 @@ class ModulePathTest {
           || name.startsWith("modserv-testkit") || name.startsWith("micrometer-")
           || name.startsWith("HdrHistogram") || name.startsWith("LatencyUtils")
           || name.startsWith("slf4j-api") || name.startsWith("jspecify")
+          || name.startsWith("caffeine-")
           || name.startsWith("junit-jupiter-api") || name.startsWith("junit-platform-commons")
           || name.startsWith("opentest4j") || name.startsWith("apiguardian");
       boolean reactorClasses = entry.contains("modserv-api") || entry.contains("modserv-core")
