@@ -86,6 +86,14 @@ final class EmbeddingCache {
   /** One text of one version, with the request parameters that may change its vector. */
   private record Key(long load, String model, Map<String, String> parameters, String text) {}
 
+  /**
+   * Drops every text of load {@code load} (a version that closed): they could never be served
+   * again, since a version loaded again gets a new load number, but they would hold bytes.
+   */
+  void dropLoad(long load) {
+    map.keySet().removeIf(k -> k.load == load);
+  }
+
   /** One model's cache meters (tag {@code cache=embedding}), bound on first use. */
   private CacheMetrics countsOf(String model) {
     CacheMetrics m = counts.get(model);

@@ -69,11 +69,15 @@ public final class Registry implements ModelRegistry {
     this.listener = listener;
     this.cache = new ModelCache(table, catalog, scheduler, ticker, listener, maxLoadedBytes);
     this.responses = new ResponseCache(responseCacheBytes, metrics, ticker);
+    EmbeddingCache embeddings = new EmbeddingCache(embeddingCacheBytes, metrics, ticker);
     this.lifecycle = new VersionLifecycle(table, cache, catalog, executor, closeExecutor,
-        scheduler, ticker, clock, metrics, listener, responses);
+        scheduler, ticker, clock, metrics, listener, load -> {
+          responses.dropLoad(load);
+          embeddings.dropLoad(load);
+        });
     OnDemandLoader onDemand = new OnDemandLoader(table, lifecycle, cache, scheduler, ticker);
-    this.requests = new RequestPath(table, cache, onDemand, responses,
-        new EmbeddingCache(embeddingCacheBytes, metrics, ticker), ticker, defaultTimeout);
+    this.requests = new RequestPath(table, cache, onDemand, responses, embeddings, ticker,
+        defaultTimeout);
     metrics.loadedModels(table::readyCount);
   }
 

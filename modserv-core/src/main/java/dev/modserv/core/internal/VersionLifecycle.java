@@ -11,7 +11,6 @@ import dev.modserv.core.ModelStatus;
 import dev.modserv.core.ServingMetrics;
 import dev.modserv.core.Ticker;
 import dev.modserv.core.VersionPolicy;
-import dev.modserv.core.internal.cache.ResponseCache;
 import dev.modserv.spi.Backend;
 import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.ModelSource;
@@ -24,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.LongConsumer;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,12 +47,13 @@ final class VersionLifecycle {
   private final InstantSource clock;
   private final ServingMetrics metrics;
   private final ModelServerListener listener;
-  private final ResponseCache responses;
+  /** Drops what the caches hold for a load of a version, once that load closed. */
+  private final LongConsumer dropCached;
 
   VersionLifecycle(ModelTable table, ModelCache cache, BackendCatalog catalog, Executor executor,
       Executor closeExecutor, ScheduledExecutorService scheduler, Ticker ticker,
       InstantSource clock, ServingMetrics metrics, ModelServerListener listener,
-      ResponseCache responses) {
+      LongConsumer dropCached) {
     this.table = table;
     this.cache = cache;
     this.catalog = catalog;
@@ -63,7 +64,7 @@ final class VersionLifecycle {
     this.clock = clock;
     this.metrics = metrics;
     this.listener = listener;
-    this.responses = responses;
+    this.dropCached = dropCached;
   }
 
   // ---------------------------------------------------------------- load
@@ -96,7 +97,7 @@ final class VersionLifecycle {
     ModelVersion[] self = new ModelVersion[1];
     ModelVersion v = new ModelVersion(e.name, version, e.config, vm, ticker.read(),
         closeExecutor, () -> {
-          responses.dropLoad(self[0].load);
+          dropCached.accept(self[0].load);
           closed(e, self[0]);
         });
     self[0] = v;

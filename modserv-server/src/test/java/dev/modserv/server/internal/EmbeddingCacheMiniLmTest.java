@@ -126,6 +126,17 @@ class EmbeddingCacheMiniLmTest {
   }
 
   @Test
+  void anUnloadedVersionsTextsLeaveTheCache() {
+    server.embed("cached", List.of("hello", "world"));
+    var size = meters.get("modserv.cache.size").tag("cache", "embedding").tag("model", "cached")
+        .gauge();
+    assertThat(size.value()).isPositive();
+    server.registry().unload("cached", 1).join();
+    assertThat(size.value()).as("bytes held for the model after its only version closed")
+        .isZero();
+  }
+
+  @Test
   void aNewVersionOrAReloadOfTheSameNumberDoesNotSeeTheOldEntries() {
     server.embed("cached", List.of("hello"));
     server.registry().load("cached", 2, dir).join();
