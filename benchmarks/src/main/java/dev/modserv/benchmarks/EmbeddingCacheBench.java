@@ -241,7 +241,7 @@ public final class EmbeddingCacheBench {
             double hitsBefore = counter(meters, "modserv.cache.hits");
             double missesBefore = counter(meters, "modserv.cache.misses");
             measure(threads, sockets, o.connections[ci], sides[side], pool,
-                o.repeats[ri] * TEXTS / 100, o.encoding, seconds, t);
+                Math.round(o.repeats[ri] * TEXTS / 100f), o.encoding, seconds, t);
             t.hits += (long) (counter(meters, "modserv.cache.hits") - hitsBefore);
             t.misses += (long) (counter(meters, "modserv.cache.misses") - missesBefore);
           }
