@@ -18,15 +18,6 @@ import java.util.stream.Collectors;
 public final class Models {
   private Models() {}
 
-  /** Parses a version path or field: a number, or a label. */
-  public static ModelRef ref(String name, String version) {
-    try {
-      return ModelRef.of(name, Long.parseLong(version));
-    } catch (NumberFormatException e) {
-      return ModelRef.labelled(name, version);
-    }
-  }
-
   /** Returns the status {@code ref} points at now, failing as the server would. */
   public static ModelStatus status(ModelRegistry registry, ModelRef ref) {
     List<ModelStatus> loaded = registry.versions(ref.name());

@@ -8,6 +8,7 @@ import dev.modserv.core.ModelStatus;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.ModelRoot;
 import dev.modserv.http.internal.Routes;
@@ -75,12 +76,15 @@ public final class ManagementApi implements DialectRoutes {
     JsonNode versionNode = body.get("version");
     long version;
     if (versionNode == null || versionNode.isNull()) {
-      version = registry().versions(name.asText()).stream().mapToLong(ModelStatus::version)
-          .max().orElse(0) + 1;
-    } else if (versionNode.canConvertToExactIntegral() && versionNode.asLong() >= 1) {
-      version = versionNode.asLong();
+      long highest = registry().versions(name.asText()).stream()
+          .mapToLong(ModelStatus::version).max().orElse(0);
+      if (highest == Long.MAX_VALUE) {
+        throw HttpError.badField("version", "model '" + name.asText() + "' already has version "
+            + highest + ", the highest there is: give a version");
+      }
+      version = highest + 1;
     } else {
-      throw HttpError.badField("version", "expected a version number >= 1, got " + versionNode);
+      version = Versions.read("version", versionNode);
     }
     Path file = ModelRoot.confine(root, path.asText());
     CompletableFuture<ModelStatus> loading = registry().load(name.asText(), version, file);
@@ -154,12 +158,7 @@ public final class ManagementApi implements DialectRoutes {
     if (v == null) {
       unloading = registry().unload(name);
     } else {
-      long version;
-      try {
-        version = Long.parseLong(v);
-      } catch (NumberFormatException e) {
-        throw HttpError.badField("version", "expected a version number, got '" + v + "'");
-      }
+      long version = Versions.parse("version", v);
       if (versions.stream().noneMatch(s -> s.version() == version)) {
         throw new ModelServingException(ErrorCode.VERSION_NOT_FOUND,
             "model '" + name + "' has no version " + version);

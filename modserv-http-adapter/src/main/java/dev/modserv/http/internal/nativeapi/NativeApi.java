@@ -19,6 +19,7 @@ import dev.modserv.http.internal.ErrorShape;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.Failure;
 import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.JsonTensor;
 import dev.modserv.http.internal.Models;
@@ -241,7 +242,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
         throw HttpError.badField("modelVersion", "expected a version number or label, got "
             + Json.describe(v.asToken()));
       }
-      version = v.asText();
+      version = Versions.versionOrLabel("modelVersion", v.asText());
     }
     JsonNode list = root.get("batch");
     if (list == null || !list.isArray()) {
@@ -338,7 +339,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
       }
       if (field.equals(dialect.versionField())) {
         if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_STRING) {
-          version = p.getText();
+          version = Versions.versionOrLabel(prefix + field, p.getText());
         } else if (t != JsonToken.VALUE_NULL) {
           throw HttpError.badField(prefix + field, "expected a version number or label, got "
               + Json.describe(t));
@@ -378,7 +379,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
 
   private InferenceRequest toRequest(Parsed parsed) {
     ModelRef ref = parsed.version() == null ? ModelRef.of(parsed.model())
-        : Models.ref(parsed.model(), parsed.version());
+        : Versions.ref(parsed.model(), "version", parsed.version());
     Optional<ModelMetadata> metadata = Models.metadata(settings.server().registry(), ref);
     InferenceRequest.Builder b = InferenceRequest.builder(ref);
     String prefix = parsed.prefix();

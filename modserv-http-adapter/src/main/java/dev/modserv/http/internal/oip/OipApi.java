@@ -17,6 +17,7 @@ import dev.modserv.core.ModelStatus;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.JsonTensor;
 import dev.modserv.http.internal.Models;
@@ -92,7 +93,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
   private static ModelRef ref(Exchange ex) {
     String name = ex.param("m");
     try {
-      return Models.ref(name, ex.param("v"));
+      return Versions.ref(name, "version", ex.param("v"));
     } catch (IllegalStateException noVersion) {
       return ModelRef.of(name);
     }

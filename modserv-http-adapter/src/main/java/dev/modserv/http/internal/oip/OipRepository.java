@@ -7,6 +7,7 @@ import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
+import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.ModelRoot;
 import dev.modserv.http.internal.Settings;
@@ -168,11 +169,7 @@ final class OipRepository {
         JsonNode v = e.getValue();
         switch (e.getKey()) {
           case "version" -> {
-            if (!(v.isIntegralNumber() || v.isTextual()) || !v.asText().matches("[1-9][0-9]{0,17}")) {
-              throw HttpError.badField("parameters.version", "expected a version number >= 1,"
-                  + " got " + v);
-            }
-            version = Long.parseLong(v.asText());
+            version = Versions.read("parameters.version", v);
           }
           case "path" -> {
             if (!v.isTextual()) {

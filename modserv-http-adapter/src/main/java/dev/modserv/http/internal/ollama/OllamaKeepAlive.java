@@ -17,6 +17,10 @@ import org.jspecify.annotations.Nullable;
  * loaded), and stays so for later requests, as in Ollama.
  */
 final class OllamaKeepAlive {
+  /** The longest keep-alive; longer ones are clamped to it, never wrapped (docs/http.md). */
+  static final Duration MAX = Duration.ofDays(3650);
+
+  private static final BigDecimal MAX_NANOS = BigDecimal.valueOf(MAX.toNanos());
   private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)");
 
   private OllamaKeepAlive() {}
@@ -27,6 +31,9 @@ final class OllamaKeepAlive {
       return null;
     }
     if (v.isNumber()) {
+      if (v.isFloatingPointNumber() && !Double.isFinite(v.doubleValue())) {
+        throw badValue(v.toString());
+      }
       return seconds(v.decimalValue());
     }
     if (!v.isTextual()) {
@@ -39,7 +46,7 @@ final class OllamaKeepAlive {
     boolean negative = text.startsWith("-");
     String rest = negative ? text.substring(1) : text;
     Matcher m = PART.matcher(rest);
-    long nanos = 0;
+    BigDecimal nanos = BigDecimal.ZERO;
     int at = 0;
     while (m.find() && m.start() == at) {
       BigDecimal n = new BigDecimal(m.group(1));
@@ -51,18 +58,25 @@ final class OllamaKeepAlive {
         case "m" -> 60_000_000_000L;
         default -> 3_600_000_000_000L;
       };
-      nanos += n.multiply(BigDecimal.valueOf(unit)).longValue();
+      nanos = nanos.add(n.multiply(BigDecimal.valueOf(unit)));
       at = m.end();
     }
     if (rest.isEmpty() || at != rest.length()) {
       throw badValue("\"" + text + "\"");
     }
-    return negative ? Duration.ofSeconds(-1) : Duration.ofNanos(nanos);
+    return fromNanos(negative ? nanos.negate() : nanos);
   }
 
   private static Duration seconds(BigDecimal s) {
-    return s.signum() < 0 ? Duration.ofSeconds(-1)
-        : Duration.ofNanos(s.multiply(BigDecimal.valueOf(1_000_000_000L)).longValue());
+    return fromNanos(s.multiply(BigDecimal.valueOf(1_000_000_000L)));
+  }
+
+  /** Negative: keep loaded; past {@link #MAX}: clamped to it; else whole nanoseconds. */
+  private static Duration fromNanos(BigDecimal nanos) {
+    if (nanos.signum() < 0) {
+      return Duration.ofSeconds(-1);
+    }
+    return nanos.compareTo(MAX_NANOS) > 0 ? MAX : Duration.ofNanos(nanos.longValue());
   }
 
   private static HttpError badValue(String given) {
