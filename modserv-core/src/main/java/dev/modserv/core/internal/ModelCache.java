@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -151,12 +152,21 @@ final class ModelCache {
     return true;
   }
 
+  /** A keep-alive in nanoseconds: negative stays negative (forever), past 292 years saturates. */
+  static long nanosOf(Duration keepAlive) {
+    if (keepAlive.isNegative()) {
+      return -1;
+    }
+    return keepAlive.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
+        : keepAlive.toNanos();
+  }
+
   /** Unloads versions idle for longer than their keep-alive. Runs on the timer: never closes. */
   private void evictExpired() {
     try {
       long now = ticker.read();
       for (ModelEntry e : table.entries()) {
-        long keepAlive = e.config.keepAlive().toNanos();
+        long keepAlive = nanosOf(e.config.keepAlive());
         if (keepAlive < 0 || e.awaitingLoad.get() > 0) {
           continue;
         }
