@@ -6,6 +6,7 @@ import dev.modserv.http.internal.ModelCalls;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
+import dev.modserv.http.internal.UnixSocketFile;
 import dev.modserv.http.internal.management.ManagementApi;
 import dev.modserv.http.internal.nativeapi.NativeApi;
 import dev.modserv.http.internal.nodefit.NodeFit;
@@ -76,6 +77,7 @@ public final class HttpAdapter implements AutoCloseable {
   private final int port;
   private final String host;
   private final @Nullable Path unixSocket;
+  private final @Nullable UnixSocketFile socketFile;
   private final Duration gracePeriod;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -86,6 +88,7 @@ public final class HttpAdapter implements AutoCloseable {
     this.port = b.port;
     this.host = b.host;
     this.unixSocket = b.unixSocket;
+    this.socketFile = b.unixSocket == null ? null : new UnixSocketFile(b.unixSocket);
     this.gracePeriod = b.gracePeriod;
     PrometheusMeterRegistry registry = b.registry != null ? b.registry
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -134,7 +137,9 @@ public final class HttpAdapter implements AutoCloseable {
    * Starts the standalone server.
    *
    * @throws IllegalStateException when started twice or after close
-   * @throws UncheckedIOException when a connector cannot bind
+   * @throws UncheckedIOException when a connector cannot bind, or the Unix socket path holds a file
+   *     that is not a socket or a socket that another server answers on (a stale socket, one no
+   *     server answers on, is replaced)
    */
   public void start() {
     if (closed.get()) {
@@ -149,10 +154,14 @@ public final class HttpAdapter implements AutoCloseable {
     tcp.setHost(host);
     tcp.setPort(port);
     server.addConnector(tcp);
-    if (unixSocket != null) {
-      UnixDomainServerConnector uds = new UnixDomainServerConnector(server, -1, cores,
-          new HttpConnectionFactory());
-      uds.setUnixDomainPath(unixSocket);
+    if (socketFile != null) {
+      try {
+        socketFile.clear();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e.getMessage(), e);
+      }
+      UnixDomainServerConnector uds = new UnixDomainServerConnector(server, -1, cores, new HttpConnectionFactory());
+      uds.setUnixDomainPath(socketFile.bindPath());
       server.addConnector(uds);
     }
     // Inside out: the router exists before the wrapper that holds it (http-stacks.md).
@@ -160,6 +169,9 @@ public final class HttpAdapter implements AutoCloseable {
     server.setStopTimeout(gracePeriod.toMillis());
     try {
       server.start();
+      if (socketFile != null) {
+        socketFile.publish();
+      }
     } catch (Exception e) {
       try {
         server.stop();
@@ -167,7 +179,8 @@ public final class HttpAdapter implements AutoCloseable {
         e.addSuppressed(suppressed);
       }
       throw new UncheckedIOException(new IOException("could not start the HTTP server on "
-          + host + ":" + port + (unixSocket == null ? "" : " and " + unixSocket), e));
+          + host + ":" + port + (unixSocket == null ? "" : " and " + unixSocket) + ": "
+          + e.getMessage(), e));
     }
     jetty = server;
     localPort = tcp.getLocalPort();
@@ -215,12 +228,8 @@ public final class HttpAdapter implements AutoCloseable {
         log.warn("the HTTP server did not stop cleanly", e);
       }
     }
-    if (unixSocket != null) {
-      try {
-        Files.deleteIfExists(unixSocket);
-      } catch (IOException e) {
-        log.debug("could not remove {}", unixSocket, e);
-      }
+    if (socketFile != null) {
+      socketFile.release();
     }
   }
 
