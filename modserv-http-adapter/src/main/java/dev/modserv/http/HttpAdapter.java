@@ -2,6 +2,7 @@ package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
 import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.JsonErrorHandler;
 import dev.modserv.http.internal.ModelCalls;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
@@ -32,6 +33,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -149,8 +151,9 @@ public final class HttpAdapter implements AutoCloseable {
       throw new IllegalStateException("the adapter was already started");
     }
     Server server = new Server();
+    server.setErrorHandler(new JsonErrorHandler());
     int cores = Runtime.getRuntime().availableProcessors();
-    ServerConnector tcp = new ServerConnector(server, -1, cores);
+    ServerConnector tcp = new ServerConnector(server, -1, cores, http());
     tcp.setHost(host);
     tcp.setPort(port);
     server.addConnector(tcp);
@@ -160,7 +163,7 @@ public final class HttpAdapter implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e.getMessage(), e);
       }
-      UnixDomainServerConnector uds = new UnixDomainServerConnector(server, -1, cores, new HttpConnectionFactory());
+      UnixDomainServerConnector uds = new UnixDomainServerConnector(server, -1, cores, http());
       uds.setUnixDomainPath(socketFile.bindPath());
       server.addConnector(uds);
     }
@@ -186,6 +189,14 @@ public final class HttpAdapter implements AutoCloseable {
     localPort = tcp.getLocalPort();
     log.info("modserv HTTP adapter listening on {}:{}{}", host, localPort,
         unixSocket == null ? "" : " and unix:" + unixSocket);
+  }
+
+  /** HTTP/1.1 that names no server software or version in its answers. */
+  private static HttpConnectionFactory http() {
+    HttpConfiguration config = new HttpConfiguration();
+    config.setSendServerVersion(false);
+    config.setSendXPoweredBy(false);
+    return new HttpConnectionFactory(config);
   }
 
   /**

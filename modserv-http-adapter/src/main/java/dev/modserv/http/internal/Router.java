@@ -66,7 +66,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       }
       String method = request.getMethod();
       String path = Request.getPathInContext(request);
-      Match m = match(method, path);
+      Match m = match(method, path, response);
       ex.route(m.route.template, m.params, m.route.errors);
       if (!m.route.open && !authorized(request)) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
@@ -185,7 +185,8 @@ public final class Router extends Handler.Abstract.NonBlocking {
         (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L).toString();
   }
 
-  private Match match(String method, String path) {
+  /** Finds the route; a path some route takes with another method gets 405 and {@code Allow}. */
+  private Match match(String method, String path, Response response) {
     String[] segments = split(path);
     Set<String> allowed = new LinkedHashSet<>();
     for (Route r : routes) {
@@ -198,6 +199,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       }
     }
     if (!allowed.isEmpty()) {
+      response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
       throw new HttpError(405, method + " is not allowed on " + path + "; use "
           + String.join(", ", allowed));
     }
