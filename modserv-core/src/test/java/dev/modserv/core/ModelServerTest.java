@@ -165,10 +165,32 @@ class ModelServerTest {
     assertThat(server.registry().status("iris", 1).orElseThrow().state())
         .isEqualTo(ModelState.FAILED);
     assertCode(() -> server.infer(InferenceRequest.builder(ModelRef.of("iris", 1))
-        .inputs(row(1, 2, 3, 4)).build()), ErrorCode.MODEL_NOT_READY, "failed to load");
+        .inputs(row(1, 2, 3, 4)).build()), ErrorCode.LOAD_FAILED, "failed to load");
 
     server.registry().load("iris", 1, MODEL).join();
     assertThat(server.infer("iris", row(1, 1, 1, 1)).version()).isEqualTo(1);
+  }
+
+  @Test
+  void requestToAModelWhoseOnlyVersionFailedIsLoadFailedWithItsCauseAndNoRetryHint() {
+    FakeBackend backend = FakeBackend.builder()
+        .loadFailure(s -> s.location().toString().startsWith("broken"),
+            () -> new IOException("truncated file")).build();
+    serve(backend);
+    assertFailed(server.registry().load("iris", 2, Path.of("broken.fake")), ErrorCode.LOAD_FAILED,
+        "truncated file");
+
+    assertThatThrownBy(() -> server.infer("iris", row(1, 2, 3, 4)))
+        .isInstanceOfSatisfying(ModelServingException.class, e -> {
+          assertThat(e.code()).isEqualTo(ErrorCode.LOAD_FAILED);
+          assertThat(e.getMessage()).contains("version 2 of 'iris' is FAILED")
+              .contains("truncated file");
+          assertThat(e.retryAfter()).isEmpty();
+        });
+
+    // A READY version beside the failed one still serves requests by name.
+    server.registry().load("iris", 1, MODEL).join();
+    assertThat(server.infer("iris", row(1, 2, 3, 4)).version()).isEqualTo(1);
   }
 
   @Test

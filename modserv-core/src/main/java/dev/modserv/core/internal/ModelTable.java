@@ -114,8 +114,8 @@ final class ModelTable {
   /**
    * Resolves {@code ref} to a ready version and takes a lease on it.
    *
-   * @throws ModelServingException MODEL_NOT_FOUND, VERSION_NOT_FOUND, MODEL_NOT_READY or
-   *     SHUTTING_DOWN
+   * @throws ModelServingException MODEL_NOT_FOUND, VERSION_NOT_FOUND, MODEL_NOT_READY, LOAD_FAILED
+   *     (the version failed to load) or SHUTTING_DOWN
    */
   ModelVersion acquire(ModelRef ref) {
     if (closed) {
@@ -181,6 +181,10 @@ final class ModelTable {
       if (ref.label().isPresent()) {
         return versionNotFound(e, "label '" + ref.label().get() + "'");
       }
+      ModelVersion failed = onlyFailures(e);
+      if (failed != null) {
+        return loadFailed(e, failed);
+      }
       StringBuilder states = new StringBuilder();
       e.versions.values().forEach(x -> states.append(states.isEmpty() ? "" : ", ").append(x.version)
           .append(' ').append(x.state()));
@@ -192,13 +196,38 @@ final class ModelTable {
       case DRAINING, UNLOADED -> shuttingDown(
           "version " + v.version + " of '" + e.name + "' is unloading; send requests to another"
               + " version");
-      case FAILED -> new ModelServingException(ErrorCode.MODEL_NOT_READY,
-          "version " + v.version + " of '" + e.name + "' failed to load: "
-              + (v.failure() == null ? "unknown cause" : v.failure().getMessage()));
+      case FAILED -> loadFailed(e, v);
       default -> new ModelServingException(ErrorCode.MODEL_NOT_READY,
           "version " + v.version + " of '" + e.name + "' is " + v.state()
               + "; retry when it is READY");
     };
+  }
+
+  /**
+   * The highest FAILED version when nothing else of {@code e} is loading or could serve (waiting
+   * would not help), else null.
+   */
+  private static @Nullable ModelVersion onlyFailures(ModelEntry e) {
+    ModelVersion failed = null;
+    for (ModelVersion x : e.versions.values()) {
+      if (x.state() != ModelState.FAILED) {
+        return null;
+      }
+      failed = x;
+    }
+    return failed;
+  }
+
+  /**
+   * A FAILED version stays failed until it is loaded again, so the answer is not retryable: it
+   * carries the load's cause and no retry hint.
+   */
+  private static ModelServingException loadFailed(ModelEntry e, ModelVersion v) {
+    Throwable cause = v.failure();
+    return new ModelServingException(ErrorCode.LOAD_FAILED,
+        "version " + v.version + " of '" + e.name + "' is FAILED and serves nothing until it is"
+            + " loaded again (fix the model first); its load failed with: "
+            + (cause == null ? "unknown cause" : cause.getMessage()), cause);
   }
 
   /**

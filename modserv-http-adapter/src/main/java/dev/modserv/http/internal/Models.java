@@ -48,10 +48,17 @@ public final class Models {
             + versions.stream().map(s -> Long.toString(s.version())).toList()));
   }
 
-  /** Returns the loaded versions of every model, by name in the registry's order. */
+  /**
+   * Returns the loaded versions of every model a client may pick, by name in the registry's order.
+   * A model whose every version failed to load is left out: requests to it fail until it is loaded
+   * again (the native {@code /api/models} shows it with its state and cause).
+   */
   public static Map<String, List<ModelStatus>> byName(ModelRegistry registry) {
-    return registry.models().stream().collect(Collectors.groupingBy(
-        ModelStatus::name, LinkedHashMap::new, Collectors.toList()));
+    Map<String, List<ModelStatus>> byName = registry.models().stream().collect(
+        Collectors.groupingBy(ModelStatus::name, LinkedHashMap::new, Collectors.toList()));
+    byName.values().removeIf(versions -> versions.stream()
+        .allMatch(s -> s.state() == ModelState.FAILED));
+    return byName;
   }
 
   /** Returns the metadata of the version {@code ref} points at, when it has been loaded. */
