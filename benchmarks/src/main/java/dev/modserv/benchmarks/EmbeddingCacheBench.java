@@ -454,16 +454,7 @@ public final class EmbeddingCacheBench {
     }
 
     private String line() throws IOException {
-      StringBuilder b = new StringBuilder();
-      for (int c; (c = in.read()) != '\n'; ) {
-        if (c < 0) {
-          throw new EOFException("the server closed the connection");
-        }
-        if (c != '\r') {
-          b.append((char) c);
-        }
-      }
-      return b.toString();
+      return HttpLines.read(in);
     }
 
     @Override

@@ -12,7 +12,6 @@ import dev.modserv.llama.LlamaBackend;
 import dev.modserv.spi.ModelSource;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -298,16 +297,7 @@ public final class LlmHttpBench {
     }
 
     private String line() throws IOException {
-      StringBuilder b = new StringBuilder();
-      for (int c; (c = in.read()) != '\n'; ) {
-        if (c < 0) {
-          throw new EOFException("the server closed the connection");
-        }
-        if (c != '\r') {
-          b.append((char) c);
-        }
-      }
-      return b.toString();
+      return HttpLines.read(in);
     }
 
     @Override

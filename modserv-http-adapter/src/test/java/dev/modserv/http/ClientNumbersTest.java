@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modserv.core.ModelServer;
 import dev.modserv.testkit.FakeBackend;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** Versions and durations from clients are checked at the edge: 400 naming the field, no wrap. */
 class ClientNumbersTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient CLIENT = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).build();
   static final String THIRTY_DIGITS = "123456789012345678901234567890";
   /** Versions no route takes: each is 400 naming the field. */
   static final List<String> BAD_NUMBERS = List.of("0", "-1", "1.5", "9223372036854775808",
@@ -50,10 +45,7 @@ class ClientNumbersTest {
   }
 
   static HttpResponse<String> send(String method, String path, String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port() + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return DialectsTest.send(http, method, path, body);
   }
 
   static void assertRefused(HttpResponse<String> r, String field) throws Exception {

@@ -7,12 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modserv.core.ModelServer;
 import dev.modserv.testkit.FakeBackend;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -26,8 +22,6 @@ import org.junit.jupiter.api.Test;
  */
 class FailedModelTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final HttpClient CLIENT = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).build();
 
   static ModelServer server;
   static HttpAdapter http;
@@ -51,10 +45,7 @@ class FailedModelTest {
   }
 
   static HttpResponse<String> send(String method, String path, String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port() + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return DialectsTest.send(http, method, path, body);
   }
 
   @Test

@@ -49,10 +49,7 @@ class OipAndManagementTest {
   }
 
   static HttpResponse<String> send(String method, String path, String body) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port() + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return DialectsTest.send(http, method, path, body);
   }
 
   static JsonNode json(HttpResponse<String> r) throws Exception {
