@@ -13,27 +13,61 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /** Every modserv artifact's module descriptor, checked against its services files and its API. */
 class ModuleDescriptorsTest {
 
-  /** The reactor's own artifacts on the test class path (jars, or classes folders). */
-  static Map<String, Path> modservArtifacts() {
+  /**
+   * The reactor's own artifacts on the test class path (jars, or classes folders), by artifactId.
+   * Each entry is named by the Maven coordinates it carries (a jar's {@code pom.properties}, or
+   * the {@code pom.xml} of the module whose {@code target/classes} it is), never by the text of
+   * its path: a checkout may sit in a folder that is itself called {@code modserv-something}.
+   */
+  static Map<String, Path> modservArtifacts() throws IOException {
     Map<String, Path> found = new TreeMap<>();
     for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
       Path path = Path.of(entry);
-      String text = path.toString().replace(File.separatorChar, '/');
-      int at = text.indexOf("/modserv-");
-      if (at < 0 || text.contains("/modserv-it/") || !text.contains("/target/")
-          && !text.contains("/dev/modserv/")) {
-        continue;
+      String artifactId = modservArtifactId(path);
+      if (artifactId != null && !artifactId.equals("modserv-it")) {
+        found.put(artifactId, path);
       }
-      String rest = text.substring(at + 1);
-      found.put(rest.substring(0, rest.indexOf('/')), path);
     }
     return found;
+  }
+
+  private static final Pattern POM_ARTIFACT_ID = Pattern.compile(
+      "</parent>.*?<artifactId>\\s*([^<\\s]+)\\s*</artifactId>", Pattern.DOTALL);
+
+  /** The artifactId of a {@code dev.modserv} artifact, or null for anything else. */
+  private static @Nullable String modservArtifactId(Path entry) throws IOException {
+    if (Files.isDirectory(entry)) {
+      Path pom = entry.toAbsolutePath().normalize().getParent().getParent().resolve("pom.xml");
+      if (!entry.getFileName().toString().equals("classes") || !Files.isRegularFile(pom)) {
+        return null;
+      }
+      String text = Files.readString(pom);
+      Matcher matcher = POM_ARTIFACT_ID.matcher(text);
+      return text.contains("<groupId>dev.modserv</groupId>") && matcher.find()
+          ? matcher.group(1) : null;
+    }
+    if (!entry.toString().endsWith(".jar") || !Files.isRegularFile(entry)) {
+      return null;
+    }
+    try (JarFile jar = new JarFile(entry.toFile())) {
+      return jar.stream()
+          .map(JarEntry::getName)
+          .filter(name -> name.startsWith("META-INF/maven/dev.modserv/")
+              && name.endsWith("/pom.properties"))
+          .map(name -> name.split("/")[3])
+          .findFirst().orElse(null);
+    }
   }
 
   private static boolean hasClasses(Path artifact) throws IOException {
@@ -42,13 +76,13 @@ class ModuleDescriptorsTest {
         return files.anyMatch(p -> p.toString().endsWith(".class"));
       }
     }
-    try (var jar = new java.util.jar.JarFile(artifact.toFile())) {
+    try (JarFile jar = new JarFile(artifact.toFile())) {
       return jar.stream().anyMatch(e -> e.getName().endsWith(".class"));
     }
   }
 
   @Test
-  void findsTheModulesItChecks() {
+  void findsTheModulesItChecks() throws IOException {
     assertThat(modservArtifacts()).containsKeys("modserv-api", "modserv-core", "modserv-testkit",
         "modserv-onnx", "modserv-llama", "modserv-tensorflow", "modserv-http-adapter");
   }
