@@ -2,8 +2,10 @@ package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
 import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.HeaderDeadline;
 import dev.modserv.http.internal.JsonErrorHandler;
 import dev.modserv.http.internal.ModelCalls;
+import dev.modserv.http.internal.Readiness;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
@@ -67,9 +69,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Shutdown</h2>
  *
- * {@link #close()} makes readiness answer 503, stops accepting connections, lets requests in flight
- * finish within the grace period, then stops. The {@code ModelServer} stays open: its owner closes
- * it, which unloads the models.
+ * {@link #close()} makes readiness answer 503 and refuses new requests (503 {@code SHUTTING_DOWN})
+ * while the listener stays open, lets requests in flight finish within the grace period, answers
+ * 503 to those still running when it ends ({@link #requestsCut()}), then closes the listener. The
+ * {@code ModelServer} stays open: its owner closes it, which unloads the models.
  */
 public final class HttpAdapter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HttpAdapter.class);
@@ -81,6 +84,8 @@ public final class HttpAdapter implements AutoCloseable {
   private final @Nullable Path unixSocket;
   private final @Nullable UnixSocketFile socketFile;
   private final Duration gracePeriod;
+  private final HeaderDeadline headerDeadline;
+  private volatile int requestsCut;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile @Nullable Server jetty;
@@ -92,13 +97,15 @@ public final class HttpAdapter implements AutoCloseable {
     this.unixSocket = b.unixSocket;
     this.socketFile = b.unixSocket == null ? null : new UnixSocketFile(b.unixSocket);
     this.gracePeriod = b.gracePeriod;
+    this.headerDeadline = new HeaderDeadline(b.headerTimeout);
     PrometheusMeterRegistry registry = b.registry != null ? b.registry
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    AtomicBoolean accepting = new AtomicBoolean(true);
     this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
-        b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot, List.copyOf(b.requiredModels),
-        registry, new RequestTimers(registry), new ModelCalls(b.server),
-        new AtomicBoolean(true), version());
-    this.router = new Router(settings, routes(settings, b.dialects));
+        b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot,
+        new Readiness(b.server.registry(), b.requiredModels, b.strictReadiness, accepting),
+        registry, new RequestTimers(registry), new ModelCalls(b.server), accepting, version());
+    this.router = new Router(settings, routes(settings, b.dialects), b.bodyTimeout);
   }
 
   /** Operations first, then each enabled dialect's routes, in the enum's order. */
@@ -156,6 +163,7 @@ public final class HttpAdapter implements AutoCloseable {
     ServerConnector tcp = new ServerConnector(server, -1, cores, http());
     tcp.setHost(host);
     tcp.setPort(port);
+    tcp.addEventListener(headerDeadline);
     server.addConnector(tcp);
     if (socketFile != null) {
       try {
@@ -165,6 +173,7 @@ public final class HttpAdapter implements AutoCloseable {
       }
       UnixDomainServerConnector uds = new UnixDomainServerConnector(server, -1, cores, http());
       uds.setUnixDomainPath(socketFile.bindPath());
+      uds.addEventListener(headerDeadline);
       server.addConnector(uds);
     }
     // Inside out: the router exists before the wrapper that holds it (http-stacks.md).
@@ -172,6 +181,7 @@ public final class HttpAdapter implements AutoCloseable {
     server.setStopTimeout(gracePeriod.toMillis());
     try {
       server.start();
+      headerDeadline.start(server.getScheduler());
       if (socketFile != null) {
         socketFile.publish();
       }
@@ -222,8 +232,17 @@ public final class HttpAdapter implements AutoCloseable {
   }
 
   /**
-   * Stops: readiness turns false, new connections are refused, requests in flight finish within
-   * the grace period, then the server stops. Idempotent.
+   * Returns how many requests {@link #close()} answered 503 because they were still running when
+   * its grace period ran out; 0 before close and after a clean one.
+   */
+  public int requestsCut() {
+    return requestsCut;
+  }
+
+  /**
+   * Stops: readiness answers 503 and new requests are refused with 503 while the listener stays
+   * open, requests in flight finish within the grace period (those still running then are
+   * answered 503), then the listener closes and the server stops. Idempotent.
    */
   @Override
   public void close() {
@@ -234,7 +253,24 @@ public final class HttpAdapter implements AutoCloseable {
     Server server = jetty;
     if (server != null) {
       try {
+        router.awaitIdle(System.nanoTime() + gracePeriod.toNanos());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      int cut = router.cutInFlight(gracePeriod);
+      if (cut > 0) {
+        requestsCut = cut;
+        log.warn("the grace period of {} ms ran out: {} request(s) still running were answered"
+            + " 503", gracePeriod.toMillis(), cut);
+      }
+      headerDeadline.stop();
+      // What is left is the writing of answers already given.
+      server.setStopTimeout(Math.min(gracePeriod.toMillis(), 1000));
+      try {
         server.stop();
+      } catch (java.util.concurrent.TimeoutException e) {
+        // Connections a client kept open past the answers: Jetty closes them now.
+        log.debug("connections still open at stop were closed", e);
       } catch (Exception e) {
         log.warn("the HTTP server did not stop cleanly", e);
       }
@@ -274,6 +310,11 @@ public final class HttpAdapter implements AutoCloseable {
     private Duration gracePeriod = Duration.ofSeconds(30);
     private boolean graceSet;
     private final List<String> requiredModels = new ArrayList<>();
+    private boolean strictReadiness = true;
+    private boolean strictReadinessSet;
+    private Duration headerTimeout = Duration.ofSeconds(20);
+    private Duration bodyTimeout = Duration.ofSeconds(60);
+    private boolean readTimeoutsSet;
     private @Nullable PrometheusMeterRegistry registry;
     private final Set<Dialect> dialects = EnumSet.allOf(Dialect.class);
     private boolean dialectsSet;
@@ -383,13 +424,45 @@ public final class HttpAdapter implements AutoCloseable {
       return this;
     }
 
-    /** Readiness waits until {@code name} has a READY version; may be called for many models. */
+    /**
+     * Readiness waits until {@code name} can be served (a READY version, or one that loads on
+     * demand); may be called for many models. Once the registry has known it, a model that leaves
+     * it (removed from the repository, unloaded on purpose) is no longer waited for.
+     */
     public Builder requireModel(String name) {
       if (name.isEmpty() || requiredModels.contains(name)) {
         throw new IllegalArgumentException("required model is empty or given twice: '" + name
             + "'");
       }
       requiredModels.add(name);
+      return this;
+    }
+
+    /**
+     * Whether a required model whose load FAILED keeps readiness at 503; defaults to true (as
+     * Triton's strict readiness). With false, such a model is left out of readiness.
+     */
+    public Builder strictReadiness(boolean strict) {
+      once(strictReadinessSet, "strictReadiness");
+      this.strictReadiness = strict;
+      this.strictReadinessSet = true;
+      return this;
+    }
+
+    /**
+     * How long a client may take to send a request's headers (from their first byte) and then its
+     * body; a slower one is cut off (headers: the connection closes; body: 408). Defaults to 20
+     * and 60 seconds.
+     */
+    public Builder readTimeouts(Duration headers, Duration body) {
+      once(readTimeoutsSet, "readTimeouts");
+      if (headers.toMillis() < 1 || body.toMillis() < 1) {
+        throw new IllegalArgumentException("read timeouts must be at least 1 ms: " + headers
+            + ", " + body);
+      }
+      this.headerTimeout = headers;
+      this.bodyTimeout = body;
+      this.readTimeoutsSet = true;
       return this;
     }
 

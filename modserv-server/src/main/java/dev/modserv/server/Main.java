@@ -14,7 +14,9 @@ import picocli.CommandLine.Command;
  * the options and their environment variables.
  *
  * <p>SIGTERM (and Ctrl-C) stop the server cleanly: readiness turns 503, requests in flight finish
- * within the grace period, the models unload, and the process exits with status 0.
+ * within the grace period, the models unload, and the process exits with status 0 (1 when the
+ * grace period ran out and requests were cut). A start that fails exits with status 2 after one
+ * line on stderr.
  */
 @Command(name = "modserv", mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
@@ -39,7 +41,14 @@ public final class Main implements Runnable {
     serve.beforeStart(() -> Signals.onTerminate(lifecycle::stop));
     CommandLine cl = new CommandLine(new Main());
     cl.addSubcommand("serve", ServeCommand.commandLine(serve, env));
+    // A bad option is one line naming it, exit status 2, not the whole usage.
+    cl.setParameterExceptionHandler((e, given) -> {
+      System.err.println("modserv: " + ServeCommand.oneLine(e)
+          + " (modserv serve --help lists the options)");
+      return ServeCommand.STARTUP_FAILED;
+    });
     int status = cl.execute(args);
+    lifecycle.ended();
     System.exit(status);
   }
 
@@ -70,6 +79,12 @@ public final class Main implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     private volatile @Nullable StandaloneServer server;
     private volatile boolean stopRequested;
+    private volatile boolean ended;
+
+    /** The command returned: a start that failed leaves nothing to stop. */
+    void ended() {
+      ended = true;
+    }
 
     void started(StandaloneServer s) {
       server = s;
@@ -80,6 +95,9 @@ public final class Main implements Runnable {
 
     void stop() {
       StandaloneServer s = server;
+      if (s == null && ended) {
+        return;
+      }
       if (s == null && stopRequested) {
         log.warn("stopping at once, while still starting");
         Runtime.getRuntime().halt(1);

@@ -82,7 +82,7 @@ public final class JettyMountExample implements AutoCloseable {
       }
     }));
     System.out.println("try: curl -s http://127.0.0.1:" + app.port()
-        + "/ml/api/predict -d '{\"model\": \"mlp\", \"inputs\": [[0.5, -1, 2, 0.25]]}'");
+        + "/ml/api/predict -H 'Content-Type: application/json' -d '{\"model\": \"mlp\", \"inputs\": [[0.5, -1, 2, 0.25]]}'");
     System.out.println("(Ctrl-C stops)");
   }
 }

@@ -25,6 +25,7 @@ public final class Route {
   ErrorShape errors;
   boolean open;
   boolean blocking;
+  boolean management;
   @Nullable Claim claim;
   /** The route of another dialect on the same method and path, for bodies this one does not claim. */
   @Nullable Route otherwise;
@@ -41,6 +42,15 @@ public final class Route {
   /** Served without the API key (liveness, readiness). */
   public Route open() {
     this.open = true;
+    return this;
+  }
+
+  /**
+   * Changes which models are loaded: with no API key, only clients on this machine (loopback, the
+   * Unix socket) may call it.
+   */
+  public Route management() {
+    this.management = true;
     return this;
   }
 

@@ -1,26 +1,32 @@
 package dev.modserv.http.internal;
 
 import dev.modserv.api.ErrorCode;
+import dev.modserv.api.ModelServingException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Scheduler;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The adapter's one Jetty handler: request id, CORS, API key, body limit, then the route. The
+ * The adapter's one Jetty handler: request id, CORS, shutdown, API key, origin and content checks,
+ * body limit and read deadline, then the route. The
  * routes are the enabled dialects' own, each registered by its package ({@link DialectRoutes}).
  *
  * <p>It is a non-blocking handler: Jetty runs it on the thread that read the request, often a
@@ -33,10 +39,17 @@ public final class Router extends Handler.Abstract.NonBlocking {
 
   private final Settings settings;
   private final List<Route> routes;
+  private final Duration bodyTimeout;
+  /** The requests not answered yet, for a shutdown whose grace runs out. */
+  private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
 
-  /** Builds the routes of {@code dialects}, in order. */
-  public Router(Settings settings, List<DialectRoutes> dialects) {
+  /**
+   * Builds the routes of {@code dialects}, in order; a request body must arrive within {@code
+   * bodyTimeout} of its headers.
+   */
+  public Router(Settings settings, List<DialectRoutes> dialects, Duration bodyTimeout) {
     this.settings = settings;
+    this.bodyTimeout = bodyTimeout;
     List<Route> table = new ArrayList<>();
     for (DialectRoutes d : dialects) {
       d.register(new Routes(table));
@@ -58,7 +71,11 @@ public final class Router extends Handler.Abstract.NonBlocking {
     long start = System.nanoTime();
     String requestId = requestId(request.getHeaders().get("X-Request-Id"));
     response.getHeaders().put("X-Request-Id", requestId);
-    Exchange ex = new Exchange(request, response, callback, settings, requestId, start);
+    Exchange[] self = new Exchange[1];
+    Exchange ex = new Exchange(request, response,
+        Callback.from(callback, () -> inFlight.remove(self[0])), settings, requestId, start);
+    self[0] = ex;
+    inFlight.add(ex);
     AccessLog.enter(requestId);
     try {
       if (cors(request, response, ex)) {
@@ -68,13 +85,26 @@ public final class Router extends Handler.Abstract.NonBlocking {
       String path = Request.getPathInContext(request);
       Match m = match(method, path, response);
       ex.route(m.route.template, m.params, m.route.errors);
+      if (!m.route.open && !settings.readiness().accepting()) {
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        throw new ModelServingException(ErrorCode.SHUTTING_DOWN,
+            "the server is shutting down; send the request to another instance");
+      }
       if (!m.route.open && !authorized(request)) {
         response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
         ex.fail(new HttpError(ErrorCode.UNAUTHORIZED, "missing or wrong API key"));
         return true;
       }
+      if (RequestChecks.changesState(method)) {
+        RequestChecks.origin(request, settings.corsOrigins());
+      }
+      if (m.route.management && settings.apiKeyHash() == null && !RequestChecks.local(request)) {
+        throw new HttpError(403, "with no API key the management routes answer only clients on"
+            + " this machine (loopback or the Unix socket); set an API key to call them remotely");
+      }
       if (m.route.body) {
-        readBody(request, ex, m.route);
+        RequestChecks.jsonBody(request);
+        readBody(request, ex, m.route, ContentEncoding.of(request));
       } else {
         dispatch(request, ex, m.route);
       }
@@ -86,18 +116,25 @@ public final class Router extends Handler.Abstract.NonBlocking {
     return true;
   }
 
-  private void readBody(Request request, Exchange ex, Route route) {
+  private void readBody(Request request, Exchange ex, Route route, ContentEncoding encoding) {
     long max = settings.maxBodyBytes();
     long length = request.getLength();
     if (length > max) {
       throw new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than " + max
           + " bytes: " + length);
     }
+    BodyTimeout late = new BodyTimeout(bodyTimeout);
+    Scheduler.Task deadline = request.getComponents().getScheduler().schedule(
+        () -> request.fail(late), bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
     Content.Source.asByteArrayAsync(request, (int) Math.min(max, Integer.MAX_VALUE - 8))
         .whenComplete((bytes, failure) -> {
+          deadline.cancel();
           if (failure != null) {
             Throwable t = Failure.unwrap(failure);
-            if (t instanceof IllegalStateException || t instanceof IllegalArgumentException) {
+            if (t == late) {
+              ex.header(HttpHeader.CONNECTION.asString(), "close");
+              ex.fail(new HttpError(408, String.valueOf(t.getMessage())));
+            } else if (t instanceof IllegalStateException || t instanceof IllegalArgumentException) {
               // asByteArrayAsync refuses content past its maximum this way (chunked bodies).
               ex.fail(new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than "
                   + max + " bytes"));
@@ -106,9 +143,51 @@ public final class Router extends Handler.Abstract.NonBlocking {
             }
             return;
           }
-          ex.body(bytes);
+          try {
+            ex.body(encoding.decode(bytes, max));
+          } catch (HttpError e) {
+            ex.fail(e);
+            return;
+          }
           dispatch(request, ex, route);
         });
+  }
+
+  /** A body that did not arrive in time; no stack: it is a client's slowness, not a bug. */
+  private static final class BodyTimeout extends java.util.concurrent.TimeoutException {
+    private static final long serialVersionUID = 1L;
+
+    BodyTimeout(Duration timeout) {
+      super("the request body did not arrive within " + timeout.toMillis() + " ms");
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  }
+
+  /**
+   * Answers 503 {@code SHUTTING_DOWN} to every request not answered yet (a streamed one is cut
+   * off); returns how many there were. For a shutdown whose grace period ran out.
+   */
+  public int cutInFlight(Duration grace) {
+    int cut = 0;
+    for (Exchange ex : List.copyOf(inFlight)) {
+      cut++;
+      ex.header(HttpHeader.CONNECTION.asString(), "close");
+      ex.fail(new ModelServingException(ErrorCode.SHUTTING_DOWN, "the server stopped before"
+          + " this request finished: its shutdown grace period of " + grace.toMillis()
+          + " ms ran out; send it again to another instance"));
+    }
+    return cut;
+  }
+
+  /** Waits until no request is in flight or {@code deadlineNanos} ({@link System#nanoTime}). */
+  public void awaitIdle(long deadlineNanos) throws InterruptedException {
+    while (!inFlight.isEmpty() && System.nanoTime() - deadlineNanos < 0) {
+      Thread.sleep(10);
+    }
   }
 
   /** Runs the route here, or on Jetty's thread pool when it may block. */

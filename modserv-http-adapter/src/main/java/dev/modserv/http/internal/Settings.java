@@ -3,7 +3,6 @@ package dev.modserv.http.internal;
 import dev.modserv.core.ModelServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -16,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * @param maxBodyBytes the largest request body taken
  * @param corsOrigins origins allowed cross-origin ({@code *} for any); empty for none
  * @param modelRoot the real path of the management API's model root, or null when it is off
- * @param requiredModels models that must have a READY version for readiness
+ * @param readiness whether the adapter is ready ({@code /ready})
  * @param registry where HTTP meters go and what {@code /metrics} shows
  * @param timers the HTTP request timers, registered in {@code registry}
  * @param calls how routes call the model server
@@ -29,7 +28,7 @@ public record Settings(
     long maxBodyBytes,
     Set<String> corsOrigins,
     @Nullable Path modelRoot,
-    List<String> requiredModels,
+    Readiness readiness,
     PrometheusMeterRegistry registry,
     RequestTimers timers,
     ModelCalls calls,

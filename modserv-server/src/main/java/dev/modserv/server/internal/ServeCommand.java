@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code modserv serve}. Every option can also come from an environment variable named after it
@@ -25,6 +27,7 @@ import picocli.CommandLine.Option;
         + "model) over HTTP.", "Each option can also be set with an environment variable: "
         + "--poll-interval with MODSERV_POLL_INTERVAL, and so on."})
 public final class ServeCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
 
   @Option(names = "--model-repository", paramLabel = "DIR", description = "Serve the models in "
       + "DIR/<model>/<version>/ (with an optional DIR/<model>/model.yaml). Default: none, which "
@@ -96,6 +99,12 @@ public final class ServeCommand implements Callable<Integer> {
       + "allowed cross-origin requests, comma-separated ('*' for any). Default: none.")
   List<String> corsOrigins = List.of();
 
+  @Option(names = "--strict-readiness", negatable = true, arity = "0..1", defaultValue = "true",
+      fallbackValue = "true", description = "/ready stays 503 while a model required for "
+          + "readiness failed to load (as Triton's strict readiness); --no-strict-readiness "
+          + "(or --strict-readiness=false) leaves such models out. Default: ${DEFAULT-VALUE}.")
+  boolean strictReadiness = true;
+
   @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
       description = "trace, debug, info, warn or error. Default: ${DEFAULT-VALUE}.")
   String logLevel = "info";
@@ -137,18 +146,48 @@ public final class ServeCommand implements Callable<Integer> {
     return new ServeOptions(repository, host, port, socket, apiKeyFile, pollInterval, cache,
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
         corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
-        responseCacheBytes, embeddingCacheBytes);
+        responseCacheBytes, embeddingCacheBytes, strictReadiness);
   }
 
+  /**
+   * Serves until stopped. Exits 0 after a clean stop, 1 when the shutdown's grace period ran out
+   * and cut requests, and 2 when the server could not start: one line on stderr names the problem
+   * (the stack trace only at debug level).
+   */
   @Override
   public Integer call() throws Exception {
     ServeOptions options = options(System.getenv());
     beforeStart.run();
-    try (StandaloneServer server = StandaloneServer.start(options)) {
+    StandaloneServer started;
+    try {
+      started = StandaloneServer.start(options);
+    } catch (RuntimeException e) {
+      log.debug("the start failed", e);
+      System.err.println("modserv: cannot start: " + oneLine(e));
+      return STARTUP_FAILED;
+    }
+    try (StandaloneServer server = started) {
       onStarted.accept(server);
       server.awaitClose();
     }
-    return 0;
+    return started.requestsCut() > 0 ? 1 : 0;
+  }
+
+  /** The exit status of a start that failed (a bad option, repository, key file or port). */
+  public static final int STARTUP_FAILED = 2;
+
+  /** The failure's message and its cause's, on one line. */
+  public static String oneLine(Throwable failure) {
+    Throwable e = failure instanceof java.io.UncheckedIOException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    // picocli names the converter's exception in brackets; its message is what matters.
+    String message = String.valueOf(e.getMessage())
+        .replaceAll(" \\((?:[a-z]+\\.)+[A-Za-z]*Exception: (.*)\\)$", ": $1");
+    Throwable cause = e.getCause();
+    if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+      message += ": " + cause.getMessage();
+    }
+    return message.replaceAll("\\s*[\\r\\n]+\\s*", "; ");
   }
 
   /** Returns the requested log level. */

@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param corsOrigins origins allowed cross-origin requests
  * @param responseCacheBytes the response cache's bound, for models that turn it on; 0 for none
  * @param embeddingCacheBytes the bound of the embedding cache of all models together
+ * @param strictReadiness whether a required model whose load FAILED keeps readiness at 503
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -39,7 +40,8 @@ public record ServeOptions(
     long maxBodyBytes,
     List<String> corsOrigins,
     long responseCacheBytes,
-    long embeddingCacheBytes) {
+    long embeddingCacheBytes,
+    boolean strictReadiness) {
 
   /** Copies the list. */
   public ServeOptions {

@@ -98,7 +98,13 @@ public final class StandaloneServer implements AutoCloseable {
       }
       if (repository != null) {
         hb.management(repository.root());
+        if (o.apiKeyFile() == null) {
+          log.info("management API (POST /models, DELETE /models/..., /v2/repository/...): no API"
+              + " key, so it answers only clients on this machine (loopback, the Unix socket);"
+              + " set --api-key-file to manage models remotely");
+        }
       }
+      hb.strictReadiness(o.strictReadiness());
       required.forEach(hb::requireModel);
       http = hb.build();
       http.start();
@@ -116,7 +122,7 @@ public final class StandaloneServer implements AutoCloseable {
       String auth = o.apiKeyFile() == null ? ""
           : " -H \"Authorization: Bearer $(cat " + o.apiKeyFile() + ")\"";
       if (repository == null) {
-        log.info("try: curl -s{} {}/api/predict -d '{\"model\": \"{}\", \"inputs\": {\"text\": "
+        log.info("try: curl -s{} {}/api/predict -H 'Content-Type: application/json' -d '{\"model\": \"{}\", \"inputs\": {\"text\": "
             + "[\"hello world\"]}}'", auth, base, DefaultModel.NAME);
       } else {
         log.info("try: curl -s{} {}/api/models", auth, base);
@@ -175,6 +181,10 @@ public final class StandaloneServer implements AutoCloseable {
   }
 
   private static String readKey(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("API key file " + file + " does not exist or is not a"
+          + " file; put the key in it");
+    }
     try {
       String key = Files.readString(file, StandardCharsets.UTF_8).strip();
       if (key.isEmpty()) {
@@ -205,6 +215,14 @@ public final class StandaloneServer implements AutoCloseable {
   /** Returns the TCP port. */
   public int port() {
     return http.port();
+  }
+
+  /**
+   * Returns how many requests the shutdown answered 503 because its grace period ran out; 0
+   * before close and after a clean one.
+   */
+  public int requestsCut() {
+    return http.requestsCut();
   }
 
   /** Returns the model server. */

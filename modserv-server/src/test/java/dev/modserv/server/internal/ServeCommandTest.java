@@ -65,6 +65,15 @@ class ServeCommandTest {
   }
 
   @Test
+  void strictReadinessIsOnUnlessTurnedOff() {
+    assertThat(parse(Map.of()).strictReadiness()).isTrue();
+    assertThat(parse(Map.of(), "--strict-readiness").strictReadiness()).isTrue();
+    assertThat(parse(Map.of(), "--no-strict-readiness").strictReadiness()).isFalse();
+    assertThat(parse(Map.of(), "--strict-readiness=false").strictReadiness()).isFalse();
+    assertThat(parse(Map.of("MODSERV_STRICT_READINESS", "false")).strictReadiness()).isFalse();
+  }
+
+  @Test
   void envNamesFollowTheOptionNames() {
     assertThat(ServeCommand.envName("--api-key-file")).isEqualTo("MODSERV_API_KEY_FILE");
   }

@@ -24,8 +24,54 @@ class StandaloneServerTest {
   @TempDir Path tmp;
 
   private static ServeOptions options(Path repository, Path cache, Path keyFile) {
+    return options(repository, cache, keyFile, true);
+  }
+
+  private static ServeOptions options(Path repository, Path cache, Path keyFile, boolean strict) {
     return new ServeOptions(repository, "127.0.0.1", 0, null, keyFile, Duration.ZERO, cache,
-        64L << 20, -1, Duration.ofSeconds(5), null, -1, List.of(), 64L << 20, 64L << 20);
+        64L << 20, -1, Duration.ofSeconds(5), null, -1, List.of(), 64L << 20, 64L << 20, strict);
+  }
+
+  @Test
+  void readinessForgetsAModelRemovedFromTheRepositoryAndIsStrictAboutFailedOnes()
+      throws Exception {
+    Path repo = Files.createDirectories(tmp.resolve("repo"));
+    RepositoryTest.version(repo, "good", 1);
+    RepositoryTest.version(repo, "leaving", 1);
+    Files.writeString(Files.createDirectories(repo.resolve("broken/1")).resolve("model.onnx"),
+        "not an onnx model");
+    try (StandaloneServer lenient = StandaloneServer.start(options(repo, tmp.resolve("c"), null,
+        false))) {
+      String base = "http://127.0.0.1:" + lenient.port();
+      assertThat(send("GET", base + "/ready", null, null).statusCode()).isEqualTo(200);
+    }
+    try (StandaloneServer s = StandaloneServer.start(options(repo, tmp.resolve("c"), null))) {
+      String base = "http://127.0.0.1:" + s.port();
+      HttpResponse<String> unready = send("GET", base + "/ready", null, null);
+      assertThat(unready.statusCode()).isEqualTo(503);
+      assertThat(JSON.readTree(unready.body()).get("waiting").toString())
+          .isEqualTo("[\"broken\"]");
+      // Its folder goes: it is no longer required, and nothing else keeps the server unready.
+      deleteTree(repo.resolve("broken"));
+      deleteTree(repo.resolve("leaving"));
+      Repository r = java.util.Objects.requireNonNull(s.repository());
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (!s.modelServer().registry().versions("leaving").isEmpty()
+          || !s.modelServer().registry().versions("broken").isEmpty()) {
+        assertThat(System.nanoTime() - deadline).as("the removed models unload").isNegative();
+        r.poll();
+        Thread.sleep(50);
+      }
+      assertThat(send("GET", base + "/ready", null, null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private HttpResponse<String> send(String method, String url, String body, String key)

@@ -42,11 +42,11 @@ public final class ManagementApi implements DialectRoutes {
     NativeApi predict = new NativeApi(settings);
     ManagementGeneration gen = new ManagementGeneration(settings);
     // It touches the file system: off the I/O thread.
-    routes.post("/models", this::load).blocking();
+    routes.post("/models", this::load).blocking().management();
     routes.get("/models", this::list);
     routes.get("/models/{name}", this::describe);
-    routes.delete("/models/{name}", this::unload);
-    routes.delete("/models/{name}/versions/{v}", this::unload);
+    routes.delete("/models/{name}", this::unload).management();
+    routes.delete("/models/{name}/versions/{v}", this::unload).management();
     routes.post("/models/{name}/inference", ex -> {
       if (Generations.asksForGeneration(ex)) {
         gen.generate(ex);
@@ -86,7 +86,7 @@ public final class ManagementApi implements DialectRoutes {
     } else {
       version = Versions.read("version", versionNode);
     }
-    Path file = ModelRoot.confine(root, path.asText());
+    Path file = ModelRoot.loadable(root, path.asText());
     CompletableFuture<ModelStatus> loading = registry().load(name.asText(), version, file);
     ex.jsonWhenDone(loading, 201, StatusJson::write);
   }
@@ -165,6 +165,7 @@ public final class ManagementApi implements DialectRoutes {
       }
       unloading = registry().unload(name, version);
     }
+    settings.readiness().unloaded(name);
     String versionText = v;
     ex.jsonWhenDone(unloading, 200, (g, ok) -> {
       g.writeStartObject();

@@ -21,7 +21,6 @@ import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.JsonTensor;
 import dev.modserv.http.internal.Models;
-import dev.modserv.http.internal.Readiness;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
 import java.io.IOException;
@@ -51,9 +50,9 @@ public record OipApi(Settings settings) implements DialectRoutes {
     if (settings.modelRoot() != null) {
       OipRepository repo = new OipRepository(settings);
       // These touch the file system: off the I/O thread.
-      routes.post("/v2/repository/index", repo::index).blocking();
-      routes.post("/v2/repository/models/{m}/load", repo::load).blocking();
-      routes.post("/v2/repository/models/{m}/unload", repo::unload);
+      routes.post("/v2/repository/index", repo::index).blocking().management();
+      routes.post("/v2/repository/models/{m}/load", repo::load).blocking().management();
+      routes.post("/v2/repository/models/{m}/unload", repo::unload).management();
     }
   }
 
@@ -82,7 +81,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
   }
 
   void ready(Exchange ex) {
-    boolean ready = Readiness.ready(settings);
+    boolean ready = settings.readiness().ready();
     ex.json(ready ? 200 : 503, Json.write(g -> {
       g.writeStartObject();
       g.writeBooleanField("ready", ready);

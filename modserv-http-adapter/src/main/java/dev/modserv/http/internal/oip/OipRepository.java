@@ -184,7 +184,7 @@ final class OipRepository {
     }
     Target target;
     if (path != null) {
-      target = new Target(ModelRoot.confine(root, path), version != null ? version
+      target = new Target(ModelRoot.loadable(root, path), version != null ? version
           : registry().versions(name).stream().mapToLong(ModelStatus::version).max().orElse(0)
               + 1);
     } else {
@@ -224,7 +224,7 @@ final class OipRepository {
     long v = version != null ? version : found.last();
     // The artifact itself is checked again: a link in the version folder must stay inside.
     Path artifact = artifact(ModelRoot.confine(root, name + "/" + v));
-    return new Target(ModelRoot.confine(root, root.relativize(artifact).toString()), v);
+    return new Target(ModelRoot.loadable(root, root.relativize(artifact).toString()), v);
   }
 
   /** A version folder's one regular file, or the folder itself (a SavedModel, say). */
@@ -250,6 +250,7 @@ final class OipRepository {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no model named '" + name
           + "' is loaded");
     }
+    settings.readiness().unloaded(name);
     ex.jsonWhenDone(registry().unload(name), 200, (g, ok) -> {
       g.writeStartObject();
       g.writeStringField("name", name);

@@ -7,7 +7,6 @@ import dev.modserv.core.ServingMeter;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.Json;
-import dev.modserv.http.internal.Readiness;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
@@ -48,8 +47,8 @@ public record Operations(Settings settings) implements DialectRoutes {
   }
 
   void ready(Exchange ex) {
-    List<String> waiting = Readiness.waiting(settings);
-    boolean accepting = settings.accepting().get();
+    List<String> waiting = settings.readiness().waiting();
+    boolean accepting = settings.readiness().accepting();
     boolean ready = accepting && waiting.isEmpty();
     ex.json(ready ? 200 : 503, Json.write(g -> {
       g.writeStartObject();
