@@ -38,6 +38,7 @@ public final class Readiness {
     this.required = List.copyOf(required);
     this.strict = strict;
     this.accepting = accepting;
+    waiting(); // models the registry already knows count as arrived from the start
   }
 
   /** Whether the adapter still takes requests (false once shutdown began). */
