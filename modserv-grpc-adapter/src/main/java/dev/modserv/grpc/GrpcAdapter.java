@@ -124,10 +124,12 @@ public final class GrpcAdapter implements AutoCloseable {
       throw new IllegalStateException("the adapter was already started");
     }
     try {
-      Server tcp = configure(NettyServerBuilder.forAddress(new InetSocketAddress(host, port)))
-          .build().start();
-      servers.add(tcp);
-      localPort = tcp.getPort();
+      if (port >= 0) {
+        Server tcp = configure(NettyServerBuilder.forAddress(new InetSocketAddress(host, port)))
+            .build().start();
+        servers.add(tcp);
+        localPort = tcp.getPort();
+      }
       if (socket != null) {
         servers.add(socket.start(this::configure));
       }
@@ -137,8 +139,8 @@ public final class GrpcAdapter implements AutoCloseable {
           + ":" + port + (socket == null ? "" : " and " + socket.path()) + ": " + e.getMessage(),
           e));
     }
-    log.info("modserv gRPC adapter listening on {}:{}{}", host, localPort,
-        socket == null ? "" : " and unix:" + socket.path());
+    log.info("modserv gRPC adapter listening on {}{}", port < 0 ? "" : host + ":" + localPort
+        + (socket == null ? "" : " and "), socket == null ? "" : "unix:" + socket.path());
   }
 
   private NettyServerBuilder configure(NettyServerBuilder b) {
@@ -151,11 +153,11 @@ public final class GrpcAdapter implements AutoCloseable {
   /**
    * Returns the TCP port the standalone server listens on (the chosen one for port 0).
    *
-   * @throws IllegalStateException before {@link #start()}
+   * @throws IllegalStateException before {@link #start()}, or when it has no TCP listener
    */
   public int port() {
     if (localPort < 0) {
-      throw new IllegalStateException("the adapter is not started");
+      throw new IllegalStateException("the adapter is not started or has no TCP listener");
     }
     return localPort;
   }
@@ -235,11 +237,14 @@ public final class GrpcAdapter implements AutoCloseable {
       }
     }
 
-    /** The TCP port, 0 for an ephemeral one; defaults to 8001, Triton's gRPC port. */
+    /**
+     * The TCP port, 0 for an ephemeral one, -1 for no TCP listener (then give a {@link
+     * #unixSocket(Path)}); defaults to 8001, Triton's gRPC port.
+     */
     public Builder port(int port) {
       once(portSet, "port");
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port must be in 0..65535: " + port);
+      if (port < -1 || port > 65535) {
+        throw new IllegalArgumentException("port must be in -1..65535: " + port);
       }
       this.port = port;
       this.portSet = true;
@@ -330,6 +335,9 @@ public final class GrpcAdapter implements AutoCloseable {
 
     /** Builds the adapter; {@link GrpcAdapter#start()} starts it. */
     public GrpcAdapter build() {
+      if (port < 0 && unixSocket == null) {
+        throw new IllegalStateException("port -1 (no TCP) needs a unixSocket to listen on");
+      }
       return new GrpcAdapter(this);
     }
   }

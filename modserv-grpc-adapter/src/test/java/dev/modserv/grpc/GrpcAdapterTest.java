@@ -97,6 +97,12 @@ class GrpcAdapterTest {
         BatchingPolicy.builder().maxBatchSize(64).maxQueueDelay(Duration.ofMillis(400))
             .maxQueueSize(256).instances(1).build()).build());
     server.registry().load("slow", 1, model("slow", List.of(DataType.FP32))).join();
+    // A window far longer than the deadline test's deadline, which is long enough to reach the
+    // server on a loaded machine.
+    server.registry().configure("glacial", ModelConfig.builder().warmup(false).batching(
+        BatchingPolicy.builder().maxBatchSize(64).maxQueueDelay(Duration.ofSeconds(4))
+            .maxQueueSize(256).instances(1).build()).build());
+    server.registry().load("glacial", 1, model("glacial", List.of(DataType.FP32))).join();
     model("later", List.of(DataType.INT64)); // in the root, not loaded
     adapter = GrpcAdapter.builder(server).port(0).unixSocket(tmp.resolve("grpc.sock"))
         .management(root).build();
@@ -389,19 +395,20 @@ class GrpcAdapterTest {
 
   @Test
   void theClientsDeadlineBecomesTheRequestsDeadline() throws Exception {
-    double before = timeouts("slow");
+    double before = timeouts("glacial");
     // Connected first, so the deadline is spent at the server, not on the connection.
     stub("tcp").serverLive(ServerLiveRequest.getDefaultInstance());
     var e = failure(() -> GRPCInferenceServiceGrpc.newBlockingStub(tcp)
-        .withDeadlineAfter(150, TimeUnit.MILLISECONDS).modelInfer(slowCall().build()));
+        .withDeadlineAfter(1, TimeUnit.SECONDS).modelInfer(slowCall().setModelName("glacial")
+            .build()));
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     // The server gave up on the request too (it is never run) rather than running it for no one
     // once the batch window closed: without the deadline it would count a success.
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (timeouts("slow") == before && System.nanoTime() < until) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (timeouts("glacial") == before && System.nanoTime() < until) {
       Thread.sleep(20);
     }
-    assertThat(timeouts("slow")).isEqualTo(before + 1);
+    assertThat(timeouts("glacial")).isEqualTo(before + 1);
   }
 
   @Test
