@@ -1,11 +1,13 @@
 /**
  * modserv's standalone server: {@code modserv serve} ({@link dev.modserv.server.Main}) serves a
- * model repository folder, or a default embedding model, through the REST adapter. It is run from
+ * model repository folder, or a default embedding model, through the REST adapter (and the gRPC
+ * adapter when asked for). It is run from
  * the class path (the runnable jar); the descriptor states what it reads.
  */
 @org.jspecify.annotations.NullMarked
 module dev.modserv.server {
   requires dev.modserv.http;
+  requires dev.modserv.grpc;
   requires dev.modserv.core;
   requires info.picocli;
   requires com.fasterxml.jackson.databind;

@@ -201,16 +201,27 @@ public final class HttpPredictBench {
     private byte[] lastBody = new byte[0];
 
     Conn(SocketAddress address, String path, String body) throws IOException {
+      this(address, post(path, "Content-Type: application/json\r\n",
+          body.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A connection that sends {@code httpRequest}, a whole request, each call. */
+    Conn(SocketAddress address, byte[] httpRequest) throws IOException {
       channel = SocketChannel.open(address);
       if (address instanceof InetSocketAddress) {
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
       }
-      byte[] b = body.getBytes(StandardCharsets.UTF_8);
-      byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
-          + "Content-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII);
-      request = ByteBuffer.allocateDirect(head.length + b.length);
-      request.put(head).put(b).flip();
+      request = ByteBuffer.allocateDirect(httpRequest.length);
+      request.put(httpRequest).flip();
+    }
+
+    /** A POST of {@code body} to {@code path}; {@code headers} end each line with CRLF. */
+    static byte[] post(String path, String headers, byte[] body) {
+      byte[] head = ("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n" + headers
+          + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+      byte[] out = Arrays.copyOf(head, head.length + body.length);
+      System.arraycopy(body, 0, out, head.length, body.length);
+      return out;
     }
 
     /** Sends the request and reads the whole response; returns its status. */
@@ -383,7 +394,7 @@ public final class HttpPredictBench {
         pct(all, 0.99), pct(all, 0.999), total == 0 ? 0 : all[total - 1]);
   }
 
-  private static long pct(long[] sorted, double q) {
+  static long pct(long[] sorted, double q) {
     if (sorted.length == 0) {
       return 0;
     }
@@ -391,7 +402,7 @@ public final class HttpPredictBench {
     return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
   }
 
-  private static String loadavg() {
+  static String loadavg() {
     try {
       String s = Files.readString(Path.of("/proc/loadavg")).trim();
       String[] f = s.split(" ");

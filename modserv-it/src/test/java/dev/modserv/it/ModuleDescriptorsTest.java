@@ -84,7 +84,8 @@ class ModuleDescriptorsTest {
   @Test
   void findsTheModulesItChecks() throws IOException {
     assertThat(modservArtifacts()).containsKeys("modserv-api", "modserv-core", "modserv-testkit",
-        "modserv-onnx", "modserv-llama", "modserv-tensorflow", "modserv-http-adapter");
+        "modserv-onnx", "modserv-llama", "modserv-tensorflow", "modserv-http-adapter",
+        "modserv-grpc-adapter");
   }
 
   @Test

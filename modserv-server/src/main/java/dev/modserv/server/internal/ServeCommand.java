@@ -105,6 +105,15 @@ public final class ServeCommand implements Callable<Integer> {
           + "(or --strict-readiness=false) leaves such models out. Default: ${DEFAULT-VALUE}.")
   boolean strictReadiness = true;
 
+  @Option(names = "--grpc-port", paramLabel = "PORT", description = "Also serve the Open "
+      + "Inference Protocol over gRPC on this port (Triton's is 8001; 0 picks a free one). "
+      + "Default: no gRPC.")
+  @Nullable Integer grpcPort;
+
+  @Option(names = "--grpc-socket", paramLabel = "PATH", description = "Also serve gRPC on this "
+      + "Unix domain socket (Linux). Default: none.")
+  @Nullable Path grpcSocket;
+
   @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
       description = "trace, debug, info, warn or error. Default: ${DEFAULT-VALUE}.")
   String logLevel = "info";
@@ -146,7 +155,21 @@ public final class ServeCommand implements Callable<Integer> {
     return new ServeOptions(repository, host, port, socket, apiKeyFile, pollInterval, cache,
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
         corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
-        responseCacheBytes, embeddingCacheBytes, strictReadiness);
+        responseCacheBytes, embeddingCacheBytes, strictReadiness,
+        grpc());
+  }
+
+  /** gRPC is served when a port or a socket is given; a socket alone has no TCP listener. */
+  private ServeOptions.@Nullable Grpc grpc() {
+    if (grpcPort == null && grpcSocket == null) {
+      return null;
+    }
+    int p = grpcPort == null ? -1 : grpcPort;
+    if (grpcPort != null && (p < 0 || p > 65535)) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--grpc-port must be in 0..65535: " + p);
+    }
+    return new ServeOptions.Grpc(p, grpcSocket);
   }
 
   /**

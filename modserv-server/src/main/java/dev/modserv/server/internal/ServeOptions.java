@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param repository the model repository folder; null serves the default model
  * @param host the address the TCP connector binds
- * @param port the TCP port; 0 picks a free one
+ * @param port the TCP port; 0 picks a free one, -1 listens on the socket only
  * @param socket a Unix domain socket to listen on as well; null for none
  * @param apiKeyFile a file holding the API key; null for no key
  * @param pollInterval how often the repository is polled; zero for never
@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param responseCacheBytes the response cache's bound, for models that turn it on; 0 for none
  * @param embeddingCacheBytes the bound of the embedding cache of all models together
  * @param strictReadiness whether a required model whose load FAILED keeps readiness at 503
+ * @param grpc the gRPC listeners; null serves no gRPC
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -41,7 +42,16 @@ public record ServeOptions(
     List<String> corsOrigins,
     long responseCacheBytes,
     long embeddingCacheBytes,
-    boolean strictReadiness) {
+    boolean strictReadiness,
+    @Nullable Grpc grpc) {
+
+  /**
+   * Where gRPC is served ({@code --grpc-port}, {@code --grpc-socket}).
+   *
+   * @param port the TCP port; 0 picks a free one, -1 listens on the socket only
+   * @param socket a Unix domain socket to listen on as well; null for none
+   */
+  public record Grpc(int port, @Nullable Path socket) {}
 
   /** Copies the list. */
   public ServeOptions {

@@ -2,6 +2,7 @@ package dev.modserv.server.internal;
 
 import dev.modserv.core.ModelServer;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.grpc.GrpcAdapter;
 import dev.modserv.http.HttpAdapter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -20,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running {@code modserv serve}: a {@link ModelServer}, its {@link HttpAdapter}, and the
- * repository (or the default model). {@link #close()} stops taking requests, lets those in flight
+ * The running {@code modserv serve}: a {@link ModelServer}, its {@link HttpAdapter} (and {@link
+ * GrpcAdapter} when asked for), and the repository (or the default model). {@link #close()} stops taking requests, lets those in flight
  * finish, then unloads the models.
  */
 public final class StandaloneServer implements AutoCloseable {
@@ -29,13 +30,16 @@ public final class StandaloneServer implements AutoCloseable {
 
   private final ModelServer server;
   private final HttpAdapter http;
+  private final @Nullable GrpcAdapter grpc;
   private final @Nullable Repository repository;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch done = new CountDownLatch(1);
 
-  private StandaloneServer(ModelServer server, HttpAdapter http, @Nullable Repository repository) {
+  private StandaloneServer(ModelServer server, HttpAdapter http, @Nullable GrpcAdapter grpc,
+      @Nullable Repository repository) {
     this.server = server;
     this.http = http;
+    this.grpc = grpc;
     this.repository = repository;
   }
 
@@ -62,6 +66,7 @@ public final class StandaloneServer implements AutoCloseable {
     ModelServer server = sb.build();
     Repository repository = null;
     HttpAdapter http = null;
+    GrpcAdapter grpc = null;
     try {
       log.info("engines: {}", server.backends().isEmpty() ? "none found on the class path"
           : String.join(", ", server.backends()));
@@ -112,6 +117,10 @@ public final class StandaloneServer implements AutoCloseable {
       log.info("listening on {}{}", where,
           o.socket() == null ? "" : " and unix:" + o.socket().toAbsolutePath());
 
+      if (o.grpc() != null) {
+        grpc = startGrpc(o, server, repository, required);
+      }
+
       if (repository != null) {
         repository.start();
       } else {
@@ -127,10 +136,13 @@ public final class StandaloneServer implements AutoCloseable {
       } else {
         log.info("try: curl -s{} {}/api/models", auth, base);
       }
-      return new StandaloneServer(server, http, repository);
+      return new StandaloneServer(server, http, grpc, repository);
     } catch (RuntimeException | Error e) {
       if (repository != null) {
         repository.close();
+      }
+      if (grpc != null) {
+        grpc.close();
       }
       if (http != null) {
         http.close();
@@ -138,6 +150,33 @@ public final class StandaloneServer implements AutoCloseable {
       server.close();
       throw e;
     }
+  }
+
+  /** gRPC with the HTTP side's key, model root and required models. */
+  private static GrpcAdapter startGrpc(ServeOptions o, ModelServer server,
+      @Nullable Repository repository, Set<String> required) {
+    ServeOptions.Grpc g = java.util.Objects.requireNonNull(o.grpc(), "grpc");
+    GrpcAdapter.Builder gb = GrpcAdapter.builder(server).host(o.host()).port(g.port())
+        .gracePeriod(o.gracePeriod());
+    if (g.socket() != null) {
+      gb.unixSocket(g.socket());
+    }
+    if (o.apiKeyFile() != null) {
+      gb.apiKey(readKey(o.apiKeyFile()));
+    }
+    if (o.maxBodyBytes() > 0) {
+      gb.maxMessageBytes((int) Math.min(Integer.MAX_VALUE, o.maxBodyBytes()));
+    }
+    if (repository != null) {
+      gb.management(repository.root());
+    }
+    required.forEach(gb::requireModel);
+    GrpcAdapter grpc = gb.build();
+    grpc.start();
+    log.info("gRPC (Open Inference Protocol) on {}{}", g.port() < 0 ? ""
+        : hostForUrl(o.host()) + ":" + grpc.port(), g.socket() == null ? ""
+        : (g.port() < 0 ? "" : " and ") + "unix:" + g.socket().toAbsolutePath());
+    return grpc;
   }
 
   private static void loadDefault(ModelServer server, @Nullable Path dir, Progress progress) {
@@ -225,6 +264,11 @@ public final class StandaloneServer implements AutoCloseable {
     return http.requestsCut();
   }
 
+  /** Returns the gRPC adapter, when gRPC is served. */
+  public @Nullable GrpcAdapter grpc() {
+    return grpc;
+  }
+
   /** Returns the model server. */
   public ModelServer modelServer() {
     return server;
@@ -260,7 +304,20 @@ public final class StandaloneServer implements AutoCloseable {
       if (repository != null) {
         repository.close();
       }
+      // Both sides stop taking calls first, then each waits out its calls in flight.
+      Thread grpcDrain = null;
+      if (grpc != null) {
+        GrpcAdapter g = grpc;
+        grpcDrain = Thread.ofPlatform().name("modserv-grpc-drain").start(g::close);
+      }
       http.close();
+      if (grpcDrain != null) {
+        try {
+          grpcDrain.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       server.close();
       log.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
     } finally {

@@ -29,7 +29,8 @@ class StandaloneServerTest {
 
   private static ServeOptions options(Path repository, Path cache, Path keyFile, boolean strict) {
     return new ServeOptions(repository, "127.0.0.1", 0, null, keyFile, Duration.ZERO, cache,
-        64L << 20, -1, Duration.ofSeconds(5), null, -1, List.of(), 64L << 20, 64L << 20, strict);
+        64L << 20, -1, Duration.ofSeconds(5), null, -1, List.of(), 64L << 20, 64L << 20, strict,
+        null);
   }
 
   @Test
