@@ -1,13 +1,16 @@
 package dev.modserv.grpc;
 
 import dev.modserv.core.ModelServer;
+import dev.modserv.core.Readiness;
 import dev.modserv.grpc.internal.ApiKeyCheck;
 import dev.modserv.grpc.internal.Health;
 import dev.modserv.grpc.internal.InferenceService;
+import dev.modserv.grpc.internal.LocalRepositoryCheck;
 import dev.modserv.grpc.internal.Settings;
 import dev.modserv.grpc.internal.UnixSocket;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -70,12 +73,13 @@ public final class GrpcAdapter implements AutoCloseable {
   private volatile int localPort = -1;
 
   private GrpcAdapter(Builder b) {
-    this.settings = new Settings(b.server, b.modelRoot, b.requiredModels,
+    this.settings = new Settings(b.server, b.modelRoot,
+        Readiness.of(b.server.registry(), b.requiredModels, b.strictReadiness),
         new AtomicBoolean(true), version());
     InferenceService inference = new InferenceService(settings);
     Health healthService = new Health(settings);
-    ApiKeyCheck keyCheck = b.apiKey == null ? null : new ApiKeyCheck(b.apiKey);
-    this.service = keyCheck == null ? inference : intercepted(inference, keyCheck);
+    this.service = b.apiKey == null ? intercepted(inference, new LocalRepositoryCheck())
+        : intercepted(inference, new ApiKeyCheck(b.apiKey));
     this.health = healthService;
     this.port = b.port;
     this.host = b.host;
@@ -84,7 +88,7 @@ public final class GrpcAdapter implements AutoCloseable {
     this.maxMessageBytes = b.maxMessageBytes;
   }
 
-  private static BindableService intercepted(BindableService s, ApiKeyCheck check) {
+  private static BindableService intercepted(BindableService s, ServerInterceptor check) {
     ServerServiceDefinition definition = ServerInterceptors.intercept(s, check);
     return () -> definition;
   }
@@ -226,6 +230,8 @@ public final class GrpcAdapter implements AutoCloseable {
     private int maxMessageBytes = 16 << 20;
     private boolean maxMessageSet;
     private final List<String> requiredModels = new ArrayList<>();
+    private boolean strictReadiness = true;
+    private boolean strictReadinessSet;
 
     private Builder(ModelServer server) {
       this.server = server;
@@ -323,13 +329,28 @@ public final class GrpcAdapter implements AutoCloseable {
       return this;
     }
 
-    /** Readiness waits until {@code name} has a READY version; may be called for many models. */
+    /**
+     * Readiness waits until {@code name} can be served (a READY version, or one that loads on
+     * demand), by the same rule as the HTTP adapter's ({@link Readiness}); may be called for many
+     * models.
+     */
     public Builder requireModel(String name) {
       if (name.isEmpty() || requiredModels.contains(name)) {
         throw new IllegalArgumentException("required model is empty or given twice: '" + name
             + "'");
       }
       requiredModels.add(name);
+      return this;
+    }
+
+    /**
+     * Whether a required model whose load FAILED keeps readiness false; defaults to true (as
+     * Triton's strict readiness). With false, such a model is left out of readiness.
+     */
+    public Builder strictReadiness(boolean strict) {
+      once(strictReadinessSet, "strictReadiness");
+      this.strictReadiness = strict;
+      this.strictReadinessSet = true;
       return this;
     }
 

@@ -507,6 +507,67 @@ class GrpcAdapterTest {
   }
 
   @Test
+  void readinessFollowsTheHttpRuleLazyModelsServeAndFailedOnesAreStrict() throws Exception {
+    Path lazy = model("lazy", List.of(DataType.FP32));
+    server.registry().register("lazy", 1, lazy);
+    Path broken = Files.createDirectories(tmp.resolve("broken")).resolve("model.onnx");
+    Files.writeString(broken, "not an onnx model");
+    assertThat(server.registry().load("broken", 1, broken)).failsWithin(Duration.ofSeconds(30));
+    for (boolean strict : new boolean[] {true, false}) {
+      try (GrpcAdapter a = GrpcAdapter.builder(server).port(0).requireModel("lazy")
+          .requireModel("broken").strictReadiness(strict).build()) {
+        a.start();
+        ManagedChannel ch = channel("127.0.0.1:" + a.port());
+        try {
+          // Registered to load on its first request: it can be served, as over HTTP.
+          assertThat(HealthGrpc.newBlockingStub(ch).check(HealthCheckRequest.newBuilder()
+              .setService("lazy").build()).getStatus()).isEqualTo(ServingStatus.SERVING);
+          assertThat(GRPCInferenceServiceGrpc.newBlockingStub(ch)
+              .serverReady(ServerReadyRequest.getDefaultInstance()).getReady())
+              .as("strict=%s", strict).isEqualTo(!strict);
+        } finally {
+          ch.shutdownNow();
+        }
+      }
+    }
+  }
+
+  @Test
+  void withNoKeyTheRepositoryAnswersOnlyClientsOnThisMachine() throws Exception {
+    java.net.InetAddress external = null;
+    for (var nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (var address : java.util.Collections.list(nic.getInetAddresses())) {
+        if (!address.isLoopbackAddress() && address instanceof java.net.Inet4Address) {
+          external = address;
+        }
+      }
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(external != null, "no non-loopback address");
+    try (GrpcAdapter open = GrpcAdapter.builder(server).port(0).host("0.0.0.0").management(root)
+        .build()) {
+      open.start();
+      ManagedChannel remote = channel(external.getHostAddress() + ":" + open.port());
+      ManagedChannel local = channel("127.0.0.1:" + open.port());
+      try {
+        var fromAfar = GRPCInferenceServiceGrpc.newBlockingStub(remote);
+        assertThat(failure(() -> fromAfar.repositoryIndex(RepositoryIndexRequest
+            .getDefaultInstance())).getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(failure(() -> fromAfar.repositoryModelUnload(RepositoryModelUnloadRequest
+            .newBuilder().setModelName("contents").build())).getStatus().getCode())
+            .isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(server.registry().versions("contents")).isNotEmpty();
+        // Inference stays open to everyone; the repository to clients on this machine.
+        assertThat(fromAfar.serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
+        assertThat(GRPCInferenceServiceGrpc.newBlockingStub(local).repositoryIndex(
+            RepositoryIndexRequest.getDefaultInstance()).getModelsList()).isNotEmpty();
+      } finally {
+        remote.shutdownNow();
+        local.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void aRequiredModelNotReadyMakesTheServerNotReady() throws Exception {
     try (GrpcAdapter waiting = GrpcAdapter.builder(server).port(0).requireModel("absent")
         .build()) {

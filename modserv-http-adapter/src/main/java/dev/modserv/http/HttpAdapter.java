@@ -103,7 +103,8 @@ public final class HttpAdapter implements AutoCloseable {
     AtomicBoolean accepting = new AtomicBoolean(true);
     this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot,
-        new Readiness(b.server.registry(), b.requiredModels, b.strictReadiness, accepting),
+        new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), b.requiredModels,
+            b.strictReadiness), accepting),
         registry, new RequestTimers(registry), new ModelCalls(b.server), accepting, version());
     this.router = new Router(settings, routes(settings, b.dialects), b.bodyTimeout);
   }

@@ -1,6 +1,5 @@
 package dev.modserv.grpc.internal;
 
-import dev.modserv.core.ModelState;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -11,8 +10,9 @@ import io.grpc.stub.StreamObserver;
 /**
  * The standard {@code grpc.health.v1.Health} service, for Kubernetes gRPC probes and load
  * balancers. Service {@code ""} and {@code inference.GRPCInferenceService} are SERVING when the
- * server is ready (as {@code ServerReady}); a model's name is SERVING when it has a READY version;
- * any other name is NOT_FOUND. Each check is answered from the state of that moment, so {@code
+ * server is ready (as {@code ServerReady}); a model's name is SERVING when it can take a request
+ * now (a READY version with queue room, or one that loads on demand); any other name is
+ * NOT_FOUND. Each check is answered from the state of that moment, so {@code
  * Watch} (a stream of changes) is not offered: it answers UNIMPLEMENTED, which the protocol's
  * clients take as "use Check".
  */
@@ -33,12 +33,13 @@ public final class Health extends HealthGrpc.HealthImplBase {
     boolean serving;
     if (service.isEmpty() || service.equals(INFERENCE_SERVICE)) {
       serving = settings.ready();
-    } else if (!settings.server().registry().versions(service).isEmpty()) {
-      serving = settings.accepting().get() && settings.server().registry().versions(service)
-          .stream().anyMatch(s -> s.state() == ModelState.READY);
+    } else if (!settings.server().registry().versions(service).isEmpty()
+        || settings.server().registry().registered().stream()
+            .anyMatch(s -> s.name().equals(service))) {
+      serving = settings.accepting().get() && settings.readiness().canServe(service);
     } else {
-      answer.onError(Status.NOT_FOUND.withDescription("no service or model named '" + service
-          + "'").asRuntimeException());
+      answer.onError(Status.NOT_FOUND.withDescription("no service or model of that name")
+          .asRuntimeException());
       return;
     }
     answer.onNext(HealthCheckResponse.newBuilder()

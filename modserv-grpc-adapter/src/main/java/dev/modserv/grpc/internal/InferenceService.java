@@ -438,8 +438,12 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
       StreamObserver<RepositoryModelUnloadResponse> answer) {
     CompletableFuture<RepositoryModelUnloadResponse> done;
     try {
-      done = repository().unload(request.getModelName())
-          .thenApply(v -> RepositoryModelUnloadResponse.getDefaultInstance());
+      String name = request.getModelName();
+      done = repository().unload(name)
+          .thenApply(v -> {
+            settings.readiness().unloaded(name);
+            return RepositoryModelUnloadResponse.getDefaultInstance();
+          });
     } catch (RuntimeException e) {
       answer.onError(GrpcErrors.toStatus(e));
       return;

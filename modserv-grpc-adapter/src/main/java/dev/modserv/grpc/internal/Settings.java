@@ -1,9 +1,8 @@
 package dev.modserv.grpc.internal;
 
 import dev.modserv.core.ModelServer;
-import dev.modserv.core.ModelState;
+import dev.modserv.core.Readiness;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
@@ -13,30 +12,15 @@ import org.jspecify.annotations.Nullable;
  * @param server the model server every call goes to
  * @param modelRoot the real path of the model root the repository RPCs load from; null turns them
  *     off (they answer UNIMPLEMENTED, as on a server without the extension)
- * @param requiredModels models that must have a READY version with queue room for readiness
+ * @param readiness whether the server's required models can be served (shared rule with HTTP)
  * @param accepting false once shutdown began: readiness and health answer not serving
  * @param version modserv's version, for server metadata
  */
-public record Settings(ModelServer server, @Nullable Path modelRoot, List<String> requiredModels,
+public record Settings(ModelServer server, @Nullable Path modelRoot, Readiness readiness,
     AtomicBoolean accepting, String version) {
 
-  /** Copies the list. */
-  public Settings {
-    requiredModels = List.copyOf(requiredModels);
-  }
-
-  /** Whether the adapter accepts calls and every required model can serve one now. */
+  /** Whether the adapter accepts calls and every required model can be served. */
   public boolean ready() {
-    if (!accepting.get()) {
-      return false;
-    }
-    for (String name : requiredModels) {
-      boolean ready = server.registry().versions(name).stream()
-          .anyMatch(s -> s.state() == ModelState.READY && !s.queueFull());
-      if (!ready) {
-        return false;
-      }
-    }
-    return true;
+    return accepting.get() && readiness.ready();
   }
 }

@@ -171,6 +171,7 @@ public final class StandaloneServer implements AutoCloseable {
       gb.management(repository.root());
     }
     required.forEach(gb::requireModel);
+    gb.strictReadiness(o.strictReadiness());
     GrpcAdapter grpc = gb.build();
     grpc.start();
     log.info("gRPC (Open Inference Protocol) on {}{}", g.port() < 0 ? ""
