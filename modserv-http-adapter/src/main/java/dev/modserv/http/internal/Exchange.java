@@ -133,22 +133,31 @@ public final class Exchange {
 
   /** Answers with the status and message {@code failure} maps to, in the route's dialect. */
   public void fail(Throwable failure) {
-    Failure f = Failure.of(failure, settings.maxBodyBytes());
-    if (f.unexpected()) {
-      AccessLog.enter(requestId);
-      try {
-        log.error("request {} {} failed", requestId, route, Failure.unwrap(failure));
-      } finally {
-        AccessLog.exit();
-      }
-      f = f.withMessage("internal error (request id " + requestId + ")");
-    }
+    Failure f = failure(failure);
     Duration retry = f.retryAfter();
     if (retry != null) {
       long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));
       response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
     }
     json(f.status(), errorShape.render(f));
+  }
+
+  /**
+   * Maps {@code failure} to what this request answers; one no rule maps (a bug) is logged at ERROR
+   * with the request id, and answered without its details.
+   */
+  public Failure failure(Throwable failure) {
+    Failure f = Failure.of(failure, settings.maxBodyBytes());
+    if (!f.unexpected()) {
+      return f;
+    }
+    AccessLog.enter(requestId);
+    try {
+      log.error("request {} {} failed", requestId, route, Failure.unwrap(failure));
+    } finally {
+      AccessLog.exit();
+    }
+    return f.withMessage("internal error (request id " + requestId + ")");
   }
 
   /**
@@ -237,8 +246,9 @@ public final class Exchange {
       log.warn("could not record the metrics of request {}", requestId, e);
     }
     if (log.isDebugEnabled()) {
-      log.debug("request {} {} {} -> {} in {} us", requestId, request.getMethod(),
-          request.getHttpURI().getPath(), status, nanos / 1000);
+      log.debug("request {} {} {} -> {} in {} us", requestId,
+          ClientText.escape(request.getMethod()),
+          ClientText.escape(request.getHttpURI().getPath()), status, nanos / 1000);
     }
     AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
   }

@@ -10,6 +10,7 @@ import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.ModelRoot;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -155,7 +156,7 @@ final class OipRepository {
    * one file, or the folder itself when it holds several), or {@code path} inside the root.
    */
   void load(Exchange ex) throws IOException {
-    String name = ex.param("m");
+    String name = Names.model("model", ex.param("m"));
     JsonNode body = body(ex);
     JsonNode params = body == null ? null : body.get("parameters");
     if (params != null && !params.isObject()) {
@@ -244,7 +245,7 @@ final class OipRepository {
 
   /** {@code POST /v2/repository/models/{m}/unload}: drains and unloads every version. */
   void unload(Exchange ex) throws IOException {
-    String name = ex.param("m");
+    String name = Names.model("model", ex.param("m"));
     body(ex);
     if (registry().versions(name).isEmpty()) {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no model named '" + name
