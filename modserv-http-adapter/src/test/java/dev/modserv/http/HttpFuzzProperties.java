@@ -110,7 +110,12 @@ class HttpFuzzProperties {
             : HttpRequest.BodyPublishers.ofByteArray(fuzz.body()));
     fuzz.headers().forEach(b::header);
     // A stuck connection fails here with HttpTimeoutException.
-    HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r;
+    try {
+      r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      throw new AssertionError(fuzz + " got no answer; the server logged:\n" + freshLog(), e);
+    }
     assertThat(r.statusCode()).as("%s -> %s", fuzz, r.body()).isBetween(200, 499);
     if (r.statusCode() >= 400) {
       JsonNode error = JSON.readTree(r.body());
@@ -122,11 +127,16 @@ class HttpFuzzProperties {
         .POST(HttpRequest.BodyPublishers.ofString(GOOD)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(good.statusCode()).as("after %s: %s", fuzz, good.body()).isEqualTo(200);
+    assertThat(freshLog().lines().filter(l -> l.contains(" ERROR ")).toList())
+        .as("ERROR lines after %s", fuzz).isEmpty();
+  }
+
+  /** Returns what was logged since the last call. */
+  static String freshLog() {
     String logged = log.toString(StandardCharsets.UTF_8);
     String fresh = logged.substring(Math.min(logSeen, logged.length()));
     logSeen = logged.length();
-    assertThat(fresh.lines().filter(l -> l.contains(" ERROR ")).toList())
-        .as("ERROR lines after %s", fuzz).isEmpty();
+    return fresh;
   }
 
   // ---- generators
