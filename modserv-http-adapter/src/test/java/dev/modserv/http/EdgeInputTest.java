@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modserv.core.ModelServer;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.onnx.OnnxBackend;
 import dev.modserv.testkit.FakeBackend;
 import java.io.ByteArrayOutputStream;
@@ -288,6 +289,21 @@ class EdgeInputTest {
   }
 
   @Test
+  void clientTextIsEscapedAndCutInOnePlace() {
+    assertThat(ClientText.escape("a\nb\u0000c\\d\"\u00e9"))
+        .isEqualTo("a\\nb\\u0000c\\\\d\\\"\\u00e9");
+    assertThat(ClientText.escape("plain-name_1.2")).isEqualTo("plain-name_1.2");
+    assertThat(ClientText.quote("x".repeat(1000))).hasSizeLessThan(130)
+        .startsWith("'" + "x".repeat(100) + "... (1000 characters)");
+    Throwable t = ClientText.escaped(new IllegalStateException("bad\nline",
+        new RuntimeException("cause\r")));
+    assertThat(t.getMessage()).isEqualTo("java.lang.IllegalStateException: bad\\nline");
+    assertThat(t.getCause().getMessage()).isEqualTo("java.lang.RuntimeException: cause\\r");
+    assertThat(ClientText.hasControl("a\u007fb")).isTrue();
+    assertThat(ClientText.hasControl("a/b c.onnx")).isFalse();
+  }
+
+  @Test
   void clientStringsInLogLinesAreEscaped() throws Exception {
     PrintStream err = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -296,6 +312,9 @@ class EdgeInputTest {
       send("POST", "/api/predict", "{\"model\":\"x\\nFORGED line\",\"inputs\":[[1]]}");
       send("GET", "/v2/models/x%0AFORGED%20line", null);
       send("GET", "/nothing%0AFORGED%20line", null);
+      // A model path is logged when it loads: one with a control character is refused first.
+      assertBadField(send("POST", "/models", "{\"name\":\"p\",\"path\":\"m/1/m.fake\\nFORGED\"}"),
+          "path");
       CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.port()
               + "/api/health")).header("X-Request-Id", "id\u00e9FORGED").build(),
           HttpResponse.BodyHandlers.ofString());

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.modserv.core.ModelServer;
+import dev.modserv.core.ModelState;
 import dev.modserv.onnx.OnnxBackend;
 import dev.modserv.testkit.FakeBackend;
 import java.io.ByteArrayOutputStream;
@@ -34,6 +35,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import net.jqwik.api.lifecycle.BeforeTry;
 
 /**
  * Generated and mutated requests to every route of every dialect on a real server (ONNX models
@@ -87,6 +89,24 @@ class HttpFuzzProperties {
     server.close();
     try (var files = Files.walk(tmp)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  /**
+   * Loads again what an earlier try unloaded (DELETE /models/all, say): a request to a model
+   * unloaded on purpose is rightly 503 (it can be loaded again), not a fault of the input.
+   */
+  @BeforeTry
+  void reload() {
+    for (String name : List.of("all", "features")) {
+      if (server.registry().versions(name).stream()
+          .noneMatch(s -> s.state() == ModelState.READY)) {
+        server.registry().load(name, 1, MODELS.resolve(name + ".onnx")).join();
+      }
+    }
+    if (server.registry().versions("iris").stream()
+        .noneMatch(s -> s.state() == ModelState.READY)) {
+      server.registry().load("iris", 1, Path.of("iris.fake")).join();
     }
   }
 

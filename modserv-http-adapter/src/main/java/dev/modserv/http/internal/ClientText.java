@@ -55,6 +55,28 @@ public final class ClientText {
     return b.toString();
   }
 
+  /**
+   * Returns a copy of {@code t} and its causes whose messages are escaped, with the same stack
+   * traces: for logging a failure whose message may hold client text.
+   */
+  public static Throwable escaped(Throwable t) {
+    return escaped(t, 0);
+  }
+
+  private static Throwable escaped(Throwable t, int depth) {
+    Throwable cause = t.getCause();
+    Throwable copy = new Throwable(t.getClass().getName() + ": "
+        + escape(String.valueOf(t.getMessage())),
+        cause == null || cause == t || depth >= 8 ? null : escaped(cause, depth + 1));
+    copy.setStackTrace(t.getStackTrace());
+    return copy;
+  }
+
+  /** Whether {@code text} holds a control character (a newline, a NUL, DEL). */
+  public static boolean hasControl(String text) {
+    return text.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
+  }
+
   private static boolean plain(char c) {
     return c >= 0x20 && c < 0x7f && c != '\\' && c != '"' && c != '\'';
   }

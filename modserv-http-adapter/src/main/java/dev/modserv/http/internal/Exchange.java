@@ -153,7 +153,8 @@ public final class Exchange {
     }
     AccessLog.enter(requestId);
     try {
-      log.error("request {} {} failed", requestId, route, Failure.unwrap(failure));
+      log.error("request {} {} failed", requestId, route,
+          ClientText.escaped(Failure.unwrap(failure)));
     } finally {
       AccessLog.exit();
     }

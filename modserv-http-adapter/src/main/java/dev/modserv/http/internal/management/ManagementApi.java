@@ -5,6 +5,7 @@ import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
@@ -72,7 +73,7 @@ public final class ManagementApi implements DialectRoutes {
     }
     String model = Names.model("name", name.asText());
     JsonNode path = body.get("path");
-    if (path == null || !path.isTextual()) {
+    if (path == null || !path.isTextual() || ClientText.hasControl(path.asText())) {
       throw HttpError.badField("path", "expected a path inside the model root");
     }
     JsonNode versionNode = body.get("version");

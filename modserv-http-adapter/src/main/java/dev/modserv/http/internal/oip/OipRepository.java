@@ -5,6 +5,7 @@ import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Versions;
@@ -173,7 +174,7 @@ final class OipRepository {
             version = Versions.read("parameters.version", v);
           }
           case "path" -> {
-            if (!v.isTextual()) {
+            if (!v.isTextual() || ClientText.hasControl(v.asText())) {
               throw HttpError.badField("parameters.path", "expected a path inside the model root");
             }
             path = v.asText();
