@@ -36,7 +36,8 @@ public final class Names {
 
   private static HttpError bad(String field, String text) {
     return HttpError.badField(field, "invalid model name " + ClientText.quote(text) + ": use 1 to "
-        + "128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit"
+        + "128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit, with no"
+        + " empty, '.' or '..' part between slashes"
         + (text.indexOf(':') >= 0 ? " (a version goes in its own field or path, not after ':')"
             : ""));
   }
