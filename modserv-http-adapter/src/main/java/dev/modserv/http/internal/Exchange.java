@@ -36,6 +36,7 @@ public final class Exchange {
   private String route = "unmatched";
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
+  private boolean bodyRead;
   private ErrorShape errorShape = ErrorShape.PLAIN;
   private @Nullable CountingOutputStream streamed;
 
@@ -95,6 +96,7 @@ public final class Exchange {
 
   void body(byte[] bytes) {
     this.body = bytes;
+    this.bodyRead = true;
   }
 
   /** Sets a response header; call before answering. */
@@ -231,6 +233,12 @@ public final class Exchange {
       return;
     }
     response.setStatus(status);
+    if (!bodyRead && (request.getLength() > 0
+        || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
+      // Refused before its body was read: Jetty closes the connection when it cannot drain the
+      // rest, and said here, the client does not send its next request into a closed socket.
+      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
     record(status, bytes.length);
