@@ -340,6 +340,21 @@ class EdgeInputTest {
   }
 
   @Test
+  void anAnswerBeforeTheBodyWasReadClosesTheConnection() throws Exception {
+    // Refused by its route before its 100 kB body arrived: Jetty cannot drain the rest and drops
+    // the connection, so the answer must say so, or the client's next request on it is lost.
+    try (var socket = new java.net.Socket("127.0.0.1", http.port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("POST /no/such/route HTTP/1.1\r\nHost: x\r\n"
+          + "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"inputs\":")
+          .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      String head = new String(socket.getInputStream().readNBytes(200), StandardCharsets.US_ASCII);
+      assertThat(head).startsWith("HTTP/1.1 404").containsIgnoringCase("Connection: close");
+    }
+  }
+
+  @Test
   void aModelWhoseOnlyVersionFailedIsNotOfferedByV1Models() throws Exception {
     var r = send("GET", "/v1/models/broken", null);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
