@@ -69,12 +69,24 @@ public final class ModelRef {
     return labelled(name, tail);
   }
 
-  /** Validates a model name: letters, digits, {@code . _ - /}, starting with a letter or digit. */
+  /**
+   * Validates a model name: letters, digits, {@code . _ - /}, starting with a letter or digit; the
+   * parts between slashes are not empty, {@code .} or {@code ..} (a name never reads as a path that
+   * climbs out of a folder).
+   */
   public static String requireName(String name) {
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "invalid model name '" + name + "': use 1 to 128 letters, digits, '.', '_', '-' or '/',"
               + " starting with a letter or digit");
+    }
+    if (name.indexOf('/') >= 0) {
+      for (String part : name.split("/", -1)) {
+        if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+          throw new IllegalArgumentException("invalid model name '" + name + "': a part between"
+              + " slashes must not be empty, '.' or '..'");
+        }
+      }
     }
     return name;
   }

@@ -80,6 +80,16 @@ class ModelRefTest {
         .hasMessage("invalid model name '" + name + NAME_RULE);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"a/../x", "a/./x", "a//x", "a/", "a/.."})
+  void namePartsBetweenSlashesAreNotEmptyOrDots(String name) {
+    assertThatThrownBy(() -> ModelRef.of(name))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("invalid model name '" + name
+            + "': a part between slashes must not be empty, '.' or '..'");
+    assertThat(ModelRef.of("org/team.model/v2..x").name()).isEqualTo("org/team.model/v2..x");
+  }
+
   @Test
   void namesHaveAtMost128Characters() {
     String longest = "a".repeat(128);

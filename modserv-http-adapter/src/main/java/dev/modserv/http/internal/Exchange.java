@@ -36,6 +36,7 @@ public final class Exchange {
   private String route = "unmatched";
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
+  private boolean bodyRead;
   private ErrorShape errorShape = ErrorShape.PLAIN;
   private @Nullable CountingOutputStream streamed;
 
@@ -95,6 +96,7 @@ public final class Exchange {
 
   void body(byte[] bytes) {
     this.body = bytes;
+    this.bodyRead = true;
   }
 
   /** Sets a response header; call before answering. */
@@ -133,22 +135,32 @@ public final class Exchange {
 
   /** Answers with the status and message {@code failure} maps to, in the route's dialect. */
   public void fail(Throwable failure) {
-    Failure f = Failure.of(failure, settings.maxBodyBytes());
-    if (f.unexpected()) {
-      AccessLog.enter(requestId);
-      try {
-        log.error("request {} {} failed", requestId, route, Failure.unwrap(failure));
-      } finally {
-        AccessLog.exit();
-      }
-      f = f.withMessage("internal error (request id " + requestId + ")");
-    }
+    Failure f = failure(failure);
     Duration retry = f.retryAfter();
     if (retry != null) {
       long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));
       response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
     }
     json(f.status(), errorShape.render(f));
+  }
+
+  /**
+   * Maps {@code failure} to what this request answers; one no rule maps (a bug) is logged at ERROR
+   * with the request id, and answered without its details.
+   */
+  public Failure failure(Throwable failure) {
+    Failure f = Failure.of(failure, settings.maxBodyBytes());
+    if (!f.unexpected()) {
+      return f;
+    }
+    AccessLog.enter(requestId);
+    try {
+      log.error("request {} {} failed", requestId, route,
+          ClientText.escaped(Failure.unwrap(failure)));
+    } finally {
+      AccessLog.exit();
+    }
+    return f.withMessage("internal error (request id " + requestId + ")");
   }
 
   /**
@@ -221,6 +233,12 @@ public final class Exchange {
       return;
     }
     response.setStatus(status);
+    if (!bodyRead && (request.getLength() > 0
+        || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
+      // Refused before its body was read: Jetty closes the connection when it cannot drain the
+      // rest, and said here, the client does not send its next request into a closed socket.
+      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
     record(status, bytes.length);
@@ -237,8 +255,9 @@ public final class Exchange {
       log.warn("could not record the metrics of request {}", requestId, e);
     }
     if (log.isDebugEnabled()) {
-      log.debug("request {} {} {} -> {} in {} us", requestId, request.getMethod(),
-          request.getHttpURI().getPath(), status, nanos / 1000);
+      log.debug("request {} {} {} -> {} in {} us", requestId,
+          ClientText.escape(request.getMethod()),
+          ClientText.escape(request.getHttpURI().getPath()), status, nanos / 1000);
     }
     AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
   }

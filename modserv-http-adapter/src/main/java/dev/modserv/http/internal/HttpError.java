@@ -35,10 +35,14 @@ public final class HttpError extends RuntimeException {
     this.field = field;
   }
 
-  /** A 400 naming the bad field: {@code "path: message"}. */
+  /**
+   * A 400 naming the bad field: {@code "path: message"}; a path that holds a client's key (an
+   * input's name) is escaped and cut ({@link ClientText}).
+   */
   public static HttpError badField(String path, String message) {
+    String field = ClientText.echo(path);
     return new HttpError(400, ErrorCode.INVALID_INPUT,
-        path.isEmpty() ? message : path + ": " + message, path.isEmpty() ? null : path);
+        field.isEmpty() ? message : field + ": " + message, field.isEmpty() ? null : field);
   }
 
   private static @Nullable ErrorCode codeOf(int status) {

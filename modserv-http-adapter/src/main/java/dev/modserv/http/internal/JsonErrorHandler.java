@@ -27,6 +27,10 @@ public final class JsonErrorHandler extends ErrorHandler {
   protected void generateResponse(Request request, Response response, int code,
       @Nullable String message, @Nullable Throwable cause, Callback callback) {
     byte[] body = Json.error(describe(code, message));
+    // Jetty may close the connection after an error of its own (a URI it refused while parsing
+    // leaves the rest of the request unread) without saying so; a client that kept the connection
+    // would send its next request into a closed socket. Said here, the client opens a new one.
+    response.getHeaders().put(HttpHeader.CONNECTION, "close");
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, Exchange.JSON);
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
     response.write(true, ByteBuffer.wrap(body), callback);

@@ -75,15 +75,9 @@ public final class JsonTensor {
    * @throws HttpError 400 naming {@code path} when the elements do not fit {@code type}
    */
   public Tensor toTensor(DataType type, long[] shape, String path) {
-    long expected = 1;
-    for (long d : shape) {
-      if (d < 0) {
-        throw HttpError.badField(path, "shape dimensions must be >= 0: " + Arrays.toString(shape));
-      }
-      expected = Math.multiplyExact(expected, d);
-    }
+    int expected = Shapes.elements(path, type, shape);
     if (expected != count) {
-      throw HttpError.badField(path, "shape " + Arrays.toString(shape) + " holds " + expected
+      throw HttpError.badField(path, "shape " + Shapes.show(shape) + " holds " + expected
           + " elements, got " + count);
     }
     return switch (type) {
@@ -92,11 +86,20 @@ public final class JsonTensor {
         float[] a = new float[count];
         for (int i = 0; i < count; i++) {
           a[i] = (float) doubles[i];
+          if (Float.isInfinite(a[i])) {
+            throw outOfRange(path, i, type);
+          }
         }
         yield Tensor.of(a, shape);
       }
       case FP64 -> {
         numbers(type, path);
+        for (int i = 0; i < count; i++) {
+          // JSON has no infinity: an infinite value is a number too large for a double.
+          if (Double.isInfinite(doubles[i])) {
+            throw outOfRange(path, i, type);
+          }
+        }
         yield Tensor.of(Arrays.copyOf(doubles, count), shape);
       }
       case INT64 -> {
@@ -165,6 +168,11 @@ public final class JsonTensor {
             + type);
       }
     }
+  }
+
+  private HttpError outOfRange(String path, int i, DataType type) {
+    return HttpError.badField(path, "element " + i + " = " + doubles[i] + " is out of range for "
+        + type);
   }
 
   private String kindName() {
@@ -282,7 +290,8 @@ public final class JsonTensor {
             try {
               longs[count] = p.getLongValue();
             } catch (InputCoercionException e) {
-              throw HttpError.badField(at(), "integer out of range: " + p.getText());
+              throw HttpError.badField(at(), "integer out of range: "
+                  + ClientText.echo(p.getText()));
             }
             doubles[count] = p.getDoubleValue();
           } else {

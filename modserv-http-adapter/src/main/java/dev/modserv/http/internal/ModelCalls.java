@@ -6,6 +6,7 @@ import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelServer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Calls the model for a route and hands the result to the route's {@link Answer}.
@@ -71,7 +72,16 @@ public final class ModelCalls {
   public void infer(Exchange ex, InferenceRequest request, ModelProcessing processing,
       Answer answer) throws Exception {
     String model = request.model().name();
-    Lane lane = lanes.computeIfAbsent(model, name -> new Lane());
+    Lane lane = lanes.get(model);
+    if (lane == null) {
+      if (server.registry().versions(model).isEmpty()) {
+        // Not loaded (an unknown name, or one to load on first use): the server answers, and no
+        // lane is kept, so a client sending ever new names grows nothing here.
+        inferAsync(ex, request, processing, answer, null);
+        return;
+      }
+      lane = lanes.computeIfAbsent(model, name -> new Lane());
+    }
     if (lane.engineNanos < INLINE_LIMIT_NANOS
         && server.registry().config(model).batching().maxQueueDelay().isZero()
         // A version that is not READY would make the call wait for a load.
@@ -87,14 +97,26 @@ public final class ModelCalls {
       answer.write(result);
       return;
     }
-    lane.inFlight.incrementAndGet();
+    inferAsync(ex, request, processing, answer, lane);
+  }
+
+  /** Queues the call; {@code lane}, when there is one, counts it and learns its engine time. */
+  private void inferAsync(Exchange ex, InferenceRequest request, ModelProcessing processing,
+      Answer answer, @Nullable Lane lane) {
+    if (lane != null) {
+      lane.inFlight.incrementAndGet();
+    }
     server.inferAsync(request, processing).whenComplete((result, failure) -> {
-      lane.inFlight.decrementAndGet();
+      if (lane != null) {
+        lane.inFlight.decrementAndGet();
+      }
       if (failure != null) {
         ex.fail(failure);
         return;
       }
-      lane.measured(result);
+      if (lane != null) {
+        lane.measured(result);
+      }
       try {
         answer.write(result);
       } catch (Exception e) {

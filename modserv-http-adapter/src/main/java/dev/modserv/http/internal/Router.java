@@ -279,10 +279,11 @@ public final class Router extends Handler.Abstract.NonBlocking {
     }
     if (!allowed.isEmpty()) {
       response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
-      throw new HttpError(405, method + " is not allowed on " + path + "; use "
+      throw new HttpError(405, method + " is not allowed on " + ClientText.echo(path) + "; use "
           + String.join(", ", allowed));
     }
-    throw new HttpError(404, "no route for " + method + " " + path);
+    throw new HttpError(404, "no route for " + ClientText.echo(method) + " "
+        + ClientText.echo(path));
   }
 
   static String[] split(String path) {

@@ -20,7 +20,7 @@ public final class Versions {
         // NumberFormatException (too large) is an IllegalArgumentException too.
       }
     }
-    throw bad(field, "'" + text + "'");
+    throw bad(field, ClientText.quote(text));
   }
 
   /** Reads a JSON version: a whole number or a string of digits (as {@link #parse}). */
@@ -31,7 +31,7 @@ public final class Versions {
     if (v.isNumber() && v.canConvertToExactIntegral()) {
       return parse(field, v.decimalValue().toBigIntegerExact().toString());
     }
-    throw bad(field, v.toString());
+    throw bad(field, ClientText.echo(v.toString()));
   }
 
   /** Parses a version path or field that may be a label: digits are a version, else a label. */
@@ -51,7 +51,8 @@ public final class Versions {
       return ModelRef.requireLabel(text);
     } catch (IllegalArgumentException e) {
       throw HttpError.badField(field, "expected a version number from 1 to " + Long.MAX_VALUE
-          + " or a label, got '" + text + "' (" + e.getMessage() + ")");
+          + " or a label, got " + ClientText.quote(text) + " (a label is 1 to 64 letters, digits,"
+          + " '.', '_' or '-', starting with a letter)");
     }
   }
 

@@ -13,6 +13,7 @@ import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -82,7 +83,7 @@ public final class Embeddings {
   /** Embeds the request's texts and answers 200 with what {@code writer} writes. */
   public static void embed(Settings settings, Exchange ex, Request req, Writer writer)
       throws Exception {
-    ModelRef ref = ModelRef.parse(req.model());
+    ModelRef ref = Names.ref("model", req.model());
     check(Models.metadata(settings.server().registry(), ref), req);
     InferenceRequest request = InferenceRequest.builder(ref)
         .input(Capability.EMBEDDING_INPUT,

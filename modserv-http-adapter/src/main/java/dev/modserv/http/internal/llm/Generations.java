@@ -9,13 +9,13 @@ import dev.modserv.api.GenerationRequest;
 import dev.modserv.api.GenerationResult;
 import dev.modserv.api.GenerationStream;
 import dev.modserv.api.ModelMetadata;
-import dev.modserv.api.ModelRef;
 import dev.modserv.http.internal.ErrorShape;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.Failure;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -59,7 +59,7 @@ public final class Generations {
   /** 404 for an unknown model, 400 for one that does not generate (loaded models only). */
   public static void requireGenerative(Settings settings, String model) {
     Optional<ModelMetadata> metadata =
-        Models.metadata(settings.server().registry(), ModelRef.parse(model));
+        Models.metadata(settings.server().registry(), Names.ref("model", model));
     if (metadata.isPresent() && !metadata.get().capabilities().contains(Capability.GENERATIVE)) {
       List<String> can = new ArrayList<>();
       if (metadata.get().capabilities().contains(Capability.EMBEDDING)) {

@@ -3,11 +3,12 @@ package dev.modserv.http.internal.llm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.ChatMessage;
 import dev.modserv.api.GenerationRequest;
-import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Names;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ public final class LlmRequests {
       throws IOException {
     JsonNode body = object(ex);
     String model = text(body, "model", null);
-    GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.parse(model));
+    GenerationRequest.Builder b = GenerationRequest.builder(Names.ref("model", model));
     if (chat) {
       b.messages(messages(body.get("messages"), "messages", partsAllowed));
     }
@@ -79,19 +80,34 @@ public final class LlmRequests {
     return n.asBoolean();
   }
 
-  /** Reads a number, or 400 naming {@code path}. */
+  /** Reads a number, or 400 naming {@code path} (also for one too large for a double). */
   public static double number(JsonNode v, String path) {
     if (!v.isNumber()) {
       throw HttpError.badField(path, "expected a number, got " + Json.describe(v.asToken()));
     }
-    return v.asDouble();
+    double d = v.asDouble();
+    if (!Double.isFinite(d)) {
+      throw HttpError.badField(path, "expected a number, got " + ClientText.echo(v.toString())
+          + ", which is out of range");
+    }
+    return d;
+  }
+
+  /** Reads a whole number from {@code min} to {@code max}, or 400 naming {@code path}. */
+  public static long integer(JsonNode v, String path, long min, long max) {
+    long n = integer(v, path);
+    if (n < min || n > max) {
+      throw HttpError.badField(path, "expected a whole number from " + min + " to " + max
+          + ", got " + n);
+    }
+    return n;
   }
 
   /** Reads a whole number, or 400 naming {@code path}. */
   public static long integer(JsonNode v, String path) {
     if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw HttpError.badField(path, "expected a whole number, got " + v.toString()
-          .toLowerCase(Locale.ROOT));
+      throw HttpError.badField(path, "expected a whole number, got " + ClientText.echo(
+          v.toString().toLowerCase(Locale.ROOT)));
     }
     return v.asLong();
   }

@@ -5,12 +5,14 @@ import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.ModelRoot;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.StatusJson;
@@ -69,17 +71,18 @@ public final class ManagementApi implements DialectRoutes {
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
       throw HttpError.badField("name", "expected a model name");
     }
+    String model = Names.model("name", name.asText());
     JsonNode path = body.get("path");
-    if (path == null || !path.isTextual()) {
+    if (path == null || !path.isTextual() || ClientText.hasControl(path.asText())) {
       throw HttpError.badField("path", "expected a path inside the model root");
     }
     JsonNode versionNode = body.get("version");
     long version;
     if (versionNode == null || versionNode.isNull()) {
-      long highest = registry().versions(name.asText()).stream()
+      long highest = registry().versions(model).stream()
           .mapToLong(ModelStatus::version).max().orElse(0);
       if (highest == Long.MAX_VALUE) {
-        throw HttpError.badField("version", "model '" + name.asText() + "' already has version "
+        throw HttpError.badField("version", "model '" + model + "' already has version "
             + highest + ", the highest there is: give a version");
       }
       version = highest + 1;
@@ -87,7 +90,7 @@ public final class ManagementApi implements DialectRoutes {
       version = Versions.read("version", versionNode);
     }
     Path file = ModelRoot.loadable(root, path.asText());
-    CompletableFuture<ModelStatus> loading = registry().load(name.asText(), version, file);
+    CompletableFuture<ModelStatus> loading = registry().load(model, version, file);
     ex.jsonWhenDone(loading, 201, StatusJson::write);
   }
 
@@ -124,7 +127,7 @@ public final class ManagementApi implements DialectRoutes {
   }
 
   void describe(Exchange ex) {
-    String name = ex.param("name");
+    String name = Names.model("name", ex.param("name"));
     List<ModelStatus> versions = new java.util.ArrayList<>(registry().versions(name));
     registry().registered().stream().filter(s -> s.name().equals(name)).forEach(versions::add);
     if (versions.isEmpty()) {
@@ -143,7 +146,7 @@ public final class ManagementApi implements DialectRoutes {
   }
 
   void unload(Exchange ex) {
-    String name = ex.param("name");
+    String name = Names.model("name", ex.param("name"));
     List<ModelStatus> versions = registry().versions(name);
     if (versions.isEmpty()) {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no model named '" + name + "'");

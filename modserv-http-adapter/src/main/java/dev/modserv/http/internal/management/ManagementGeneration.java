@@ -9,9 +9,11 @@ import dev.modserv.api.GenerationResult;
 import dev.modserv.api.ModelRef;
 import dev.modserv.api.Usage;
 import dev.modserv.http.internal.ErrorShape;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.llm.GenerationWriter;
 import dev.modserv.http.internal.llm.GenerationWriter.Framing;
@@ -29,8 +31,8 @@ import java.util.Objects;
 record ManagementGeneration(Settings settings) {
   void generate(Exchange ex) throws IOException {
     JsonNode body = LlmRequests.object(ex);
-    String model = ex.param("name");
-    GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.parse(model))
+    String model = Names.model("name", ex.param("name"));
+    GenerationRequest.Builder b = GenerationRequest.builder(ModelRef.of(model))
         .prompt(LlmRequests.text(body, "prompt", null));
     for (var e : body.properties()) {
       String key = e.getKey();
@@ -40,7 +42,8 @@ record ManagementGeneration(Settings settings) {
       }
       if (key.equals("model")) {
         if (!v.asText().equals(model)) {
-          throw HttpError.badField(key, "names '" + v.asText() + "' but the path names '"
+          throw HttpError.badField(key, "names " + ClientText.quote(v.asText())
+              + " but the path names '"
               + model + "'; leave it out");
         }
       } else if (!LlmRequests.sampling(b, key, v)) {

@@ -9,20 +9,20 @@ import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.ModelRef;
-import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.ErrorShape;
 import dev.modserv.http.internal.Exchange;
-import dev.modserv.http.internal.Failure;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.JsonTensor;
 import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.StatusJson;
@@ -84,7 +84,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
    * /api/predict}.
    */
   public void modelInference(Exchange ex) throws Exception {
-    String name = ex.param("name");
+    String name = Names.model("name", ex.param("name"));
     Parsed parsed = parseWhole(ex, NATIVE, name);
     if (!parsed.model().equals(name)) {
       throw HttpError.badField("model", "names '" + parsed.model() + "' but the path names '"
@@ -176,7 +176,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
     for (int from = 0; from < n; from += chunk) {
       List<CompletableFuture<byte[]>> part = new ArrayList<>(chunk);
       for (int i = from; i < Math.min(n, from + chunk); i++) {
-        part.add(item(list.get(i), field + "[" + i + "].", items, render, previous));
+        part.add(item(ex, list.get(i), field + "[" + i + "].", items, render, previous));
       }
       results.addAll(part);
       previous = CompletableFuture.allOf(part.toArray(CompletableFuture[]::new));
@@ -185,8 +185,8 @@ public record NativeApi(Settings settings) implements DialectRoutes {
   }
 
   /** Parses one item now and runs it once {@code after} is done; a failure is its item error. */
-  private CompletableFuture<byte[]> item(JsonNode node, String prefix, ItemParser items,
-      Render render, CompletableFuture<?> after) throws IOException {
+  private CompletableFuture<byte[]> item(Exchange ex, JsonNode node, String prefix,
+      ItemParser items, Render render, CompletableFuture<?> after) {
     CompletableFuture<byte[]> one;
     try (JsonParser p = node.traverse(Json.MAPPER)) {
       p.nextToken();
@@ -198,15 +198,11 @@ public record NativeApi(Settings settings) implements DialectRoutes {
         return settings.server().inferAsync(request, parsed.processing())
             .thenApply(r -> Json.write(g -> render.write(g, r, request, start, topK)));
       });
-    } catch (HttpError | ModelServingException e) {
+    } catch (RuntimeException | IOException e) {
+      // One bad item is that item's error; the others are still answered.
       one = CompletableFuture.failedFuture(e);
     }
-    return one.exceptionally(NativeApi::itemError);
-  }
-
-  private static byte[] itemError(Throwable failure) {
-    Failure f = Failure.of(failure, 0);
-    return ErrorShape.BATCH_ITEM.render(f.unexpected() ? f.withMessage("internal error") : f);
+    return one.exceptionally(failure -> ErrorShape.BATCH_ITEM.render(ex.failure(failure)));
   }
 
   /**
@@ -249,7 +245,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
       throw HttpError.badField("batch", "expected an array of {\"inputs\": ...} items");
     }
     int chunk = chunkSize(root.get("maxBatchSize"), "maxBatchSize", list);
-    String model = name.asText();
+    String model = Names.model("modelName", name.asText());
     String modelVersion = version;
     batch(ex, list, "batch", chunk, (p, prefix) -> {
       Parsed parsed = parse(p, prefix, CAMEL, model, modelVersion);
@@ -334,7 +330,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
           throw HttpError.badField(prefix + field, "expected a model name, got "
               + Json.describe(t));
         }
-        model = p.getText();
+        model = Names.model(prefix + field, p.getText());
         continue;
       }
       if (field.equals(dialect.versionField())) {
@@ -357,6 +353,9 @@ public record NativeApi(Settings settings) implements DialectRoutes {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
               String name = p.currentName();
               p.nextToken();
+              if (name.isEmpty()) {
+                throw HttpError.badField(prefix + "inputs", "an input's name must not be empty");
+              }
               named.put(name, JsonTensor.read(p, prefix + "inputs." + name));
             }
           } else {
@@ -402,7 +401,8 @@ public record NativeApi(Settings settings) implements DialectRoutes {
         TensorSpec spec;
         if (metadata.isPresent()) {
           spec = metadata.get().input(e.getKey()).orElseThrow(() -> HttpError.badField(path,
-              "model '" + parsed.model() + "' has no input named '" + e.getKey() + "'; it has "
+              "model '" + parsed.model() + "' has no input named " + ClientText.quote(e.getKey())
+                  + "; it has "
                   + metadata.get().inputs().stream().map(TensorSpec::name).toList()));
         } else {
           spec = TensorSpec.ofUnknownRank(e.getKey(), DataType.FP32);

@@ -9,6 +9,7 @@ import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
 import java.io.IOException;
@@ -271,7 +272,7 @@ public record NodeFit(Settings settings) implements DialectRoutes {
   }
 
   void model(Exchange ex) {
-    report(ex, ex.param("name"), false);
+    report(ex, Names.model("name", ex.param("name")), false);
   }
 
   private void report(Exchange ex, @Nullable String name, boolean top) {

@@ -14,6 +14,7 @@ import dev.modserv.api.Tensor;
 import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
@@ -21,8 +22,10 @@ import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.JsonTensor;
 import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
+import dev.modserv.http.internal.Shapes;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,7 +93,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
   }
 
   private static ModelRef ref(Exchange ex) {
-    String name = ex.param("m");
+    String name = Names.model("model", ex.param("m"));
     try {
       return Versions.ref(name, "version", ex.param("v"));
     } catch (IllegalStateException noVersion) {
@@ -107,7 +110,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
   }
 
   void modelMetadata(Exchange ex) {
-    String name = ex.param("m");
+    String name = Names.model("model", ex.param("m"));
     ModelStatus status = Models.status(settings.server().registry(), ref(ex));
     // A version not loaded (registered, or unloaded while idle) shows its state and, when it was
     // loaded before, its inputs and outputs; else none.
@@ -140,7 +143,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
   }
 
   void modelReady(Exchange ex) {
-    String name = ex.param("m");
+    String name = Names.model("model", ex.param("m"));
     ModelStatus status = Models.status(settings.server().registry(), ref(ex));
     boolean ready = versionParam(ex) == null
         ? settings.server().registry().versions(name).stream()
@@ -220,7 +223,15 @@ public record OipApi(Settings settings) implements DialectRoutes {
           expect(p, JsonToken.START_ARRAY, "inputs", "an array of input tensors");
           int i = 0;
           while (p.nextToken() != JsonToken.END_ARRAY) {
-            inputs.add(input(p, "inputs[" + i++ + "]"));
+            Input in = input(p, "inputs[" + i + "]");
+            for (int j = 0; j < inputs.size(); j++) {
+              if (inputs.get(j).name().equals(in.name())) {
+                throw HttpError.badField("inputs[" + i + "].name", "input "
+                    + ClientText.quote(in.name()) + " is given twice (also inputs[" + j + "])");
+              }
+            }
+            inputs.add(in);
+            i++;
           }
         }
         case "outputs" -> {
@@ -290,12 +301,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
       String field = p.currentName();
       JsonToken t = p.nextToken();
       switch (field) {
-        case "name" -> {
-          if (t != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
-            throw HttpError.badField(path + ".name", "expected a name, got " + Json.describe(t));
-          }
-          name = p.getText();
-        }
+        case "name" -> name = tensorName(p, t, path + ".name");
         case "datatype" -> {
           if (t != JsonToken.VALUE_STRING) {
             throw HttpError.badField(path + ".datatype", "expected a datatype name, got "
@@ -307,11 +313,12 @@ public record OipApi(Settings settings) implements DialectRoutes {
           expect(p, JsonToken.START_ARRAY, path + ".shape", "an array of dimensions");
           List<Long> dims = new ArrayList<>();
           while (p.nextToken() != JsonToken.END_ARRAY) {
-            if (p.currentToken() != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0) {
-              throw HttpError.badField(path + ".shape[" + dims.size() + "]",
-                  "expected a dimension >= 0, got " + p.getText());
+            String at = path + ".shape[" + dims.size() + "]";
+            if (dims.size() == Shapes.MAX_RANK) {
+              throw HttpError.badField(at, "a shape has at most " + Shapes.MAX_RANK
+                  + " dimensions");
             }
-            dims.add(p.getLongValue());
+            dims.add(whole(p, at, "a dimension", 0, Long.MAX_VALUE));
           }
           shape = dims.stream().mapToLong(Long::longValue).toArray();
         }
@@ -351,10 +358,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
       String field = p.currentName();
       JsonToken t = p.nextToken();
       if (field.equals("name")) {
-        if (t != JsonToken.VALUE_STRING) {
-          throw HttpError.badField(path + ".name", "expected a name, got " + Json.describe(t));
-        }
-        name = p.getText();
+        name = tensorName(p, t, path + ".name");
       } else if (field.equals("parameters")) {
         expect(p, JsonToken.START_OBJECT, path + ".parameters", "an object");
         while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -386,11 +390,34 @@ public record OipApi(Settings settings) implements DialectRoutes {
 
   /** The classification extension's count (tritonclient's {@code class_count}): an int >= 1. */
   private static int classCount(JsonParser p, JsonToken t, String path) throws IOException {
-    if (t != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 1
-        || p.getLongValue() > Integer.MAX_VALUE) {
-      throw HttpError.badField(path, "expected a class count >= 1, got " + p.getText());
+    return (int) whole(p, path, "a class count", 1, Integer.MAX_VALUE);
+  }
+
+  /** A tensor's name: a non-empty string. */
+  private static String tensorName(JsonParser p, JsonToken t, String path) throws IOException {
+    if (t != JsonToken.VALUE_STRING || p.getText().isEmpty()) {
+      throw HttpError.badField(path, "expected a name, got " + (t == JsonToken.VALUE_STRING
+          ? "an empty string" : Json.describe(t)));
     }
-    return (int) p.getLongValue();
+    return p.getText();
+  }
+
+  /**
+   * The current token as a whole number from {@code min} to {@code max}, or 400 naming {@code
+   * path}: never wrapped, however many digits it has.
+   */
+  private static long whole(JsonParser p, String path, String what, long min, long max)
+      throws IOException {
+    if (p.currentToken() != JsonToken.VALUE_NUMBER_INT
+        || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+        || p.getLongValue() < min || p.getLongValue() > max) {
+      throw HttpError.badField(path, "expected " + what + " >= " + min
+          + (max == Long.MAX_VALUE ? "" : " and <= " + max) + ", got "
+          + (p.currentToken() == JsonToken.VALUE_NUMBER_INT
+              || p.currentToken() == JsonToken.VALUE_NUMBER_FLOAT
+              ? ClientText.echo(p.getText()) : Json.describe(p.currentToken())));
+    }
+    return p.getLongValue();
   }
 
   /** Reads a parameters object (current token its start), returning the boolean {@code key}. */
@@ -416,11 +443,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
       String field = p.currentName();
       JsonToken t = p.nextToken();
       if (field.equals(key)) {
-        if (t != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0
-            || p.getLongValue() > Integer.MAX_VALUE) {
-          throw HttpError.badField(path + "." + key, "expected a byte count, got " + p.getText());
-        }
-        value = p.getLongValue();
+        value = whole(p, path + "." + key, "a byte count", 0, Integer.MAX_VALUE);
       } else {
         p.skipChildren();
       }
@@ -501,7 +524,8 @@ public record OipApi(Settings settings) implements DialectRoutes {
     if (type == null) {
       throw HttpError.badField(path, wire.matches("UINT(16|32|64)")
           ? "datatype " + wire + " is not supported by modserv"
-          : "unknown datatype '" + wire + "'; expected one of " + new java.util.TreeSet<>(
+          : "unknown datatype " + ClientText.quote(wire) + "; expected one of "
+              + new java.util.TreeSet<>(
               TYPES.keySet()));
     }
     return type;

@@ -6,10 +6,12 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.ModelRef;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Models;
 import dev.modserv.http.internal.Settings;
+import dev.modserv.http.internal.Shapes;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -43,7 +45,8 @@ final class OipBinary {
     try {
       n = Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
-      throw new HttpError(400, HEADER + ": expected a byte count, got '" + value + "'");
+      throw new HttpError(400, HEADER + ": expected a byte count, got "
+          + ClientText.quote(value));
     }
     if (n < 0 || n > bodyLength) {
       throw new HttpError(400, HEADER + ": " + n + " is outside the body of " + bodyLength
@@ -60,21 +63,14 @@ final class OipBinary {
    */
   static Tensor decode(DataType type, long[] shape, byte[] body, int offset, int length,
       String path) {
-    long count = 1;
-    for (long d : shape) {
-      count = Math.multiplyExact(count, d);
-    }
+    int count = Shapes.elements(path, type, shape);
     if (type == DataType.STRING) {
-      List<String> out = strings(body, offset, length, path);
-      if (out.size() != count) {
-        throw HttpError.badField(path, "shape " + Arrays.toString(shape) + " holds " + count
-            + " elements, got " + out.size() + " BYTES elements");
-      }
-      return Tensor.of(out.toArray(String[]::new), shape);
+      return decodeStrings(strings(body, offset, length, path), shape, path);
     }
-    long expected = count * type.byteSize();
+    // Cannot overflow: Shapes keeps count * byteSize within an int.
+    long expected = (long) count * type.byteSize();
     if (expected != length) {
-      throw HttpError.badField(path, type + " tensor of shape " + Arrays.toString(shape)
+      throw HttpError.badField(path, type + " tensor of shape " + Shapes.show(shape)
           + " needs " + expected + " bytes, binary_data_size is " + length);
     }
     ByteBuffer raw = ByteBuffer.wrap(body, offset, length).slice().order(ByteOrder.LITTLE_ENDIAN);
@@ -162,12 +158,9 @@ final class OipBinary {
   }
 
   private static Tensor decodeStrings(List<String> elements, long[] shape, String path) {
-    long count = 1;
-    for (long d : shape) {
-      count *= d;
-    }
+    int count = Shapes.elements(path, DataType.STRING, shape);
     if (count != elements.size()) {
-      throw HttpError.badField(path, "shape " + Arrays.toString(shape) + " holds " + count
+      throw HttpError.badField(path, "shape " + Shapes.show(shape) + " holds " + count
           + " elements, got " + elements.size() + " BYTES elements");
     }
     return Tensor.of(elements.toArray(String[]::new), shape);

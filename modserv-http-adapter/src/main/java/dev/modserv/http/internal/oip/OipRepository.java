@@ -5,11 +5,13 @@ import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelRegistry;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.http.internal.ClientText;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Versions;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.ModelRoot;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Settings;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -155,7 +157,7 @@ final class OipRepository {
    * one file, or the folder itself when it holds several), or {@code path} inside the root.
    */
   void load(Exchange ex) throws IOException {
-    String name = ex.param("m");
+    String name = Names.model("model", ex.param("m"));
     JsonNode body = body(ex);
     JsonNode params = body == null ? null : body.get("parameters");
     if (params != null && !params.isObject()) {
@@ -172,7 +174,7 @@ final class OipRepository {
             version = Versions.read("parameters.version", v);
           }
           case "path" -> {
-            if (!v.isTextual()) {
+            if (!v.isTextual() || ClientText.hasControl(v.asText())) {
               throw HttpError.badField("parameters.path", "expected a path inside the model root");
             }
             path = v.asText();
@@ -244,7 +246,7 @@ final class OipRepository {
 
   /** {@code POST /v2/repository/models/{m}/unload}: drains and unloads every version. */
   void unload(Exchange ex) throws IOException {
-    String name = ex.param("m");
+    String name = Names.model("model", ex.param("m"));
     body(ex);
     if (registry().versions(name).isEmpty()) {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no model named '" + name

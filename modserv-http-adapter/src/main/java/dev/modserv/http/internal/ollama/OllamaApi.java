@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.Capability;
 import dev.modserv.api.ModelMetadata;
-import dev.modserv.api.ModelRef;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.http.internal.DialectRoutes;
@@ -12,6 +11,7 @@ import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.llm.Embeddings;
@@ -73,7 +73,7 @@ public record OllamaApi(Settings settings) implements DialectRoutes {
           + " limit are truncated");
     }
     Duration keepAlive = OllamaKeepAlive.read(body.get("keep_alive"));
-    Models.status(settings.server().registry(), ModelRef.parse(req.model()));
+    Models.status(settings.server().registry(), Names.ref("model", req.model()));
     OllamaKeepAlive.apply(settings.server().registry(), req.model(), keepAlive);
     Embeddings.embed(settings, ex, req, (g, vectors, tokens) -> {
       g.writeStartObject();
@@ -142,7 +142,7 @@ public record OllamaApi(Settings settings) implements DialectRoutes {
   void show(Exchange ex) throws IOException {
     JsonNode body = LlmRequests.object(ex);
     String model = LlmRequests.text(body, "model", null);
-    ModelStatus s = Models.status(settings.server().registry(), ModelRef.parse(model));
+    ModelStatus s = Models.status(settings.server().registry(), Names.ref("model", model));
     ex.json(200, Json.write(g -> {
       g.writeStartObject();
       writeDetails(g, s);

@@ -112,7 +112,7 @@ record OllamaGeneration(Settings settings) {
     switch (name) {
       case "temperature" -> b.temperature(number(v, key));
       case "top_p" -> b.topP(number(v, key));
-      case "top_k" -> b.topK((int) integer(v, key));
+      case "top_k" -> b.topK((int) integer(v, key, 0, Integer.MAX_VALUE));
       case "min_p" -> b.minP(number(v, key));
       case "repeat_penalty" -> b.repeatPenalty(number(v, key));
       case "seed" -> b.seed(integer(v, key));

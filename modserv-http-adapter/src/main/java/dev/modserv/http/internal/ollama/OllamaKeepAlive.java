@@ -2,7 +2,7 @@ package dev.modserv.http.internal.ollama;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.http.internal.HttpError;
-import dev.modserv.api.ModelRef;
+import dev.modserv.http.internal.Names;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelRegistry;
 import java.math.BigDecimal;
@@ -90,7 +90,7 @@ final class OllamaKeepAlive {
     if (keepAlive == null) {
       return;
     }
-    String name = ModelRef.parse(model).name();
+    String name = Names.ref("model", model).name();
     ModelConfig config = registry.config(name);
     ModelConfig changed = config.withKeepAlive(keepAlive);
     if (changed != config) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
+import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.http.internal.DialectRoutes;
 import dev.modserv.http.internal.ErrorShape;
@@ -11,6 +12,7 @@ import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
 import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Routes;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.llm.Embeddings;
@@ -57,11 +59,16 @@ public record OpenAiApi(Settings settings) implements DialectRoutes {
 
   /** {@code GET /v1/models/{model}}. */
   void model(Exchange ex) {
-    String name = ex.param("model");
+    String name = Names.model("model", ex.param("model"));
     List<ModelStatus> versions = settings.server().registry().versions(name);
     if (versions.isEmpty()) {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "model '" + name
           + "' not found");
+    }
+    // As in the list: a model whose every version failed to load is not offered.
+    if (versions.stream().allMatch(s -> s.state() == ModelState.FAILED)) {
+      throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "model '" + name
+          + "' failed to load; GET /api/models shows why");
     }
     ex.json(200, Json.write(g -> writeModel(g, name, versions)));
   }
