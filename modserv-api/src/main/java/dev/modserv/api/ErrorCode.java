@@ -16,7 +16,7 @@ public enum ErrorCode {
   INVALID_INPUT(4),
   /** The model's queue is full; retry after the hint the exception carries. HTTP 503. */
   QUEUE_FULL(5),
-  /** The request's deadline passed before it could run. HTTP 504. */
+  /** The request's deadline passed before it was answered (queued, loading, running). HTTP 504. */
   TIMEOUT(6),
   /** The model version or the server is shutting down and no longer takes this request. HTTP 503. */
   SHUTTING_DOWN(7),

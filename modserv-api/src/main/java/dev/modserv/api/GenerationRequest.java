@@ -159,7 +159,10 @@ public final class GenerationRequest {
     return Optional.ofNullable(jsonSchema);
   }
 
-  /** Returns how long the request may wait for a free sequence before it fails with TIMEOUT. */
+  /**
+   * Returns how long the whole generation may take, waiting for a sequence included; past it, it
+   * is cancelled in the engine and fails with TIMEOUT.
+   */
   public Optional<Duration> timeout() {
     return Optional.ofNullable(timeout);
   }
@@ -267,7 +270,7 @@ public final class GenerationRequest {
       return this;
     }
 
-    /** Sets how long the request may wait for a free sequence; positive. */
+    /** Sets how long the whole generation may take, the wait for a sequence included; positive. */
     public Builder timeout(Duration timeout) {
       this.timeout = Objects.requireNonNull(timeout, "timeout");
       return this;

@@ -56,6 +56,18 @@ public interface LoadedModel extends AutoCloseable {
     throw noParameters(parameters);
   }
 
+  /**
+   * Runs one batch that the server may {@linkplain RunCancel cancel} once every request in it
+   * passed its deadline (and was answered {@code TIMEOUT}). The server always calls this method;
+   * by default it ignores {@code cancel} and calls {@link #run(Map, Set, Map)}. An engine that can
+   * stop a run early overrides it, so that the model instance is free for the next batch sooner.
+   * A run that stops because it was cancelled may throw anything: nobody reads its answer.
+   */
+  default Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs,
+      Map<String, String> parameters, RunCancel cancel) throws Exception {
+    return run(inputs, outputs, parameters);
+  }
+
   private static dev.modserv.api.ModelServingException noParameters(Map<String, String> parameters) {
     return new dev.modserv.api.ModelServingException(dev.modserv.api.ErrorCode.INVALID_INPUT,
         "this model takes no request parameters; got " + new java.util.TreeSet<>(

@@ -26,6 +26,18 @@ public final class ModelConfig {
   /** The drain grace when none is set: 30 seconds. */
   public static final Duration DEFAULT_DRAIN_GRACE = Duration.ofSeconds(30);
 
+  /**
+   * The most bytes of text (UTF-8, all STRING elements of a request together) a model takes when
+   * none is set: 4 MiB. Tokenizing text grows with its length; 10 MB took seconds of engine time.
+   */
+  public static final long DEFAULT_MAX_TEXT_BYTES = 4L << 20;
+
+  /**
+   * The most elements (all inputs of a request together) a model takes when none is set: 2^28
+   * (1 GiB of FP32), above anything the HTTP adapter's default body limit lets through.
+   */
+  public static final long DEFAULT_MAX_ELEMENTS = 1L << 28;
+
   private static final ModelConfig DEFAULTS = builder().build();
 
   private final VersionPolicy versionPolicy;
@@ -41,6 +53,8 @@ public final class ModelConfig {
   private final ModelProcessing processing;
   private final boolean responseCache;
   private final boolean embeddingCache;
+  private final long maxTextBytes;
+  private final long maxElements;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -56,6 +70,8 @@ public final class ModelConfig {
     this.processing = b.processing != null ? b.processing : ModelProcessing.NOT_GIVEN;
     this.responseCache = b.responseCache;
     this.embeddingCache = b.embeddingCache;
+    this.maxTextBytes = b.maxTextBytes != 0 ? b.maxTextBytes : DEFAULT_MAX_TEXT_BYTES;
+    this.maxElements = b.maxElements != 0 ? b.maxElements : DEFAULT_MAX_ELEMENTS;
   }
 
   private ModelConfig(ModelConfig c, Duration keepAlive) {
@@ -72,6 +88,8 @@ public final class ModelConfig {
     this.processing = c.processing;
     this.responseCache = c.responseCache;
     this.embeddingCache = c.embeddingCache;
+    this.maxTextBytes = c.maxTextBytes;
+    this.maxElements = c.maxElements;
   }
 
   /**
@@ -164,6 +182,24 @@ public final class ModelConfig {
   }
 
   /**
+   * Returns the most bytes of text (UTF-8, over every STRING element of a request's inputs, and
+   * over a generation's prompt or messages) the model takes; a request with more is refused with
+   * {@code PAYLOAD_TOO_LARGE} before it is queued. Defaults to {@link #DEFAULT_MAX_TEXT_BYTES}.
+   */
+  public long maxTextBytes() {
+    return maxTextBytes;
+  }
+
+  /**
+   * Returns the most elements (over every input of a request) the model takes; a request with more
+   * is refused with {@code PAYLOAD_TOO_LARGE} before it is queued. Defaults to {@link
+   * #DEFAULT_MAX_ELEMENTS}.
+   */
+  public long maxElements() {
+    return maxElements;
+  }
+
+  /**
    * Returns the pre- and post-processing of every request to the model ({@link ModelProcessing});
    * a request that gives its own part ({@link ModelServer#infer(dev.modserv.api.InferenceRequest,
    * ModelProcessing)}) replaces that part. Defaults to none.
@@ -209,8 +245,40 @@ public final class ModelConfig {
     private boolean responseCacheSet;
     private boolean embeddingCache;
     private boolean embeddingCacheSet;
+    private long maxTextBytes;
+    private long maxElements;
 
     private Builder() {}
+
+    /**
+     * Sets the most bytes of text one request may carry (see {@link ModelConfig#maxTextBytes()});
+     * at least 1. In a {@code model.yaml}, the key {@code max-text-bytes}.
+     */
+    public Builder maxTextBytes(long bytes) {
+      if (maxTextBytes != 0) {
+        throw new IllegalStateException("maxTextBytes was already set to " + maxTextBytes);
+      }
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxTextBytes must be >= 1: " + bytes);
+      }
+      this.maxTextBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the most elements one request may carry (see {@link ModelConfig#maxElements()}); at
+     * least 1. In a {@code model.yaml}, the key {@code max-elements}.
+     */
+    public Builder maxElements(long elements) {
+      if (maxElements != 0) {
+        throw new IllegalStateException("maxElements was already set to " + maxElements);
+      }
+      if (elements < 1) {
+        throw new IllegalArgumentException("maxElements must be >= 1: " + elements);
+      }
+      this.maxElements = elements;
+      return this;
+    }
 
     /**
      * Keeps this model's answers in the server's response cache, so that a request identical to an

@@ -254,7 +254,7 @@ public final class ModelServer implements AutoCloseable {
    * iterator, a {@link java.util.stream.Stream} or a whole {@link GenerationResult}. The model runs
    * a fixed number of generations at once (its sequences); others wait in a bounded queue (the
    * model's {@code maxQueueSize}). Refusals ({@code MODEL_NOT_FOUND}, {@code QUEUE_FULL}, {@code
-   * TIMEOUT} while waiting for a sequence, {@code SHUTTING_DOWN}) and engine failures end the
+   * TIMEOUT} at its deadline, waiting or generating, {@code SHUTTING_DOWN}) and engine failures end the
    * stream with a {@link ModelServingException}.
    */
   public GenerationStream generate(GenerationRequest request) {

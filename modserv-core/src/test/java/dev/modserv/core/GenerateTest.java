@@ -334,6 +334,30 @@ class GenerateTest {
   }
 
   @Test
+  void aRunningGenerationPastItsDeadlineEndsWithTimeoutCancelsTheEngineAndFreesItsSequence() {
+    load(8);
+    echo.steps.drainPermits();
+    GenerationStream a = server.generate(GenerationRequest.builder("echo").prompt("a".repeat(50))
+        .maxTokens(100).timeout(Duration.ofMillis(150)).build());
+    GenerationStream b = server.generate(request("b".repeat(50), 100));
+    GenerationStream waiting = server.generate(request("cc", 100));
+    echo.steps.release(1);
+    Iterator<GenerationChunk> it = a.iterator();
+    assertThat(it.next().text()).isNotEmpty();
+    long start = System.nanoTime();
+    assertThat(codeOf(() -> it.forEachRemaining(c -> { })))
+        .isEqualTo(ErrorCode.TIMEOUT);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    assertThat(echo.cancels.get()).isEqualTo(1);
+    assertThat(meters.get("modserv.generations").tag("finish_reason", "error").counter()
+        .count()).isEqualTo(1);
+    // The waiting request got a's sequence while b still holds the other one.
+    echo.steps.release(1_000);
+    assertThat(waiting.result().text()).isEqualTo("cc");
+    assertThat(b.result().text()).hasSize(50);
+  }
+
+  @Test
   void unknownNonGenerativeAndClosedAreRefused() {
     load(8);
     assertThat(codeOf(() -> server.complete(GenerationRequest.builder("nope").prompt("x")

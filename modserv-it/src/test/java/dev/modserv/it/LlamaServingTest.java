@@ -18,6 +18,7 @@ import dev.modserv.testkit.TinyLlama;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -100,6 +101,34 @@ class LlamaServingTest {
     // b still runs 3000 tokens; the next request did not wait for it or for a.
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(2_000);
     b.cancel();
+  }
+
+  @Test
+  void aGenerationPastItsDeadlineEndsWithTimeoutAtTheDeadlineAndTheModelServesTheNext() {
+    Duration timeout = Duration.ofMillis(250);
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> server.complete(greedy(4000).timeout(timeout).build()))
+        .isInstanceOfSatisfying(ModelServingException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT));
+    long wholeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    // Streamed: the chunks so far, then the error; no last chunk.
+    List<GenerationChunk> chunks = new ArrayList<>();
+    start = System.nanoTime();
+    try (GenerationStream s = server.generate(greedy(4000).timeout(timeout).build())) {
+      assertThatThrownBy(() -> s.iterator().forEachRemaining(chunks::add))
+          .isInstanceOfSatisfying(ModelServingException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.TIMEOUT));
+    }
+    long streamedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertThat(chunks).isNotEmpty().noneMatch(GenerationChunk::last);
+    assertThat(wholeMillis).isBetween(240L, 1_000L);
+    assertThat(streamedMillis).isBetween(240L, 1_000L);
+    // Both sequences were stopped in the worker: a short request does not wait behind them.
+    start = System.nanoTime();
+    GenerationResult next = server.complete(greedy(3).build());
+    assertThat(next.finishReason()).isEqualTo(FinishReason.LENGTH);
+    // 4,000 tokens take seconds here; 3 take milliseconds.
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_500);
   }
 
   @Test

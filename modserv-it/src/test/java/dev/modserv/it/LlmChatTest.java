@@ -21,6 +21,8 @@ import dev.modserv.api.GenerationResult;
 import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.Tensor;
+import dev.modserv.core.BatchingPolicy;
+import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
 import dev.modserv.http.HttpAdapter;
 import dev.modserv.spi.ModelSource;
@@ -162,6 +164,41 @@ class LlmChatTest {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + path))
         .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30)).build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * A generation past the model's default timeout: 504 at the deadline when not streamed; streamed,
+   * the error event ends the stream (no finish, no {@code [DONE]}). The one sequence is free again
+   * at once.
+   */
+  @Test
+  void aGenerationPastItsDeadlineAnswers504AtTheDeadline() throws Exception {
+    ModelConfig before = server.registry().config("tiny");
+    server.registry().configure("tiny", ModelConfig.builder().batching(BatchingPolicy.builder()
+        .defaultTimeout(Duration.ofMillis(250)).build()).build());
+    String ask = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        + "\"max_tokens\":4000,\"temperature\":0";
+    HttpResponse<String> whole;
+    HttpResponse<String> streamed;
+    long wholeMillis;
+    try {
+      long start = System.nanoTime();
+      whole = post("/v1/chat/completions", ask + "}");
+      wholeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      streamed = post("/v1/chat/completions", ask + ",\"stream\":true}");
+    } finally {
+      server.registry().configure("tiny", before);
+    }
+    assertThat(whole.statusCode()).isEqualTo(504);
+    assertThat(JSON.readTree(whole.body()).get("error").get("code").asText())
+        .isEqualTo("timeout");
+    assertThat(wholeMillis).isBetween(240L, 1_000L);
+    assertThat(streamed.statusCode()).isEqualTo(200);
+    String[] events = streamed.body().split("\n\n");
+    assertThat(events[events.length - 1]).startsWith("data: {\"error\":")
+        .contains("\"code\":\"timeout\"");
+    assertThat(streamed.body()).doesNotContain("[DONE]");
+    assertThat(inProcess(3).finishReason()).isEqualTo(dev.modserv.api.FinishReason.LENGTH);
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ServingMetrics;
 import dev.modserv.core.ServingMetrics.Outcome;
 import dev.modserv.core.Ticker;
+import dev.modserv.spi.RunCancel;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -37,10 +39,32 @@ import org.jspecify.annotations.Nullable;
  * the queue only: it is never held while the engine runs or while a future completes.
  */
 final class Batcher {
-  /** Runs one batch on the engine. */
+  /** Runs one batch on the engine; {@code cancel} fires once no request of it waits. */
   interface Engine {
     Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs,
-        Map<String, String> parameters) throws Exception;
+        Map<String, String> parameters, RunCancel cancel) throws Exception;
+  }
+
+  /**
+   * One batch on its way through the engine: counts its requests that still wait for the engine
+   * and cancels the run once none does (each was answered TIMEOUT at its deadline), so that a
+   * batch shared by several callers is cut only when all of them have gone.
+   */
+  static final class Running {
+    private final AtomicInteger waiting;
+    final RunCancel cancel;
+
+    Running(List<Call> batch) {
+      this.waiting = new AtomicInteger(batch.size());
+      boolean bounded = batch.stream().anyMatch(Call::hasDeadline);
+      this.cancel = bounded ? new RunCancel() : RunCancel.NEVER;
+    }
+
+    void answeredEarly() {
+      if (waiting.decrementAndGet() == 0) {
+        cancel.cancel();
+      }
+    }
   }
 
   /** Schedules a task after a delay; returns a handle to cancel it. */
@@ -406,6 +430,12 @@ final class Batcher {
         }
       }
     }
+    if (!batch.isEmpty()) {
+      Running running = new Running(batch);
+      for (Call call : batch) {
+        call.running = running;
+      }
+    }
     return batch;
   }
 
@@ -437,8 +467,7 @@ final class Batcher {
       ModelServingException refusal = new ModelServingException(ErrorCode.SHUTTING_DOWN,
           "the server's executor refused the batch of '" + name + "'");
       for (Call call : batch) {
-        call.finished();
-        finish(call, null, refusal, Outcome.REJECTED);
+        end(call, null, refusal, Outcome.REJECTED);
       }
       instanceFree();
     }
@@ -447,20 +476,25 @@ final class Batcher {
   /**
    * Runs one batch in the engine and completes each of its calls with its own rows. The instance
    * is given back as soon as the engine returns, so that the next batch starts while this one's
-   * results are split and handed out.
+   * results are split and handed out. A batch whose every call was answered at its deadline
+   * before it started does not run.
    */
   private void run(List<Call> batch) {
     long start = ticker.read();
     long totalRows = 0;
     Map<String, Tensor> results = null;
     Throwable failure = null;
+    Running running = batch.get(0).running;
+    RunCancel cancel = running == null ? RunCancel.NEVER : running.cancel;
     try {
       for (Call call : batch) {
         metrics.queueWait(start - call.submittedNanos);
         totalRows += call.rows;
       }
-      results = engine.run(inputs(batch), outputsWanted(batch),
-          batch.get(0).request.parameters());
+      if (!cancel.isCancelled()) {
+        results = engine.run(inputs(batch), outputsWanted(batch),
+            batch.get(0).request.parameters(), cancel);
+      }
     } catch (Throwable t) {
       failure = t;
     } finally {
@@ -474,8 +508,7 @@ final class Batcher {
               + version + " failed on a batch of " + batch.size() + " request(s): "
               + (failure == null ? "the engine returned no outputs" : failure), failure);
       for (Call call : batch) {
-        call.finished();
-        finish(call, null, error, Outcome.ERROR);
+        end(call, null, error, Outcome.ERROR);
       }
       if (failure instanceof VirtualMachineError vme) {
         throw vme;
@@ -484,7 +517,11 @@ final class Batcher {
     }
     long offset = 0;
     for (Call call : batch) {
-      call.finished();
+      if (!call.finished()) {
+        call.release.run();   // answered at its deadline; the lease ends with the run
+        offset += call.rows;
+        continue;
+      }
       InferenceResult result = null;
       ModelServingException error = null;
       try {
@@ -579,7 +616,20 @@ final class Batcher {
     return -1;
   }
 
-  /** Fails a queued call whose deadline passed; a call already running finishes normally. */
+  /** Ends a call of a batch that returned: answers it, or only releases one answered early. */
+  private void end(Call call, @Nullable InferenceResult result,
+      @Nullable ModelServingException error, Outcome outcome) {
+    if (call.finished()) {
+      finish(call, result, error, outcome);
+    } else {
+      call.release.run();
+    }
+  }
+
+  /**
+   * Fails a call whose deadline passed: a queued one is taken off the queue and never runs; a
+   * running one is answered now, and its batch's run is cancelled once no call of it waits.
+   */
   private void expire(Call call) {
     boolean removed;
     lock.lock();
@@ -593,6 +643,16 @@ final class Batcher {
     }
     if (removed && call.abandon()) {
       finish(call, null, timeout(call), Outcome.TIMEOUT);
+    } else if (!removed && call.answerEarly()) {
+      metrics.request(Outcome.TIMEOUT, ticker.read() - call.submittedNanos);
+      complete(call, null, new ModelServingException(ErrorCode.TIMEOUT, "request to '" + name
+          + "' version " + version + " did not finish within its timeout of "
+          + timeoutMillis(call) + " ms; it was answered at its deadline, and the engine stops"
+          + " the run once no request in its batch waits for it"));
+      Running running = call.running;
+      if (running != null) {
+        running.answeredEarly();
+      }
     }
     if (removed) {
       pump();   // what is left may now make a preferred or full batch
@@ -602,8 +662,11 @@ final class Batcher {
   private ModelServingException timeout(Call call) {
     return new ModelServingException(ErrorCode.TIMEOUT,
         "request to '" + name + "' version " + version + " did not start within its timeout of "
-            + Duration.ofNanos(call.deadlineNanos - call.submittedNanos).toMillis()
-            + " ms; it was not run");
+            + timeoutMillis(call) + " ms; it was not run");
+  }
+
+  private static long timeoutMillis(Call call) {
+    return Duration.ofNanos(call.deadlineNanos - call.submittedNanos).toMillis();
   }
 
   /**
@@ -655,11 +718,16 @@ final class Batcher {
     try {
       call.release.run();
     } finally {
-      if (error != null) {
-        call.future.completeExceptionally(error);
-      } else {
-        call.future.complete(result);
-      }
+      complete(call, result, error);
+    }
+  }
+
+  private static void complete(Call call, @Nullable InferenceResult result,
+      @Nullable ModelServingException error) {
+    if (error != null) {
+      call.future.completeExceptionally(error);
+    } else {
+      call.future.complete(result);
     }
   }
 }

@@ -9,13 +9,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One accepted request on its way to the engine. It moves from queued to running to done, or
- * from queued straight to done (timed out, or failed by a drain), by compare-and-set, so that it
- * runs at most once and completes exactly once.
+ * from queued straight to done (timed out, or failed by a drain), or from running to answered
+ * (its deadline passed while its batch ran: it was answered TIMEOUT, and still holds its lease
+ * until the engine returns) to done, by compare-and-set, so that it runs at most once and
+ * completes exactly once.
  */
 final class Call {
   private static final int QUEUED = 0;
   private static final int RUNNING = 1;
-  private static final int DONE = 2;
+  private static final int ANSWERED = 2;
+  private static final int DONE = 3;
 
   final InferenceRequest request;
   final long submittedNanos;
@@ -27,6 +30,8 @@ final class Call {
   final Runnable release;
   private final AtomicInteger stage = new AtomicInteger(QUEUED);
   volatile @Nullable Future<?> timeoutTask;
+  /** The batch this call runs in; set when it is taken off the queue. */
+  volatile Batcher.@Nullable Running running;
 
   Call(InferenceRequest request, long submittedNanos, long deadlineNanos, int level,
       Runnable release) {
@@ -52,12 +57,21 @@ final class Call {
     return stage.compareAndSet(QUEUED, DONE);
   }
 
-  /** Marks a running call done and cancels its timeout. */
-  void finished() {
-    stage.set(DONE);
+  /** Claims a running call for answering it at its deadline, before its batch returns. */
+  boolean answerEarly() {
+    return stage.compareAndSet(RUNNING, ANSWERED);
+  }
+
+  /**
+   * Marks a running call done once its batch returned and cancels its timeout. Returns true when
+   * the caller still waits for the answer, false when the call was answered at its deadline.
+   */
+  boolean finished() {
+    boolean waiting = stage.getAndSet(DONE) == RUNNING;
     Future<?> t = timeoutTask;
     if (t != null) {
       t.cancel(false);
     }
+    return waiting;
   }
 }

@@ -11,6 +11,7 @@ import dev.modserv.core.ServingMetrics;
 import dev.modserv.core.Ticker;
 import dev.modserv.spi.GenerationHandle;
 import dev.modserv.spi.GenerationSink;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,8 +20,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * One generation on its way through the server: the sink the engine writes to, and the queue of
  * events its consumer reads ({@link GenerationChunk}s, then {@link #END}, or one {@link
- * ModelServingException}). Ends exactly once: completed, failed or cancelled; later engine calls
- * are ignored.
+ * ModelServingException}). Ends exactly once: completed, failed, cancelled or timed out (a
+ * failure with {@code TIMEOUT} that also stops the engine); later engine calls are ignored.
  */
 public final class GenerationCall implements GenerationSink {
   /** Marks the end of the events after the last chunk. */
@@ -37,6 +38,8 @@ public final class GenerationCall implements GenerationSink {
   private final AtomicReference<@Nullable Runnable> onFirstEvent = new AtomicReference<>();
   private volatile ServingMetrics.VersionMetrics metrics = ServingMetrics.noop().version("", 0);
   private volatile @Nullable GenerationHandle handle;
+  /** Fires at the deadline; cancelled when the call ends first. */
+  private volatile @Nullable Future<?> deadlineTask;
   private volatile boolean cancelRequested;
   private volatile Runnable onDone = () -> {};
   private volatile long startedNanos = -1;
@@ -118,6 +121,21 @@ public final class GenerationCall implements GenerationSink {
     }
   }
 
+  /** Keeps the task that fires at the deadline, to cancel it when the call ends first. */
+  void deadlineTask(Future<?> task) {
+    deadlineTask = task;
+    if (done.get()) {
+      task.cancel(false);
+    }
+  }
+
+  private void cancelDeadlineTask() {
+    Future<?> t = deadlineTask;
+    if (t != null) {
+      t.cancel(false);
+    }
+  }
+
   @Override
   public void prompt(int promptTokens) {
     this.promptTokens = Math.max(0, promptTokens);
@@ -154,6 +172,7 @@ public final class GenerationCall implements GenerationSink {
     if (!done.compareAndSet(false, true)) {
       return;
     }
+    cancelDeadlineTask();
     // Metrics and the freed sequence first: a caller that sees the end sees them too.
     try {
       metrics.generation(FinishReason.ERROR, new Usage(promptTokens, steps),
@@ -166,23 +185,43 @@ public final class GenerationCall implements GenerationSink {
 
   /** Stops the generation, in the engine too, and ends the stream with CANCELLED. */
   public void cancel() {
+    try {
+      stopEngine();
+    } catch (RuntimeException e) {
+      fail(e);
+      return;
+    }
+    end(FinishReason.CANCELLED, new Usage(promptTokens, steps));
+  }
+
+  /**
+   * Its deadline passed while it ran: stops it in the engine and ends the stream with {@code
+   * timeout} (counted as a generation that ended in error), at once, whether or not the engine
+   * stops at once.
+   */
+  void timedOut(ModelServingException timeout) {
+    try {
+      stopEngine();
+    } catch (RuntimeException e) {
+      timeout.addSuppressed(e);   // the engine could not stop it; the caller is answered anyway
+    }
+    failNow(timeout);
+  }
+
+  /** Asks the engine to stop; a handle that comes later is cancelled as it comes. */
+  private void stopEngine() {
     cancelRequested = true;
     GenerationHandle h = handle;
     if (h != null && !done.get()) {
-      try {
-        h.cancel();
-      } catch (RuntimeException e) {
-        fail(e);
-        return;
-      }
+      h.cancel();
     }
-    end(FinishReason.CANCELLED, new Usage(promptTokens, steps));
   }
 
   private void end(FinishReason reason, Usage usage) {
     if (!done.compareAndSet(false, true)) {
       return;
     }
+    cancelDeadlineTask();
     GenerationTimings timings = timings(ticker.read());
     // Metrics and the freed sequence first: a caller that sees the end sees them too.
     try {

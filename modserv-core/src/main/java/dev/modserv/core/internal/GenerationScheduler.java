@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Generations of one model version: at most {@code sequences} run in the engine at once, at most
- * {@code maxWaiting} wait for a sequence (more are refused with {@code QUEUE_FULL}); a waiting one
- * whose deadline passes fails with {@code TIMEOUT}; a drain lets the waiting ones run, a
+ * {@code maxWaiting} wait for a sequence (more are refused with {@code QUEUE_FULL}); one whose
+ * deadline passes fails with {@code TIMEOUT}: a waiting one leaves the queue, a running one is
+ * cancelled in the engine and its sequence is free at once; a drain lets the waiting ones run, a
  * shutdown fails them with {@code SHUTTING_DOWN}. First in, first out.
  */
 public final class GenerationScheduler {
@@ -87,24 +88,38 @@ public final class GenerationScheduler {
     }
     if (refused != null) {
       call.failNow(refused);
-    } else if (start) {
+      return;
+    }
+    if (call.deadlineNanos != Long.MAX_VALUE) {
+      long delay = call.deadlineNanos - ticker.read();
+      call.deadlineTask(timers.schedule(() -> expire(call), Math.max(0, delay),
+          TimeUnit.NANOSECONDS));
+    }
+    if (start) {
       // On the caller's thread: an engine's generate only starts the work (the SPI says it
       // returns at once), and a hop to another thread would add to the time to first token.
       run(call);
-    } else if (call.deadlineNanos != Long.MAX_VALUE) {
-      long delay = call.deadlineNanos - ticker.read();
-      timers.schedule(() -> expire(call), Math.max(0, delay), TimeUnit.NANOSECONDS);
     }
   }
 
+  /** The deadline of {@code call} passed: it leaves the queue, or stops where it runs. */
   private void expire(GenerationCall call) {
+    boolean wasRunning;
     synchronized (this) {
-      if (call.started || !waiting.remove(call)) {
+      wasRunning = call.started;
+      if (!wasRunning && !waiting.remove(call)) {
         return;
       }
     }
-    call.failNow(new ModelServingException(ErrorCode.TIMEOUT, name + ": no generation"
-        + " sequence became free within the request's timeout"));
+    long timeoutMillis = TimeUnit.NANOSECONDS.toMillis(call.deadlineNanos - call.submittedNanos);
+    if (wasRunning) {
+      call.timedOut(new ModelServingException(ErrorCode.TIMEOUT, name + ": the generation did"
+          + " not finish within the request's timeout of " + timeoutMillis + " ms; it was"
+          + " stopped at its deadline (ask for fewer tokens, or give it a longer timeout)"));
+    } else {
+      call.failNow(new ModelServingException(ErrorCode.TIMEOUT, name + ": no generation"
+          + " sequence became free within the request's timeout of " + timeoutMillis + " ms"));
+    }
   }
 
   /** Called once when {@code call} ended: frees its sequence or its place in the queue. */

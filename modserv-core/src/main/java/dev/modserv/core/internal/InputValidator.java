@@ -38,6 +38,74 @@ public final class InputValidator {
     }
   }
 
+  /**
+   * Refuses a request larger than its model takes: more elements than {@code maxElements} over
+   * all inputs, or more than {@code maxTextBytes} bytes of UTF-8 text over all STRING elements.
+   *
+   * @throws ModelServingException with {@link ErrorCode#PAYLOAD_TOO_LARGE} naming the limit
+   */
+  public static void checkSize(String model, Map<String, Tensor> inputs, long maxElements,
+      long maxTextBytes) {
+    long elements = 0;
+    long textBytes = 0;
+    for (Tensor t : inputs.values()) {
+      elements += t.elementCount();   // each count is an int: the sum of a few cannot overflow
+      if (t.dataType() == dev.modserv.api.DataType.STRING) {
+        for (String s : t.strings()) {
+          textBytes += utf8Length(s, maxTextBytes - textBytes);
+          if (textBytes > maxTextBytes) {
+            throw tooMuchText(model, maxTextBytes);
+          }
+        }
+      }
+    }
+    if (elements > maxElements) {
+      throw new ModelServingException(ErrorCode.PAYLOAD_TOO_LARGE, "model '" + model
+          + "' takes at most " + maxElements + " elements per request (max-elements); this one"
+          + " has " + elements + ": send fewer rows per request");
+    }
+  }
+
+  /** Refuses a generation whose prompt and messages hold more than {@code maxTextBytes}. */
+  public static void checkText(String model, Iterable<String> texts, long maxTextBytes) {
+    long textBytes = 0;
+    for (String s : texts) {
+      textBytes += utf8Length(s, maxTextBytes - textBytes);
+      if (textBytes > maxTextBytes) {
+        throw tooMuchText(model, maxTextBytes);
+      }
+    }
+  }
+
+  private static ModelServingException tooMuchText(String model, long maxTextBytes) {
+    return new ModelServingException(ErrorCode.PAYLOAD_TOO_LARGE, "model '" + model
+        + "' takes at most " + maxTextBytes + " bytes of text per request (max-text-bytes);"
+        + " this one has more: send shorter or fewer texts");
+  }
+
+  /** The UTF-8 length of {@code s}, counted only until it passes {@code limit}. */
+  private static long utf8Length(String s, long limit) {
+    if (s.length() > limit) {
+      return s.length();   // at least one byte per char: over the limit already
+    }
+    long bytes = 0;
+    for (int i = 0; i < s.length() && bytes <= limit; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        bytes++;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
+  }
+
   private static void checkNaN(String name, Tensor tensor) {
     int index = -1;
     switch (tensor.dataType()) {

@@ -116,14 +116,18 @@ final class OnDemandLoader {
     if (e == null || table.isClosed()) {
       return null;
     }
-    Long target = ModelTable.registeredTarget(e, ref);
-    ModelSource source = target == null ? null : e.sources.get(target);
-    if (target == null || source == null) {
-      return null;
-    }
-    long version = target;
+    long version;
+    ModelSource source;
     ModelVersion v;
+    // The sources are read under the entry's lock, where an unload removes them: read outside
+    // it, an unload in between would let this load bring a deleted version back.
     synchronized (e) {
+      Long target = ModelTable.registeredTarget(e, ref);
+      source = target == null ? null : e.sources.get(target);
+      if (target == null || source == null || table.isClosed()) {
+        return null;
+      }
+      version = target;
       ModelVersion existing = e.versions.get(version);
       if (existing != null) {
         return join(e, existing, ref);

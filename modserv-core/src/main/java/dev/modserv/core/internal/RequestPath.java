@@ -12,6 +12,8 @@ import dev.modserv.core.ServingMetrics.Outcome;
 import dev.modserv.core.Ticker;
 import dev.modserv.core.internal.cache.ResponseCache;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -94,6 +96,8 @@ final class RequestPath {
           : metadataFor(v, request.parameters());
       InputValidator.validate(v.name, metadata, request.inputs(), request.outputs(),
           v.config.rejectNaN());
+      InputValidator.checkSize(v.name, request.inputs(), v.config.maxElements(),
+          v.config.maxTextBytes());
       level = batcher.levelOf(request.priority(), request.rows());
     } catch (ModelServingException invalid) {
       cache.released(v);
@@ -155,6 +159,13 @@ final class RequestPath {
           + " capability)"));
       return;
     }
+    try {
+      InputValidator.checkText(v.name, texts(call.request), v.config.maxTextBytes());
+    } catch (ModelServingException tooLarge) {
+      cache.released(v);
+      call.failNow(tooLarge);
+      return;
+    }
     Runnable onDone = () -> {
       generations.done(call);
       cache.released(v);
@@ -164,6 +175,13 @@ final class RequestPath {
     } else {
       cache.released(v);
     }
+  }
+
+  private static List<String> texts(GenerationRequest request) {
+    List<String> texts = new ArrayList<>();
+    request.prompt().ifPresent(texts::add);
+    request.messages().forEach(m -> texts.add(m.content()));
+    return texts;
   }
 
   /** Starts {@code call} once the load it waited for ended; its deadline runs meanwhile. */

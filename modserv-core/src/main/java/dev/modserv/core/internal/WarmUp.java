@@ -7,6 +7,7 @@ import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.core.ModelConfig;
+import dev.modserv.spi.RunCancel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +53,7 @@ final class WarmUp {
   private static void runOne(ModelVersion v, ModelMetadata metadata, Map<String, Tensor> sample) {
     try {
       InputValidator.validate(v.name, metadata, sample, Set.of());
-      v.model().run(sample, Set.of());
+      v.model().run(sample, Set.of(), Map.of(), RunCancel.NEVER);
     } catch (Exception e) {
       throw new ModelServingException(ErrorCode.LOAD_FAILED,
           "warm-up of '" + v.name + "' version " + v.version + " failed: " + e.getMessage(), e);

@@ -139,7 +139,7 @@ final class BatcherSimulation {
 
   /** The fake engine: y = 2x; a batch holding a poisoned request fails whole. */
   private Map<String, Tensor> engine(Map<String, Tensor> inputs, Set<String> outputs,
-      Map<String, String> parameters) {
+      Map<String, String> parameters, dev.modserv.spi.RunCancel cancel) {
     Running r = current;
     if (r == null) {
       throw new IllegalStateException("engine called outside a simulated run");
@@ -366,8 +366,10 @@ final class BatcherSimulation {
             }
           }
           case TIMEOUT -> {
-            if (ran) {
-              v.add("rule 6: request " + o.id + " timed out but ran in batch " + o.batch);
+            // A request whose deadline passes while its batch runs is answered at the deadline.
+            if (ran && batches.get(o.batch).finishedAt() <= o.deadline) {
+              v.add("rule 6: request " + o.id + " timed out but its batch " + o.batch
+                  + " finished before its deadline");
             }
             if (o.completedAt != o.deadline) {
               v.add("rule 6: request " + o.id + " timed out at " + o.completedAt + ", deadline "

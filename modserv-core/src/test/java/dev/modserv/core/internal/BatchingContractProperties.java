@@ -151,7 +151,7 @@ class BatchingContractProperties {
   }
 
   @Property(tries = 300)
-  void rule6ExpiredRequestsTimeOutAndNeverRun(@ForAll("scenarios") Scenario s) {
+  void rule6ExpiredRequestsNeverRunAndRunningOnesAreAnsweredAtTheirDeadline(@ForAll("scenarios") Scenario s) {
     assertRules(s, "rule 6");
   }
 

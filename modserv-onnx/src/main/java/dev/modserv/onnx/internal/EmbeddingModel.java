@@ -14,6 +14,7 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.RunCancel;
 import dev.modserv.spi.RunGate;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -141,7 +143,7 @@ public final class EmbeddingModel implements LoadedModel {
   }
 
   private int probeHidden() throws OrtException {
-    return embed(new String[] {"probe"}).vectors()[0].length;
+    return embed(new String[] {"probe"}, RunCancel.NEVER).vectors()[0].length;
   }
 
   @Override
@@ -151,9 +153,23 @@ public final class EmbeddingModel implements LoadedModel {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
+    return run(inputs, outputs, RunCancel.NEVER);
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs,
+      Map<String, String> parameters, RunCancel cancel) throws Exception {
+    if (!parameters.isEmpty()) {
+      return LoadedModel.super.run(inputs, outputs, parameters);   // refuses them
+    }
+    return run(inputs, outputs, cancel);
+  }
+
+  private Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs,
+      RunCancel cancel) throws Exception {
     metadata.requireAccepts(inputs, outputs);
     String[] texts = Objects.requireNonNull(inputs.get(Capability.EMBEDDING_INPUT)).toStringArray();
-    Embedded embedded = embed(texts);
+    Embedded embedded = embed(texts, cancel);
     float[][] vectors = embedded.vectors();
     float[] flat = new float[texts.length * hidden];
     for (int i = 0; i < vectors.length; i++) {
@@ -174,12 +190,18 @@ public final class EmbeddingModel implements LoadedModel {
   /** One vector per text, and how many tokens (padding aside) each text took. */
   private record Embedded(float[][] vectors, long[] tokens) {}
 
-  /** Tokenizes, runs the encoder, pools and normalises. */
-  private Embedded embed(String[] texts) throws OrtException {
+  /**
+   * Tokenizes, runs the encoder, pools and normalises. The tokenizer cannot be stopped; a run
+   * cancelled while it tokenized does not start the encoder.
+   */
+  private Embedded embed(String[] texts, RunCancel cancel) throws OrtException {
     guard.enter();
     Map<String, OnnxTensor> ort = new LinkedHashMap<>();
     try {
       Encoding[] encodings = tokenizer.batchEncode(texts);
+      if (cancel.isCancelled()) {
+        throw new CancellationException("cancelled after tokenizing: no request waits for it");
+      }
       int rows = encodings.length;
       int tokens = encodings[0].getIds().length;
       long[] ids = new long[rows * tokens];
@@ -199,7 +221,8 @@ public final class EmbeddingModel implements LoadedModel {
         };
         ort.put(name, OnnxTensor.createTensor(env, LongBuffer.wrap(data), shape));
       }
-      try (OrtSession.Result result = session.run(ort, Set.of(hiddenOutput))) {
+      try (OrtSession.Result result = Terminable.run(session, ort, Set.of(hiddenOutput),
+          cancel)) {
         OnnxTensor state = (OnnxTensor) result.get(0);
         FloatBuffer values = state.getFloatBuffer();
         long[] counts = new long[rows];

@@ -9,6 +9,7 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
 import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.RunCancel;
 import dev.modserv.spi.RunGate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,6 +80,20 @@ public final class OnnxModel implements LoadedModel {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted) throws Exception {
+    return run(in, wanted, RunCancel.NEVER);
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted,
+      Map<String, String> parameters, RunCancel cancel) throws Exception {
+    if (!parameters.isEmpty()) {
+      return LoadedModel.super.run(in, wanted, parameters);   // refuses them
+    }
+    return run(in, wanted, cancel);
+  }
+
+  private Map<String, Tensor> run(Map<String, Tensor> in, Set<String> wanted, RunCancel cancel)
+      throws Exception {
     metadata.requireAccepts(in, wanted);
     Set<String> names = outputs;
     if (!wanted.isEmpty()) {
@@ -91,7 +106,7 @@ public final class OnnxModel implements LoadedModel {
       for (Map.Entry<String, Tensor> e : in.entrySet()) {
         ort.put(e.getKey(), Tensors.toOrt(env, e.getValue()));
       }
-      try (OrtSession.Result result = session.run(ort, names)) {
+      try (OrtSession.Result result = Terminable.run(session, ort, names, cancel)) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : names) {
           out.put(name, Tensors.fromOrt(name, result.get(name).orElseThrow()));

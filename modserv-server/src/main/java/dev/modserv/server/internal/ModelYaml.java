@@ -31,6 +31,7 @@ public final class ModelYaml {
   /** The top-level keys. */
   public static final Set<String> KEYS = Set.of("engine", "engine-options", "version-policy",
       "warmup", "warmup-iterations", "drain-grace", "keep-alive", "memory", "reject-nan", "labels",
+      "max-text-bytes", "max-elements",
       "required-for-readiness", "response-cache", "embedding-cache", "batching",
       "preprocessing", "postprocessing");
 
@@ -133,6 +134,19 @@ public final class ModelYaml {
           }
         }
         case "reject-nan" -> bool(key, v, config::rejectNaN);
+        case "max-text-bytes" -> {
+          Long bytes = size(key, v);
+          if (bytes != null) {
+            apply(key, () -> config.maxTextBytes(bytes));
+          }
+        }
+        case "max-elements" -> {
+          if (v.isIntegralNumber() && v.canConvertToLong() && v.longValue() >= 1) {
+            apply(key, () -> config.maxElements(v.longValue()));
+          } else {
+            problems.add(key + ": expected a whole number >= 1, got " + describe(v));
+          }
+        }
         case "response-cache" -> bool(key, v, config::responseCache);
         case "embedding-cache" -> bool(key, v, config::embeddingCache);
         case "labels" -> labels(key, v, labels);

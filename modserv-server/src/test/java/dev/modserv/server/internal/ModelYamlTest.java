@@ -32,6 +32,8 @@ class ModelYamlTest {
         keep-alive: 5m
         memory: 512MiB
         reject-nan: true
+        max-text-bytes: 1MiB
+        max-elements: 1000000
         response-cache: true
         embedding-cache: true
         labels: {stable: 1, canary: 2}
@@ -57,6 +59,8 @@ class ModelYamlTest {
     assertThat(c.keepAlive()).isEqualTo(Duration.ofMinutes(5));
     assertThat(c.memoryBytes()).isEqualTo(512L << 20);
     assertThat(c.rejectNaN()).isTrue();
+    assertThat(c.maxTextBytes()).isEqualTo(1L << 20);
+    assertThat(c.maxElements()).isEqualTo(1_000_000);
     assertThat(c.responseCache()).isTrue();
     assertThat(c.embeddingCache()).isTrue();
     assertThat(s.labels()).isEqualTo(Map.of("stable", 1L, "canary", 2L));
@@ -70,6 +74,20 @@ class ModelYamlTest {
     assertThat(c.batching().instances()).isEqualTo(2);
     assertThat(c.batching().padding()).isEqualTo(Map.of("ids", 0.0));
     assertThat(c.batching().trimmedOutputs()).isEqualTo(Map.of("logits", 1));
+  }
+
+  @Test
+  void inputLimitsDefaultAndRefuseWhatIsNotAPositiveSize() {
+    ModelConfig defaults = ModelYaml.parse(FILE, "warmup: true\n").config();
+    assertThat(defaults.maxTextBytes()).isEqualTo(ModelConfig.DEFAULT_MAX_TEXT_BYTES);
+    assertThat(defaults.maxElements()).isEqualTo(ModelConfig.DEFAULT_MAX_ELEMENTS);
+    ModelConfigException e = catchThrowableOfType(ModelConfigException.class,
+        () -> ModelYaml.parse(FILE, "max-text-bytes: 0\nmax-elements: many\n"));
+    assertThat(e.problems()).containsExactly(
+        "max-text-bytes: must be at least 1 byte, got 0",
+        "max-elements: expected a whole number >= 1, got \"many\"");
+    assertThat(e.getMessage()).contains("model.yaml").contains("max-text-bytes")
+        .contains("max-elements");
   }
 
   @Test
@@ -133,7 +151,8 @@ class ModelYamlTest {
     assertThat(e.code()).isEqualTo(ErrorCode.LOAD_FAILED);
     assertThat(e.problems()).containsExactly(
         "max_batch_size: unknown key; known keys are [batching, drain-grace, embedding-cache, engine, "
-            + "engine-options, keep-alive, labels, memory, postprocessing, preprocessing, "
+            + "engine-options, keep-alive, labels, max-elements, max-text-bytes, memory, "
+            + "postprocessing, preprocessing, "
             + "reject-nan, required-for-readiness, response-cache, version-policy, warmup, "
             + "warmup-iterations]",
         "version-policy: expected all, latest, {latest: N} or {specific: [versions]}, got "
