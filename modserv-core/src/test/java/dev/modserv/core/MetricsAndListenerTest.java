@@ -212,8 +212,10 @@ class MetricsAndListenerTest {
         .executor(single).defaultTimeout(Duration.ofMillis(50)).build()) {
       server.registry().configure("m", ModelConfig.builder().warmup(false).build());
       server.registry().load("m", 1, MODEL).join();
+      // The first request's own timeout outlasts the 200 ms run; the second has none, so the
+      // 50 ms default applies to it, whether it waits in the queue or runs in the same batch.
       var first = server.inferAsync(dev.modserv.api.InferenceRequest.builder("m")
-          .inputs(row(1, 1, 1, 1)).build());
+          .inputs(row(1, 1, 1, 1)).timeout(Duration.ofSeconds(10)).build());
       var second = server.inferAsync(dev.modserv.api.InferenceRequest.builder("m")
           .inputs(row(1, 1, 1, 1)).build());
       ModelServerTest.assertFailed(second, ErrorCode.TIMEOUT, "timeout of 50 ms");
