@@ -158,7 +158,11 @@ class BatchingTest {
           .batching(BatchingPolicy.builder().defaultTimeout(Duration.ofMillis(30)).build())
           .build());
       server.registry().load("m", 1, MODEL).join();
-      CompletableFuture<InferenceResult> blocker = server.inferAsync(request(42, 1));
+      // The blocker's own timeout outlasts the gate (a running request is answered at its
+      // deadline too); the queued request has none, so the policy's 30 ms applies to it.
+      float[] x = new float[4];
+      CompletableFuture<InferenceResult> blocker = server.inferAsync(InferenceRequest
+          .builder("m").input("x", Tensor.of(x, 1, 4)).timeout(Duration.ofSeconds(10)).build());
       gate.awaitEntered();
       assertFailed(server.inferAsync(request(1, 1)), ErrorCode.TIMEOUT, "timeout of 30 ms");
       gate.open();
