@@ -160,7 +160,7 @@ class BatchingTest {
       server.registry().load("m", 1, MODEL).join();
       // The blocker's own timeout outlasts the gate (a running request is answered at its
       // deadline too); the queued request has none, so the policy's 30 ms applies to it.
-      float[] x = new float[4];
+      float[] x = {42, 42, 42, 42}; // the gate holds it
       CompletableFuture<InferenceResult> blocker = server.inferAsync(InferenceRequest
           .builder("m").input("x", Tensor.of(x, 1, 4)).timeout(Duration.ofSeconds(10)).build());
       gate.awaitEntered();
