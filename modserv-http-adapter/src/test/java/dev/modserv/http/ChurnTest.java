@@ -6,6 +6,8 @@ import dev.modserv.core.ModelServer;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.onnx.OnnxBackend;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.management.JMException;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,14 +39,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ChurnTest {
   static final int CYCLES = Integer.getInteger("modserv.churn.cycles", 2_000);
   /**
-   * Where resident memory is first read. Not after cycle 200: measured here (2 cores), resident
-   * memory grows 10-16% from cycle 200 to 2,000, most of it (+13-17 MB) between cycles 200 and
-   * 400, while the JVM's own committed memory (native memory tracking) stays flat or shrinks. The
-   * growth is native memory outside the JVM (ONNX Runtime sessions and glibc's malloc); neither
-   * MALLOC_ARENA_MAX=2, nor ONNX Runtime's CPU arena off, nor a pre-touched heap removes the step.
-   * Half-way still fails a leak of a few kB per cycle.
+   * Where resident memory is first read. What still grows after it is the JVM warming up, not
+   * modserv: the JIT compiles for a long while (code cache +2-3 MB up to cycle 2,000; measured on
+   * 2 cores), and glibc keeps the compiler's freed scratch memory (10-15 MB in one malloc arena);
+   * the collector touches committed heap pages one by one (+8-12 MB). So the heap is fixed and
+   * pre-touched (surefire's argLine), and {@link #residentKb()} waits for the compiler to go quiet
+   * and returns freed native memory to the system before it reads.
    */
-  static final int WARM_CYCLES = CYCLES / 2;
+  static final int WARM_CYCLES = 200;
   static final HttpClient CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   static final String PREDICT = "{\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\","
@@ -59,11 +63,32 @@ class ChurnTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** This process's resident set in kB, after letting the collector settle. */
+  /**
+   * This process's resident set in kB, once the collector settled, the JIT compiler has been idle
+   * for a moment (up to 10 s), and glibc gave freed memory back (System.trim_native_heap; skipped
+   * where the JVM cannot).
+   */
   static long residentKb() throws Exception {
     for (int i = 0; i < 3; i++) {
       System.gc();
       Thread.sleep(50);
+    }
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    long compiling = jit.getTotalCompilationTime();
+    for (long until = System.nanoTime() + 10_000_000_000L; System.nanoTime() < until; ) {
+      Thread.sleep(200);
+      long now = jit.getTotalCompilationTime();
+      if (now == compiling) {
+        break;
+      }
+      compiling = now;
+    }
+    try {
+      ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "systemTrimNativeHeap",
+          new Object[] {null}, new String[] {String[].class.getName()});
+    } catch (JMException | RuntimeException e) {
+      // Not glibc, or a JVM without the command: read resident memory as it is.
     }
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith("VmRSS:")) {
@@ -75,7 +100,7 @@ class ChurnTest {
 
   static String committedKb() {
     StringBuilder sb = new StringBuilder();
-    for (var pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+    for (var pool : ManagementFactory.getMemoryPoolMXBeans()) {
       sb.append(pool.getName()).append('=').append(pool.getUsage().getCommitted() / 1024)
           .append(' ');
     }
