@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Every modserv artifact's module descriptor, checked against its services files and its API. */
 class ModuleDescriptorsTest {
@@ -86,6 +87,21 @@ class ModuleDescriptorsTest {
     assertThat(modservArtifacts()).containsKeys("modserv-api", "modserv-core", "modserv-testkit",
         "modserv-onnx", "modserv-llama", "modserv-tensorflow", "modserv-http-adapter",
         "modserv-grpc-adapter");
+  }
+
+  @Test
+  void aCheckoutFolderNamedLikeAModuleIsNotTakenForOne(@TempDir Path tmp) throws IOException {
+    // A clone in "modserv-clean": its modules' classes folders are named by their poms.
+    Path module = Files.createDirectories(tmp.resolve("modserv-clean/modserv-core/target/classes"));
+    Files.writeString(module.getParent().getParent().resolve("pom.xml"), """
+        <project><parent><groupId>dev.modserv</groupId><artifactId>modserv-parent</artifactId>
+        </parent><artifactId>modserv-core</artifactId></project>""");
+    Path other = Files.createDirectories(tmp.resolve("modserv-clean/tools/target/classes"));
+    Files.writeString(other.getParent().getParent().resolve("pom.xml"), """
+        <project><groupId>org.example</groupId><artifactId>tools</artifactId></project>""");
+    assertThat(modservArtifactId(module)).isEqualTo("modserv-core");
+    assertThat(modservArtifactId(other)).isNull();
+    assertThat(modservArtifactId(tmp.resolve("modserv-clean"))).isNull();
   }
 
   @Test
