@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPOutputStream;
@@ -265,6 +266,30 @@ class EdgeSafetyTest {
           .header("Authorization", "Bearer k").POST(HttpRequest.BodyPublishers.noBody()).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(remote.statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aLoopbackClientCallingUsByAForeignNameIsNotLocal() throws Exception {
+    // DNS rebinding: a page at rebound.example, whose name now resolves to 127.0.0.1, sends
+    // same-origin requests from loopback with its own name in Host.
+    assertThat(rawStatus("POST /v2/repository/index HTTP/1.1\r\nHost: rebound.example:"
+        + http.port() + "\r\nOrigin: http://rebound.example:" + http.port()
+        + "\r\nContent-Type: application/json\r\nContent-Length: 0\r\n"
+        + "Connection: close\r\n\r\n")).isEqualTo(403);
+    for (String host : List.of("localhost", "127.0.0.1", "[::1]", "127.1.2.3")) {
+      assertThat(rawStatus("POST /v2/repository/index HTTP/1.1\r\nHost: " + host + ":"
+          + http.port() + "\r\nContent-Type: application/json\r\nContent-Length: 0\r\n"
+          + "Connection: close\r\n\r\n")).as(host).isEqualTo(200);
+    }
+  }
+
+  private static int rawStatus(String request) throws Exception {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), http.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String answer = readAll(s.getInputStream());
+      return Integer.parseInt(answer.substring(9, 12));
     }
   }
 

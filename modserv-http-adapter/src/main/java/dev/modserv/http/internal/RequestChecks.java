@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The checks a request passes before its route runs, so that a web page cannot drive the server
@@ -98,13 +99,40 @@ final class RequestChecks {
             ? ", not " + mime : "") + " (with curl: -H 'Content-Type: application/json')");
   }
 
-  /** Whether the client is on this machine: a loopback address, or the Unix domain socket. */
+  /**
+   * Whether the client is on this machine and calls it by a local name: the Unix domain socket,
+   * or a loopback address with a {@code Host} that is a loopback name or address. The name
+   * matters because of DNS rebinding: a web page whose own host name has come to resolve to
+   * 127.0.0.1 reaches us from loopback, same-origin, with its own name in {@code Host}.
+   */
   static boolean local(Request request) {
     SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
     if (remote instanceof InetSocketAddress inet) {
       InetAddress address = inet.getAddress();
-      return address != null && address.isLoopbackAddress();
+      return address != null && address.isLoopbackAddress()
+          && loopbackName(request.getHeaders().get(HttpHeader.HOST));
     }
     return remote == null || remote instanceof UnixDomainSocketAddress;
   }
+
+  /** Whether {@code host} (a Host header, maybe with a port; null or empty: none) is local. */
+  static boolean loopbackName(@Nullable String host) {
+    if (host == null || host.isEmpty()) {
+      return true; // HTTP/1.0 clients send none; a browser always does
+    }
+    String name;
+    if (host.startsWith("[")) {
+      int end = host.indexOf(']');
+      name = end < 0 ? host : host.substring(1, end);
+    } else {
+      int colon = host.lastIndexOf(':');
+      name = colon < 0 ? host : host.substring(0, colon);
+    }
+    name = name.toLowerCase(Locale.ROOT);
+    return name.equals("localhost") || name.equals("::1") || name.equals("0:0:0:0:0:0:0:1")
+        || LOOPBACK_V4.matcher(name).matches();
+  }
+
+  private static final java.util.regex.Pattern LOOPBACK_V4 =
+      java.util.regex.Pattern.compile("127(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}");
 }

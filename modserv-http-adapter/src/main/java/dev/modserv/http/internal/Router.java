@@ -100,7 +100,8 @@ public final class Router extends Handler.Abstract.NonBlocking {
       }
       if (m.route.management && settings.apiKeyHash() == null && !RequestChecks.local(request)) {
         throw new HttpError(403, "with no API key the management routes answer only clients on"
-            + " this machine (loopback or the Unix socket); set an API key to call them remotely");
+            + " this machine (loopback or the Unix socket) that call it by a local name"
+            + " (localhost, 127.0.0.1, [::1]); set an API key to call them remotely");
       }
       if (m.route.body) {
         RequestChecks.jsonBody(request);
