@@ -258,7 +258,7 @@ public final class StandaloneServer implements AutoCloseable {
     for (ModelStatus s : all) {
       log.info("  {} v{} {}{}{}{}", s.name(), s.version(), s.state(),
           s.labels().isEmpty() ? "" : " " + s.labels(), s.metadata().map(m -> " [" + m.engine()
-              + "] " + uses(m)).orElse(""), s.failure().map(f -> ": " + f).orElse(""));
+              + "] " + uses(s.name(), m)).orElse(""), s.failure().map(f -> ": " + f).orElse(""));
     }
     if (repository != null) {
       for (Map.Entry<String, List<String>> p : repository.problems().entrySet()) {
@@ -269,7 +269,7 @@ public final class StandaloneServer implements AutoCloseable {
   }
 
   /** What a model can be called for, and on which routes. */
-  static String uses(ModelMetadata m) {
+  static String uses(String name, ModelMetadata m) {
     List<String> uses = new java.util.ArrayList<>();
     if (m.has(Capability.GENERATIVE)) {
       uses.add("chat and completion (/v1/chat/completions, /v1/completions, /api/chat,"
@@ -280,7 +280,7 @@ public final class StandaloneServer implements AutoCloseable {
     }
     if (m.has(Capability.TENSOR)) {
       uses.add("tensors (" + m.inputs().size() + " in/" + m.outputs().size()
-          + " out: /v2/models/{name}/infer, /api/predict)");
+          + " out: /v2/models/" + name + "/infer, /api/predict)");
     }
     return String.join("; ", uses);
   }
