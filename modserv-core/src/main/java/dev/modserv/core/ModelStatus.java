@@ -1,6 +1,7 @@
 package dev.modserv.core;
 
 import dev.modserv.api.ModelMetadata;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
@@ -19,6 +20,7 @@ import java.util.Set;
  * @param queuedRequests requests waiting in its queue now
  * @param maxQueueSize the most requests its queue takes (its batching policy)
  * @param failure what made the load fail, for {@link ModelState#FAILED}
+ * @param warmupTime how long its warm-up took, once it has warmed up
  */
 public record ModelStatus(
     String name,
@@ -31,7 +33,8 @@ public record ModelStatus(
     long memoryBytes,
     int queuedRequests,
     int maxQueueSize,
-    Optional<String> failure) {
+    Optional<String> failure,
+    Optional<Duration> warmupTime) {
 
   /** Copies the labels. */
   public ModelStatus {

@@ -17,7 +17,7 @@ import java.nio.file.Files;
  * mode=in-process} runs it in this JVM, for applications that never unload (closing such a model
  * leaks it). Options ({@code docs/llama.md}): {@code mode}, {@code context-size}, {@code threads},
  * {@code parallel}, {@code seed}, {@code embedding}, {@code pooling}, {@code batch-size}, {@code
- * worker-jvm-options}, {@code worker-start-seconds}.
+ * worker-jvm-options}, {@code worker-start-seconds}, {@code gpu-layers}, {@code chat-template}.
  */
 public final class LlamaBackend implements Backend {
   /** The engine's name. */

@@ -32,6 +32,9 @@ class LlamaOptionsTest {
     refused("n-probs", "3", "unknown llama option 'n-probs'; known options: batch-size,");
     refused("worker-jvm-options", "Xmx1g", "each starting with '-'");
     refused("context-size", "lots", "'context-size': expected a whole number, got 'lots'");
+    refused("gpu-layers", "-1", "llama option 'gpu-layers': expected 0 to 4096, got -1");
+    refused("chat-template", "{{ messages }}",
+        "llama option 'chat-template': expected one of llama.cpp's built-in templates");
   }
 
   @Test

@@ -125,6 +125,52 @@ class LauncherIT {
     }
   }
 
+  /**
+   * The README's GGUF quick start, {@code ./modserv serve --model NAME=PATH}, on a generated GGUF:
+   * the launcher's jar carries the llama engine; the model warms up and answers an OpenAI chat.
+   */
+  @Test
+  void modelOptionServesAGgufThroughTheLauncher() throws Exception {
+    Path root = Path.of(System.getProperty("modserv.repo.root", "..")).toAbsolutePath().normalize();
+    Path gguf = dev.modserv.testkit.TinyLlama.builder().build().write(cache.resolve("tiny.gguf"));
+    ProcessBuilder pb = new ProcessBuilder("./modserv", "serve", "--model", "chat=" + gguf)
+        .directory(root.toFile()).redirectErrorStream(true);
+    pb.environment().put("MODSERV_PORT", "0");
+    pb.environment().put("MODSERV_HOST", "127.0.0.1");
+    pb.environment().put("MODSERV_CACHE_DIR", cache.toString());
+    pb.environment().put("MODSERV_NO_BUILD", "1");
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    Process p = pb.start();
+    List<String> out = Collections.synchronizedList(new ArrayList<>());
+    Thread.ofPlatform().daemon().start(() -> {
+      try (BufferedReader r = new BufferedReader(
+          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          out.add(line);
+        }
+      } catch (java.io.IOException e) {
+        out.add("(reading the output failed: " + e + ")");
+      }
+    });
+    try {
+      String base = "http://127.0.0.1:" + awaitPort(p, out);
+      HttpClient http = HttpClient.newHttpClient();
+      awaitReady(http, base, p, out);
+      HttpResponse<String> chat = http.send(HttpRequest.newBuilder(URI.create(base
+          + "/v1/chat/completions")).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"chat\", \"messages\": [{\"role\":"
+              + " \"user\", \"content\": \"hi\"}], \"max_tokens\": 5}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+      assertThat(JSON.readTree(chat.body()).get("usage").get("completion_tokens").asInt())
+          .isEqualTo(5);
+      assertThat(out).anyMatch(l -> l.contains("engines: llama"));
+      assertThat(out).anyMatch(l -> l.contains("chat v1: READY") && l.contains("warm-up"));
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
   private static double cosine(JsonNode data, int a, int b) {
     double dot = 0;
     double na = 0;

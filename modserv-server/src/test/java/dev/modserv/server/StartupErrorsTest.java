@@ -61,6 +61,18 @@ class StartupErrorsTest {
   }
 
   @Test
+  void aMissingOrBadlyNamedModelFileIsOneLineAndStatus2() throws Exception {
+    Run missing = modserv("serve", "--port", "0", "--model", tmp.resolve("nope.gguf").toString());
+    assertThat(missing.status()).isEqualTo(2);
+    assertThat(missing.last()).startsWith("modserv: cannot start: --model ").contains("nope.gguf")
+        .contains("no such file");
+    Run badName = modserv("serve", "--port", "0", "--model", "-bad=" + tmp.resolve("x.gguf"));
+    assertThat(badName.status()).isEqualTo(2);
+    assertThat(badName.last()).startsWith("modserv: cannot start: --model ")
+        .contains("invalid model name '-bad'");
+  }
+
+  @Test
   void aMissingRepositoryOrKeyFileOrABusyPortIsOneLineAndStatus2() throws Exception {
     Path repo = Files.createDirectories(tmp.resolve("repo"));
     Run noRepo = modserv("serve", "--port", "0", "--model-repository",

@@ -7,6 +7,7 @@ import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.core.ServingMetrics;
 import dev.modserv.spi.LoadedModel;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -62,6 +63,7 @@ public final class ModelVersion {
   private volatile @Nullable Throwable failure;
   private volatile @Nullable Instant loadedAt;
   private volatile boolean warmedUp;
+  private volatile @Nullable Duration warmupTime;
   @GuardedBy("this")
   private boolean unloadRequested;
   /** Bytes this version holds in the memory budget; given back once when it closes. */
@@ -223,6 +225,10 @@ public final class ModelVersion {
     this.warmedUp = done;
   }
 
+  void warmupTook(Duration took) {
+    this.warmupTime = took;
+  }
+
   @Nullable Throwable failure() {
     return failure;
   }
@@ -340,7 +346,8 @@ public final class ModelVersion {
     return new ModelStatus(name, version, state, labels, Optional.ofNullable(metadata),
         Optional.ofNullable(loadedAt), warmedUp, weight.get(), b == null ? 0 : b.queued(),
         config.batching().maxQueueSize(),
-        f == null ? Optional.empty() : Optional.of(String.valueOf(f.getMessage())));
+        f == null ? Optional.empty() : Optional.of(String.valueOf(f.getMessage())),
+        warmedUp ? Optional.ofNullable(warmupTime) : Optional.empty());
   }
 
   @Override

@@ -133,7 +133,7 @@ public final class Registry implements ModelRegistry {
         out.add(new ModelStatus(e.name, version, ModelState.UNLOADED, Set.of(),
             last == null ? Optional.empty() : last.metadata(), Optional.empty(), false,
             last != null ? last.memoryBytes() : cache.estimate(e.config, source),
-            0, e.config.batching().maxQueueSize(), Optional.empty()));
+            0, e.config.batching().maxQueueSize(), Optional.empty(), Optional.empty()));
       }
     }
     return out;

@@ -123,7 +123,9 @@ final class VersionLifecycle {
       ModelMetadata metadata = loadModel(v, source);
       long warmStart = ticker.read();
       WarmUp.run(v, metadata);
-      listener.warmupFinished(v.name, v.version, Duration.ofNanos(ticker.read() - warmStart));
+      Duration warmup = Duration.ofNanos(ticker.read() - warmStart);
+      v.warmupTook(warmup);
+      listener.warmupFinished(v.name, v.version, warmup);
       prepareQueues(v, metadata);
     } catch (Throwable t) {
       fail(e, v, asLoadFailure(v, source, t));

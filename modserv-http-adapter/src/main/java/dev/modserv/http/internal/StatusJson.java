@@ -27,6 +27,9 @@ public final class StatusJson {
       g.writeStringField("loaded_at", s.loadedAt().get().toString());
     }
     g.writeBooleanField("warmed_up", s.warmedUp());
+    if (s.warmupTime().isPresent()) {
+      g.writeNumberField("warmup_ms", s.warmupTime().get().toMillis());
+    }
     if (s.failure().isPresent()) {
       g.writeStringField("failure", s.failure().get());
     }

@@ -85,6 +85,12 @@ public final class Engine {
     if (options.batchSize() > 0) {
       p.setBatchSize(options.batchSize());
     }
+    if (options.gpuLayers() > 0) {
+      p.setGpuLayers(options.gpuLayers());
+    }
+    if (!options.chatTemplate().isEmpty()) {
+      p.setChatTemplate(options.chatTemplate());
+    }
     if (options.embedding()) {
       p.enableEmbedding();
       p.setPoolingType(switch (options.pooling()) {

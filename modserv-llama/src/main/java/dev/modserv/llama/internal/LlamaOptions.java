@@ -23,14 +23,27 @@ import java.util.TreeSet;
  * @param batchSize the logical batch size, or -1 for llama.cpp's default
  * @param workerJvmOptions extra options for the worker JVM
  * @param workerStartSeconds how long a worker may take to start and load
+ * @param gpuLayers layers offloaded to a GPU (0 on a CPU-only build of llama.cpp)
+ * @param chatTemplate a llama.cpp built-in chat template replacing the GGUF's, or "" for the
+ *     GGUF's own
  */
 public record LlamaOptions(boolean inProcess, int contextSize, int threads, int parallel,
     long seed, boolean embedding, String pooling, int batchSize, List<String> workerJvmOptions,
-    int workerStartSeconds) {
+    int workerStartSeconds, int gpuLayers, String chatTemplate) {
 
   /** The keys this engine reads. */
   public static final Set<String> KEYS = Set.of("mode", "context-size", "threads", "parallel",
-      "seed", "embedding", "pooling", "batch-size", "worker-jvm-options", "worker-start-seconds");
+      "seed", "embedding", "pooling", "batch-size", "worker-jvm-options", "worker-start-seconds",
+      "gpu-layers", "chat-template");
+
+  /**
+   * The chat templates {@code chat-template} takes: llama.cpp's built-in ones that its bundled
+   * version knows. Free text is refused, since an unknown template aborts the native code.
+   */
+  public static final Set<String> CHAT_TEMPLATES = Set.of("chatml", "llama2", "llama2-sys",
+      "llama3", "mistral-v1", "mistral-v3", "mistral-v7", "phi3", "zephyr", "monarch", "gemma",
+      "orion", "openchat", "vicuna", "vicuna-orca", "deepseek", "deepseek2", "command-r",
+      "chatglm3", "chatglm4", "minicpm", "exaone3", "granite", "gigachat", "megrez");
 
   /** Copies the list. */
   public LlamaOptions {
@@ -81,8 +94,17 @@ public record LlamaOptions(boolean inProcess, int contextSize, int threads, int 
       }
     }
     int start = o.integer("worker-start-seconds", 1, 3600, 120);
+    int gpuLayers = o.integer("gpu-layers", 0, 4096, 0);
+    String template = o.string("chat-template", "").strip();
+    if (!template.isEmpty() && !CHAT_TEMPLATES.contains(template)) {
+      throw o.invalid("chat-template", "expected one of llama.cpp's built-in templates "
+          + new TreeSet<>(CHAT_TEMPLATES) + ", got '" + template + "'");
+    }
+    if (!template.isEmpty() && embedding) {
+      throw o.invalid("chat-template", "an embedding model (embedding=true) has no chat");
+    }
     return new LlamaOptions(mode.equals("in-process"), context, threads, parallel, seed,
-        embedding, pooling, batch, jvm, start);
+        embedding, pooling, batch, jvm, start, gpuLayers, template);
   }
 
   /** The context tokens of one sequence. */
@@ -106,6 +128,12 @@ public record LlamaOptions(boolean inProcess, int contextSize, int threads, int 
     }
     if (batchSize > 0) {
       m.put("batch-size", Integer.toString(batchSize));
+    }
+    if (gpuLayers > 0) {
+      m.put("gpu-layers", Integer.toString(gpuLayers));
+    }
+    if (!chatTemplate.isEmpty()) {
+      m.put("chat-template", chatTemplate);
     }
     return m;
   }

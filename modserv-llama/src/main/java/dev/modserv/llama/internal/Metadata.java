@@ -26,10 +26,20 @@ final class Metadata {
     } else {
       b.capabilities(Capability.GENERATIVE);
     }
+    if (options.batchSize() > 0) {
+      b.property("batch-size", Integer.toString(options.batchSize()));
+    }
+    if (!options.chatTemplate().isEmpty()) {
+      b.property("chat-template", options.chatTemplate());
+    }
+    if (!options.workerJvmOptions().isEmpty() && !options.inProcess()) {
+      b.property("worker-jvm-options", String.join(" ", options.workerJvmOptions()));
+    }
     return b.property("mode", mode)
         .property("context-size", Integer.toString(options.contextSize()))
         .property("parallel", Integer.toString(options.parallel()))
         .property("threads", Integer.toString(options.threads()))
+        .property("gpu-layers", Integer.toString(options.gpuLayers()))
         .build();
   }
 

@@ -320,12 +320,18 @@ public final class Repository implements AutoCloseable {
       if (err != null) {
         Throwable cause = err.getCause() != null && err instanceof java.util.concurrent
             .CompletionException ? err.getCause() : err;
-        log.error("{} v{}: FAILED after {} ms: {}", name, d.version, ms, cause.getMessage());
+        // An engine names a bad option by its key; say where it was set.
+        String where = !settings.engineOptions().isEmpty() && String.valueOf(cause.getMessage())
+            .contains(" option") ? " (check engine-options in " + name + "/" + MODEL_YAML + ")"
+            : "";
+        log.error("{} v{}: FAILED after {} ms: {}{}", name, d.version, ms, cause.getMessage(),
+            where);
         return;
       }
-      log.info("{} v{}: READY in {} ms ({}{})", name, d.version, ms,
+      log.info("{} v{}: READY in {} ms ({}{}{})", name, d.version, ms,
           status.metadata().map(md -> md.inputs().size() + " inputs, ").orElse(""),
-          Units.human(bytes[0]));
+          Units.human(bytes[0]), status.warmupTime().map(w -> ", warm-up " + w.toMillis()
+              + " ms").orElse(""));
       settings.labels().forEach((label, v) -> {
         if (v == d.version) {
           quietly(() -> registry.label(name, label, v));

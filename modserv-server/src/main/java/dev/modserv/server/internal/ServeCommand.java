@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * ({@code --poll-interval} from {@code MODSERV_POLL_INTERVAL}); the command line wins.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = {"Serves a model repository folder (or, without one, the default embedding "
-        + "model) over HTTP.", "Each option can also be set with an environment variable: "
+    description = {"Serves a model repository folder and model files given with --model (or, "
+        + "without either, the default embedding model) over HTTP.", "Each option can also be set with an environment variable: "
         + "--poll-interval with MODSERV_POLL_INTERVAL, and so on."})
 public final class ServeCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
@@ -33,6 +33,11 @@ public final class ServeCommand implements Callable<Integer> {
       + "DIR/<model>/<version>/ (with an optional DIR/<model>/model.yaml). Default: none, which "
       + "serves the default model all-minilm-l6-v2.")
   @Nullable Path repository;
+
+  @Option(names = "--model", paramLabel = "[NAME=]PATH", description = "Serve this model file "
+      + "(a .gguf, an .onnx) or folder as it is, as version 1 of NAME (default: the file's name "
+      + "less its extension). Repeatable; works with or without --model-repository.")
+  List<String> models = List.of();
 
   @Option(names = "--host", paramLabel = "ADDR", defaultValue = "0.0.0.0",
       description = "Address to listen on. Default: ${DEFAULT-VALUE} (every interface).")
@@ -156,7 +161,7 @@ public final class ServeCommand implements Callable<Integer> {
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
         corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
         responseCacheBytes, embeddingCacheBytes, strictReadiness,
-        grpc());
+        grpc(), models.stream().map(ServeOptions.DirectModel::parse).toList());
   }
 
   /** gRPC is served when a port or a socket is given; a socket alone has no TCP listener. */
@@ -179,7 +184,13 @@ public final class ServeCommand implements Callable<Integer> {
    */
   @Override
   public Integer call() throws Exception {
-    ServeOptions options = options(System.getenv());
+    ServeOptions options;
+    try {
+      options = options(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("modserv: cannot start: " + oneLine(e));
+      return STARTUP_FAILED;
+    }
     beforeStart.run();
     StandaloneServer started;
     try {

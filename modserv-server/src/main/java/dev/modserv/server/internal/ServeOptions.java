@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  * @param embeddingCacheBytes the bound of the embedding cache of all models together
  * @param strictReadiness whether a required model whose load FAILED keeps readiness at 503
  * @param grpc the gRPC listeners; null serves no gRPC
+ * @param models model files or folders served as they are ({@code --model}), each as version 1
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -43,7 +44,62 @@ public record ServeOptions(
     long responseCacheBytes,
     long embeddingCacheBytes,
     boolean strictReadiness,
-    @Nullable Grpc grpc) {
+    @Nullable Grpc grpc,
+    List<DirectModel> models) {
+
+  /** Options without {@code --model}. */
+  public ServeOptions(@Nullable Path repository, String host, int port, @Nullable Path socket,
+      @Nullable Path apiKeyFile, Duration pollInterval, Path cacheDir, long progressThreshold,
+      long maxLoadedBytes, Duration gracePeriod, @Nullable Duration requestTimeout,
+      long maxBodyBytes, List<String> corsOrigins, long responseCacheBytes,
+      long embeddingCacheBytes, boolean strictReadiness, @Nullable Grpc grpc) {
+    this(repository, host, port, socket, apiKeyFile, pollInterval, cacheDir, progressThreshold,
+        maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes, corsOrigins, responseCacheBytes,
+        embeddingCacheBytes, strictReadiness, grpc, List.of());
+  }
+
+  /**
+   * A model file or folder served without a repository ({@code --model [NAME=]PATH}).
+   *
+   * @param name the model's name
+   * @param path the file (a {@code .gguf}, an {@code .onnx}) or folder (a SavedModel)
+   */
+  public record DirectModel(String name, Path path) {
+    /**
+     * Reads {@code NAME=PATH} or {@code PATH}; without a name, the file's name less its
+     * extension, made a valid model name ({@code Qwen2 0.5B.gguf} → {@code Qwen2-0.5B}).
+     *
+     * @throws IllegalArgumentException when the name is not a valid model name
+     */
+    public static DirectModel parse(String text) {
+      int eq = text.indexOf('=');
+      if (eq > 0 && !text.substring(0, eq).contains("/") && !text.substring(0, eq)
+          .contains(java.io.File.separator)) {
+        String name = text.substring(0, eq);
+        try {
+          dev.modserv.api.ModelRef.requireName(name);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("--model " + text + ": " + e.getMessage(), e);
+        }
+        return new DirectModel(name, Path.of(text.substring(eq + 1)));
+      }
+      Path path = Path.of(text);
+      return new DirectModel(nameOf(path), path);
+    }
+
+    /** The file's base name as a model name. */
+    static String nameOf(Path path) {
+      Path file = path.toAbsolutePath().normalize().getFileName();
+      String base = file == null ? "" : file.toString();
+      int dot = base.lastIndexOf('.');
+      if (dot > 0) {
+        base = base.substring(0, dot);
+      }
+      String name = base.replaceAll("[^A-Za-z0-9._-]+", "-").replaceFirst("^[^A-Za-z0-9]+", "");
+      name = name.length() > 128 ? name.substring(0, 128) : name;
+      return name.isEmpty() ? "model" : name;
+    }
+  }
 
   /**
    * Where gRPC is served ({@code --grpc-port}, {@code --grpc-socket}).
@@ -56,5 +112,6 @@ public record ServeOptions(
   /** Copies the list. */
   public ServeOptions {
     corsOrigins = List.copyOf(corsOrigins);
+    models = List.copyOf(models);
   }
 }

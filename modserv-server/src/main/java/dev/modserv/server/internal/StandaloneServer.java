@@ -1,5 +1,7 @@
 package dev.modserv.server.internal;
 
+import dev.modserv.api.Capability;
+import dev.modserv.api.ModelMetadata;
 import dev.modserv.core.ModelServer;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.grpc.GrpcAdapter;
@@ -72,17 +74,30 @@ public final class StandaloneServer implements AutoCloseable {
           : String.join(", ", server.backends()));
       server.discoveryFailures().forEach(f -> log.warn("engine discovery: {}", f));
 
-      Set<String> required;
+      Set<String> required = new java.util.TreeSet<>();
       Path defaultModel = null;
+      checkDirectModels(o);
+      o.models().forEach(m -> required.add(m.name()));
       if (o.repository() != null) {
         repository = new Repository(o.repository(), server.registry(), progress, o.pollInterval());
-        required = repository.plan();
+        Set<String> inRepository = repository.plan();
+        for (ServeOptions.DirectModel m : o.models()) {
+          if (Files.isDirectory(repository.root().resolve(m.name()))) {
+            throw new IllegalArgumentException("--model " + m.name() + "=" + m.path() + ": the"
+                + " repository has a model folder of that name too; give another name with"
+                + " --model NAME=PATH");
+          }
+        }
+        required.addAll(inRepository);
         log.info("model repository {} ({}), {} model folder(s)", repository.root(),
             o.pollInterval().isZero() ? "not polled"
                 : "polled every " + o.pollInterval().toMillis() + " ms", repository.modelCount());
+      } else if (!o.models().isEmpty()) {
+        log.info("no model repository given: serving {}", o.models().stream()
+            .map(m -> m.name() + " from " + m.path()).toList());
       } else {
         defaultModel = DefaultModel.extract(o.cacheDir(), progress);
-        required = Set.of(DefaultModel.NAME);
+        required.add(DefaultModel.NAME);
         log.info("no model repository given: serving the default model {} from {}",
             DefaultModel.NAME, defaultModel);
       }
@@ -123,19 +138,20 @@ public final class StandaloneServer implements AutoCloseable {
 
       if (repository != null) {
         repository.start();
-      } else {
+      }
+      o.models().forEach(m -> loadDirect(server, m, progress));
+      if (defaultModel != null) {
         loadDefault(server, defaultModel, progress);
       }
       summary(server, repository, started);
       String base = "http://" + curlHost(o.host()) + ":" + http.port();
       String auth = o.apiKeyFile() == null ? ""
           : " -H \"Authorization: Bearer $(cat " + o.apiKeyFile() + ")\"";
-      if (repository == null) {
+      if (defaultModel != null) {
         log.info("try: curl -s{} {}/api/predict -H 'Content-Type: application/json' -d '{\"model\": \"{}\", \"inputs\": {\"text\": "
             + "[\"hello world\"]}}'", auth, base, DefaultModel.NAME);
-      } else {
-        log.info("try: curl -s{} {}/api/models", auth, base);
       }
+      tryLines(server.registry().models(), auth, base).forEach(l -> log.info("try: {}", l));
       return new StandaloneServer(server, http, grpc, repository);
     } catch (RuntimeException | Error e) {
       if (repository != null) {
@@ -180,6 +196,40 @@ public final class StandaloneServer implements AutoCloseable {
     return grpc;
   }
 
+  /** Each {@code --model} exists, and no two share a name. */
+  private static void checkDirectModels(ServeOptions o) {
+    Set<String> names = new java.util.HashSet<>();
+    for (ServeOptions.DirectModel m : o.models()) {
+      if (!Files.exists(m.path())) {
+        throw new IllegalArgumentException("--model " + m.path() + ": no such file or folder");
+      }
+      if (!names.add(m.name())) {
+        throw new IllegalArgumentException("--model " + m.path() + ": two models named '"
+            + m.name() + "'; name them with --model NAME=PATH");
+      }
+    }
+  }
+
+  /** Loads a {@code --model} as version 1 and waits for it; a failure leaves it FAILED. */
+  private static void loadDirect(ModelServer server, ServeOptions.DirectModel m,
+      Progress progress) {
+    long t0 = System.nanoTime();
+    try {
+      progress.read(m.name() + " v1", m.path());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try {
+      ModelStatus s = server.registry().load(m.name(), 1, m.path()).join();
+      log.info("{} v1: READY in {} ms{}", m.name(), (System.nanoTime() - t0) / 1_000_000,
+          s.warmupTime().map(w -> " (warm-up " + w.toMillis() + " ms)").orElse(""));
+    } catch (RuntimeException e) {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException
+          && e.getCause() != null ? e.getCause() : e;
+      log.error("{} v1: FAILED: {}", m.name(), cause.getMessage());
+    }
+  }
+
   private static void loadDefault(ModelServer server, @Nullable Path dir, Progress progress) {
     if (dir == null) {
       throw new IllegalStateException("no default model folder");
@@ -206,11 +256,9 @@ public final class StandaloneServer implements AutoCloseable {
     log.info("started in {} ms: {} model version(s), {} ready", (System.nanoTime() - started)
         / 1_000_000, all.size(), ready);
     for (ModelStatus s : all) {
-      String engine = s.metadata().map(m -> " " + m.inputs().size() + " in/"
-          + m.outputs().size() + " out").orElse("");
       log.info("  {} v{} {}{}{}{}", s.name(), s.version(), s.state(),
-          s.labels().isEmpty() ? "" : " " + s.labels(), engine,
-          s.failure().map(f -> ": " + f).orElse(""));
+          s.labels().isEmpty() ? "" : " " + s.labels(), s.metadata().map(m -> " [" + m.engine()
+              + "] " + uses(s.name(), m)).orElse(""), s.failure().map(f -> ": " + f).orElse(""));
     }
     if (repository != null) {
       for (Map.Entry<String, List<String>> p : repository.problems().entrySet()) {
@@ -218,6 +266,40 @@ public final class StandaloneServer implements AutoCloseable {
             p.getValue().size());
       }
     }
+  }
+
+  /** What a model can be called for, and on which routes. */
+  static String uses(String name, ModelMetadata m) {
+    List<String> uses = new java.util.ArrayList<>();
+    if (m.has(Capability.GENERATIVE)) {
+      uses.add("chat and completion (/v1/chat/completions, /v1/completions, /api/chat,"
+          + " /api/generate)");
+    }
+    if (m.has(Capability.EMBEDDING)) {
+      uses.add("embeddings (/v1/embeddings, /api/embed)");
+    }
+    if (m.has(Capability.TENSOR)) {
+      uses.add("tensors (" + m.inputs().size() + " in/" + m.outputs().size()
+          + " out: /v2/models/" + name + "/infer, /api/predict)");
+    }
+    return String.join("; ", uses);
+  }
+
+  /** Commands to try on the ready models: a chat, an embedding, else the model list. */
+  static List<String> tryLines(List<ModelStatus> models, String auth, String base) {
+    List<String> lines = new java.util.ArrayList<>();
+    String json = " -H 'Content-Type: application/json' -d ";
+    models.stream().filter(s -> s.state() == dev.modserv.core.ModelState.READY
+        && s.metadata().map(m -> m.has(Capability.GENERATIVE)).orElse(false)).findFirst()
+        .ifPresent(s -> lines.add("curl -s" + auth + " " + base + "/v1/chat/completions" + json
+            + "'{\"model\": \"" + s.name() + "\", \"messages\": [{\"role\": \"user\","
+            + " \"content\": \"Hello\"}]}'"));
+    models.stream().filter(s -> s.state() == dev.modserv.core.ModelState.READY
+        && s.metadata().map(m -> m.has(Capability.EMBEDDING)).orElse(false)).findFirst()
+        .ifPresent(s -> lines.add("curl -s" + auth + " " + base + "/v1/embeddings" + json
+            + "'{\"model\": \"" + s.name() + "\", \"input\": [\"hello world\"]}'"));
+    lines.add("curl -s" + auth + " " + base + "/api/models");
+    return lines;
   }
 
   private static String readKey(Path file) {
