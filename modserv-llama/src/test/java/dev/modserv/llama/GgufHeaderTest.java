@@ -107,6 +107,19 @@ class GgufHeaderTest {
             + " it)");
   }
 
+  /** The engine reads the header before it starts a worker: a broken file fails at once. */
+  @Test
+  void loadingABrokenFileFailsWithTheHeadersCause() throws Exception {
+    byte[] whole = Files.readAllBytes(Fixtures.tiny());
+    Path cut = Files.write(dir.resolve("cut.gguf"), Arrays.copyOf(whole, whole.length / 2));
+    for (String mode : new String[] {"worker", "in-process"}) {
+      assertThatThrownBy(() -> new LlamaBackend().load(ModelSource.of(cut)
+          .withOption("mode", mode))).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageStartingWith("GGUF file cut.gguf: truncated: its tensors need ");
+    }
+    assertThat(new LlamaBackend().memoryBytes(ModelSource.of(cut))).isEqualTo(-1);
+  }
+
   @Test
   void hostileCountsAndLengthsFailCleanly() throws Exception {
     assertThatThrownBy(() -> GgufHeader.read(header(3, 1L << 40, 0, new byte[0])))
