@@ -29,6 +29,15 @@ public interface Backend extends AutoCloseable {
     return 1.5;
   }
 
+  /**
+   * Returns how many bytes of memory {@code source} will take once loaded, before it is loaded,
+   * or -1 when the engine cannot tell (the server then uses the artifact's size times {@link
+   * #memoryFactor()}). Defaults to -1.
+   */
+  default long memoryBytes(ModelSource source) {
+    return -1;
+  }
+
   /** Releases the engine's shared resources. Defaults to doing nothing. */
   @Override
   default void close() {}

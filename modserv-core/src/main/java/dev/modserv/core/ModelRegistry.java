@@ -81,6 +81,13 @@ public interface ModelRegistry {
   CompletableFuture<Void> unload(String name);
 
   /**
+   * Makes the version {@code ref} reaches ready, loading a registered one on demand as a request
+   * would; completes once one is ready, or fails as a request would ({@code MODEL_NOT_FOUND}, the
+   * load's failure). Ollama's prompt-less {@code generate} uses it to load a model.
+   */
+  CompletableFuture<Void> ensureLoaded(dev.modserv.api.ModelRef ref);
+
+  /**
    * Points {@code label} at {@code version}, which must be ready. The move is atomic for callers.
    * The label {@code latest} is reserved: it always means the highest ready version.
    */

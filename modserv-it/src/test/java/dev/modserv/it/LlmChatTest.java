@@ -160,6 +160,100 @@ class LlmChatTest {
     return new Streamed(partials, done);
   }
 
+  static JsonNode get(String path) throws Exception {
+    return JSON.readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base
+        + path)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString())
+        .body());
+  }
+
+  static JsonNode named(JsonNode models, String name) {
+    for (JsonNode m : models) {
+      if (m.get("name").asText().equals(name)) {
+        return m;
+      }
+    }
+    throw new AssertionError("no " + name + " in " + models);
+  }
+
+  /** What the GGUF header says, on every listing; the weight is the file plus its KV cache. */
+  @Test
+  void ggufFactsAreListedAndTheWeightIsFilePlusKvCache() throws Exception {
+    JsonNode tag = named(get("/api/tags").get("models"), "tiny");
+    assertThat(tag.get("details").get("family").asText()).isEqualTo("llama");
+    assertThat(tag.get("details").get("quantization_level").asText()).isEqualTo("F32");
+    assertThat(tag.get("details").get("parameter_size").asText()).endsWith("K");
+    // 2 layers x 4096 context x 4 KV heads x (16 + 16) x 2 bytes (f16), plus the file.
+    long weight = java.nio.file.Files.size(dir.resolve("tiny.gguf")) + 2L * 4096 * 4 * 32 * 2;
+    // /api/ps names the model as /api/tags does.
+    JsonNode tinyPs = named(get("/api/ps").get("models"), "tiny");
+    assertThat(tinyPs.get("size").asLong()).isEqualTo(weight);
+    JsonNode info = JSON.readTree(post("/api/show", "{\"model\":\"tiny\"}").body())
+        .get("model_info");
+    assertThat(info.get("general.architecture").asText()).isEqualTo("llama");
+    assertThat(info.get("llama.context_length").asLong()).isEqualTo(512);
+    assertThat(info.get("llama.embedding_length").asLong()).isEqualTo(64);
+    assertThat(info.get("general.parameter_count").asLong()).isPositive();
+    JsonNode meta = get("/v1/models/tiny").get("meta");
+    assertThat(meta.get("n_ctx_train").asLong()).isEqualTo(512);
+    assertThat(meta.get("n_embd").asLong()).isEqualTo(64);
+    assertThat(meta.get("quantization").asText()).isEqualTo("F32");
+    assertThat(meta.get("chat_template").asBoolean()).isTrue();
+    JsonNode properties = named(get("/api/models").get("models"), "tiny").get("versions").get(0)
+        .get("properties");
+    assertThat(properties.get("architecture").asText()).isEqualTo("llama");
+    assertThat(properties.get("chat-template").asText()).isEqualTo("true");
+  }
+
+  /** Details real clients send: developer messages, think false, embeddings asked of a chat model. */
+  @Test
+  void developerRoleThinkAndEmbeddingsOfAChatModel() throws Exception {
+    String chat = "{\"model\":\"tiny\",\"max_tokens\":3,\"temperature\":0,\"seed\":3,"
+        + "\"messages\":[{\"role\":\"%s\",\"content\":\"be brief\"},"
+        + "{\"role\":\"user\",\"content\":\"hi\"}]}";
+    HttpResponse<String> developer = post("/v1/chat/completions", chat.formatted("developer"));
+    assertThat(developer.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(developer.body()).get("choices").get(0).get("message")
+        .get("content").asText()).isEqualTo(JSON.readTree(post("/v1/chat/completions",
+            chat.formatted("system")).body()).get("choices").get(0).get("message")
+        .get("content").asText());
+
+    String ollama = "{\"model\":\"tiny\",\"stream\":false,\"options\":{\"num_predict\":2},"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"think\":%s}";
+    assertThat(post("/api/chat", ollama.formatted("false")).statusCode()).isEqualTo(200);
+    HttpResponse<String> think = post("/api/chat", ollama.formatted("true"));
+    assertThat(think.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(think.body()).get("error").asText())
+        .startsWith("think: true is not supported: this model has no thinking template");
+
+    HttpResponse<String> embed = post("/v1/embeddings", "{\"model\":\"tiny\",\"input\":\"hi\"}");
+    assertThat(embed.statusCode()).isEqualTo(400);
+    assertThat(JSON.readTree(embed.body()).get("error").get("message").asText())
+        .contains("model 'tiny' generates text and cannot embed");
+  }
+
+  /** Ollama's prompt-less generate loads a registered model, and with keep_alive 0 unloads it. */
+  @Test
+  void emptyGenerateLoadsAndKeepAliveZeroUnloads() throws Exception {
+    server.registry().register("tiny-lazy", 1, new ModelSource(dir.resolve("tiny.gguf"),
+        Map.of("context-size", "256", "threads", "1")));
+    HttpResponse<String> load = post("/api/generate", "{\"model\":\"tiny-lazy\"}");
+    assertThat(load.statusCode()).as(load.body()).isEqualTo(200);
+    JsonNode loaded = JSON.readTree(load.body());
+    assertThat(loaded.get("done_reason").asText()).isEqualTo("load");
+    assertThat(loaded.get("response").asText()).isEmpty();
+    assertThat(loaded.get("done").asBoolean()).isTrue();
+    assertThat(get("/api/ps").toString()).contains("\"tiny-lazy\"");
+
+    JsonNode unload = JSON.readTree(post("/api/generate",
+        "{\"model\":\"tiny-lazy\",\"keep_alive\":0}").body());
+    assertThat(unload.get("done_reason").asText()).isEqualTo("unload");
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (get("/api/ps").toString().contains("\"tiny-lazy\"") && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
+    assertThat(get("/api/ps").toString()).doesNotContain("\"tiny-lazy\"");
+  }
+
   static HttpResponse<String> post(String path, String body) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + path))
         .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30)).build(),

@@ -138,7 +138,7 @@ class LlmRoutesTest {
     assertThat(tags.get(0).get("details").get("format").asText()).isEqualTo("onnxruntime");
 
     JsonNode ps = json(send("GET", "/api/ps", null)).get("models");
-    assertThat(ps.get(0).get("name").asText()).isEqualTo("minilm:1");
+    assertThat(ps.get(0).get("name").asText()).isEqualTo("minilm");
     assertThat(ps.get(0).get("size_vram").asLong()).isZero();
 
     JsonNode show = json(send("POST", "/api/show", "{\"model\":\"minilm\"}"));

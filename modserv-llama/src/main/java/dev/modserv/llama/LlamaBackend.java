@@ -1,5 +1,6 @@
 package dev.modserv.llama;
 
+import dev.modserv.llama.internal.GgufHeader;
 import dev.modserv.llama.internal.InProcessModel;
 import dev.modserv.llama.internal.LlamaOptions;
 import dev.modserv.llama.internal.WorkerModel;
@@ -52,11 +53,25 @@ public final class LlamaBackend implements Backend {
   @Override
   public LoadedModel load(ModelSource source) throws IOException {
     LlamaOptions options = LlamaOptions.parse(source);
-    if (!isGguf(source)) {
+    if (!Files.isRegularFile(source.location())) {
       throw new IllegalArgumentException("not a GGUF file: " + source.location());
     }
     return options.inProcess() ? new InProcessModel(source.location(), options)
         : new WorkerModel(source.location(), options);
+  }
+
+  /**
+   * The file plus its KV cache at the configured context, from the GGUF header; -1 when the header
+   * or the options cannot be read (loading then says why).
+   */
+  @Override
+  public long memoryBytes(ModelSource source) {
+    try {
+      return GgufHeader.read(source.location())
+          .memoryBytes(LlamaOptions.parse(source).contextSize());
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** A model's memory is about its file plus its context cache. */

@@ -6,6 +6,7 @@ import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServerListener;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.Ticker;
+import dev.modserv.spi.Backend;
 import dev.modserv.spi.ModelSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -202,17 +203,22 @@ final class ModelCache {
     }
   }
 
-  /** What a version not loaded now would take: declared, else artifact size times the factor. */
+  /** What a version not loaded now would take: declared, else the engine's estimate. */
   long estimate(ModelConfig config, ModelSource source) {
     if (config.memoryBytes() > 0) {
       return config.memoryBytes();
     }
     try {
-      return (long) (artifactBytes(source) * catalog.select(source, config.backend())
-          .memoryFactor());
+      return estimate(catalog.select(source, config.backend()), source);
     } catch (RuntimeException noEngine) {
       return artifactBytes(source);
     }
+  }
+
+  /** What {@code backend} says {@code source} will take, else its size times the factor. */
+  static long estimate(Backend backend, ModelSource source) {
+    long told = backend.memoryBytes(source);
+    return told > 0 ? told : (long) (artifactBytes(source) * backend.memoryFactor());
   }
 
   static long artifactBytes(ModelSource source) {

@@ -91,6 +91,15 @@ public final class Registry implements ModelRegistry {
     synchronized (e) {
       e.config = config;
     }
+    // A keep-alive of 0 unloads idle versions now, not at the next tick.
+    if (config.keepAlive().isZero()) {
+      cache.evictSoon();
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> ensureLoaded(ModelRef ref) {
+    return requests.ensureLoaded(ref);
   }
 
   @Override

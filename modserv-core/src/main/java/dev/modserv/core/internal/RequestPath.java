@@ -58,6 +58,30 @@ final class RequestPath {
     return Deadline.of(own, table.config(ref.name()), serverTimeout, submittedNanos);
   }
 
+  /** See {@link Registry#ensureLoaded}. */
+  CompletableFuture<Void> ensureLoaded(ModelRef ref) {
+    ModelVersion v;
+    try {
+      v = table.acquire(ref);
+    } catch (ModelServingException notServable) {
+      ModelEntry entry = table.get(ref.name());
+      CompletableFuture<ModelStatus> loading = entry == null ? null
+          : onDemand.awaitLoad(entry, ref);
+      if (entry == null || loading == null) {
+        return CompletableFuture.failedFuture(notServable);
+      }
+      return loading.handle((status, failure) -> {
+        onDemand.stopsAwaiting(entry);
+        if (failure != null) {
+          throw new java.util.concurrent.CompletionException(failure);
+        }
+        return null;
+      });
+    }
+    cache.released(v);
+    return CompletableFuture.completedFuture(null);
+  }
+
   /** See {@link Registry#submit}. */
   CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
       boolean callerWaits) {

@@ -141,8 +141,7 @@ final class VersionLifecycle {
   private ModelMetadata loadModel(ModelVersion v, ModelSource source) throws Exception {
     Backend backend = catalog.select(source, v.config.backend());
     long declared = v.config.memoryBytes();
-    long estimate = declared > 0 ? declared
-        : (long) (ModelCache.artifactBytes(source) * backend.memoryFactor());
+    long estimate = declared > 0 ? declared : ModelCache.estimate(backend, source);
     cache.reserve(v, estimate);
     log.info("loading '{}' version {} from {} with {}", v.name, v.version, source.location(),
         backend.name());

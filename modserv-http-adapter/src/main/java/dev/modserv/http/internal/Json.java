@@ -88,6 +88,18 @@ public final class Json {
   }
 
   /** Writes a shape as an array of numbers. */
+  /**
+   * Writes an engine-reported count (a model property such as {@code parameters}) as a number;
+   * writes nothing when it is absent or not a plain non-negative number.
+   */
+  public static void writeCount(JsonGenerator g, String field, @Nullable String value)
+      throws IOException {
+    if (value != null && !value.isEmpty() && value.length() < 19
+        && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      g.writeNumberField(field, Long.parseLong(value));
+    }
+  }
+
   public static void writeShape(JsonGenerator g, long[] shape) throws IOException {
     g.writeArray(shape, 0, shape.length);
   }

@@ -8,7 +8,7 @@ import java.io.IOException;
 public final class StatusJson {
   private StatusJson() {}
 
-  /** Writes {@code {version, state, labels, engine?, inputs?, outputs?, loaded_at?, ...}}. */
+  /** Writes {@code {version, state, labels, engine?, inputs?, outputs?, properties?, loaded_at?, ...}}. */
   public static void write(JsonGenerator g, ModelStatus s) throws IOException {
     g.writeStartObject();
     g.writeNumberField("version", s.version());
@@ -22,6 +22,11 @@ public final class StatusJson {
       g.writeStringField("engine", s.metadata().get().engine());
       Json.writeSpecs(g, "inputs", s.metadata().get().inputs());
       Json.writeSpecs(g, "outputs", s.metadata().get().outputs());
+      g.writeObjectFieldStart("properties");
+      for (var p : new java.util.TreeMap<>(s.metadata().get().properties()).entrySet()) {
+        g.writeStringField(p.getKey(), p.getValue());
+      }
+      g.writeEndObject();
     }
     if (s.loadedAt().isPresent()) {
       g.writeStringField("loaded_at", s.loadedAt().get().toString());

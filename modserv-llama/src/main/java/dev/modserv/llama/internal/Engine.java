@@ -218,6 +218,39 @@ public final class Engine {
     return p;
   }
 
+  /**
+   * Whether a generation that was not cancelled spent its budget: without stop strings, one that
+   * did not end on end-of-sequence (which llama.cpp sends as an empty piece) and had room in the
+   * context generated exactly max-tokens tokens, even when the last ones left a character
+   * unfinished (llama.cpp sends no piece for those, nor their bytes, so neither the pieces nor
+   * the text count them).
+   *
+   * @param lastPiece the text of the last piece before the final message, or null for none
+   */
+  static boolean budgetSpent(GenerationRequest request, int promptTokens,
+      @org.jspecify.annotations.Nullable String lastPiece, int contextPerSequence) {
+    return request.stop().isEmpty() && !"".equals(lastPiece)
+        && promptTokens + request.maxTokens() < contextPerSequence;
+  }
+
+  /** LENGTH for a spent budget, a full context or as many tokens as asked for; else STOP. */
+  static FinishReason finishReason(GenerationRequest request, int promptTokens, int steps,
+      @org.jspecify.annotations.Nullable String lastPiece, int counted, int contextPerSequence) {
+    boolean length = budgetSpent(request, promptTokens, lastPiece, contextPerSequence)
+        || counted >= request.maxTokens() || promptTokens + steps >= contextPerSequence;
+    return length ? FinishReason.LENGTH : FinishReason.STOP;
+  }
+
+  /** The tokens generated: max-tokens for a spent budget, else those counted, at most max. */
+  static int completionTokens(GenerationRequest request, int promptTokens, int steps,
+      @org.jspecify.annotations.Nullable String lastPiece, int counted, int contextPerSequence) {
+    if (budgetSpent(request, promptTokens, lastPiece, contextPerSequence)) {
+      return request.maxTokens();
+    }
+    return finishReason(request, promptTokens, steps, lastPiece, counted, contextPerSequence)
+        == FinishReason.LENGTH ? Math.min(counted, request.maxTokens()) : counted;
+  }
+
   /** Frees what the binding frees (not the model's memory: see docs/llama.md). */
   public void close() {
     model.close();
@@ -247,6 +280,9 @@ public final class Engine {
     public void run() {
       int steps = 0;
       StringBuilder text = new StringBuilder();
+      // The text of the latest piece before the final message: llama.cpp sends end-of-sequence
+      // as an empty piece, and sends none for a token that leaves a character unfinished.
+      @org.jspecify.annotations.Nullable String lastPiece = null;
       try {
         sink.prompt(promptTokens);
         // cancel() is called on this thread, between steps: the binding's cancel from another
@@ -261,6 +297,7 @@ public final class Engine {
           boolean last = !it.hasNext();
           if (!last) {
             steps++;
+            lastPiece = o.text;
             sink.token(o.text, 1);
           } else if (!o.text.isEmpty()) {
             sink.token(o.text, 0);
@@ -272,11 +309,9 @@ public final class Engine {
           return;
         }
         int counted = Math.max(countTokens(text.toString()), steps);
-        boolean length = counted >= request.maxTokens()
-            || promptTokens + steps >= options.contextPerSequence();
-        int completion = length ? Math.min(counted, request.maxTokens()) : counted;
-        sink.complete(length ? FinishReason.LENGTH : FinishReason.STOP,
-            new Usage(promptTokens, completion));
+        sink.complete(finishReason(request, promptTokens, steps, lastPiece, counted,
+            options.contextPerSequence()), new Usage(promptTokens, completionTokens(request,
+                promptTokens, steps, lastPiece, counted, options.contextPerSequence())));
       } catch (RuntimeException | Error e) {
         sink.fail(e);
       }

@@ -28,11 +28,21 @@ public final class InProcessModel implements LoadedModel {
   private final Engine engine;
   private final ModelMetadata metadata;
   private final RunGate gate = new RunGate();
+  private final long memoryBytes;
 
-  public InProcessModel(Path file, LlamaOptions options) {
+  /** Reads the file's header (failing at once on a broken file), then loads the model. */
+  public InProcessModel(Path file, LlamaOptions options) throws java.io.IOException {
+    GgufHeader header = GgufHeader.read(file);
     routeNativeLogs();
     this.engine = Engine.load(file, options);
-    this.metadata = Metadata.of(options, engine.dimensions(), "in-process");
+    this.metadata = Metadata.of(options, header, engine.dimensions(), "in-process");
+    this.memoryBytes = header.memoryBytes(options.contextSize());
+  }
+
+  /** The file plus the KV cache at the configured context (see {@link GgufHeader}). */
+  @Override
+  public long memoryBytes() {
+    return memoryBytes;
   }
 
   private static synchronized void routeNativeLogs() {

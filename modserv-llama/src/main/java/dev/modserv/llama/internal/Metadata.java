@@ -15,8 +15,9 @@ import java.util.Set;
 final class Metadata {
   private Metadata() {}
 
-  static ModelMetadata of(LlamaOptions options, int dimensions, String mode) {
+  static ModelMetadata of(LlamaOptions options, GgufHeader header, int dimensions, String mode) {
     ModelMetadata.Builder b = ModelMetadata.builder("llama");
+    header.properties().forEach(b::property);
     if (options.embedding()) {
       b.input(TensorSpec.of(Capability.EMBEDDING_INPUT, DataType.STRING, -1))
           .output(TensorSpec.of(Capability.EMBEDDING_OUTPUT, DataType.FP32, -1, dimensions))

@@ -74,6 +74,7 @@ public final class WorkerModel implements LoadedModel {
   private final LlamaOptions options;
   private final String label;
   private final ModelMetadata metadata;
+  private final long memoryBytes;
   private final AtomicInteger ids = new AtomicInteger();
   private final AtomicInteger restarts = new AtomicInteger();
   // Guarded by this: connection, closed, restarting, restartStartedNanos.
@@ -91,10 +92,19 @@ public final class WorkerModel implements LoadedModel {
     this.options = options;
     Path name = file.getFileName();
     this.label = name == null ? file.toString() : name.toString();
+    // A broken file fails here, in one line, before a worker starts.
+    GgufHeader header = GgufHeader.read(file);
+    this.memoryBytes = header.memoryBytes(options.contextSize());
     synchronized (this) {
       this.connection = start();
     }
-    this.metadata = Metadata.of(options, dimensions, "worker");
+    this.metadata = Metadata.of(options, header, dimensions, "worker");
+  }
+
+  /** The file plus the KV cache at the configured context (see {@link GgufHeader}). */
+  @Override
+  public long memoryBytes() {
+    return memoryBytes;
   }
 
   /** The worker's process id, or -1 when none runs. */

@@ -108,6 +108,12 @@ public final class Embeddings {
     if (metadata.isEmpty()) {
       return;
     }
+    if (!metadata.get().capabilities().contains(Capability.EMBEDDING)
+        && metadata.get().capabilities().contains(Capability.GENERATIVE)) {
+      throw HttpError.badField("model", "model '" + req.model() + "' generates text and cannot"
+          + " embed; use an embedding model (a GGUF loads for embeddings with engine option"
+          + " embedding=true)");
+    }
     if (!metadata.get().capabilities().contains(Capability.EMBEDDING)) {
       throw HttpError.badField("model", "model '" + req.model() + "' does not embed text; it takes "
           + metadata.get().inputs().stream().map(TensorSpec::name).toList());

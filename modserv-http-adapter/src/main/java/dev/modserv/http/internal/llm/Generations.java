@@ -2,6 +2,7 @@ package dev.modserv.http.internal.llm;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.Capability;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.GenerationChunk;
@@ -76,6 +77,53 @@ public final class Generations {
    * inputs}); 400 for both.
    */
   public static boolean asksForGeneration(Exchange ex) throws IOException {
+    return !asksForPrediction(ex) && hasField(ex, "prompt");
+  }
+
+  /**
+   * Whether the body asks for Ollama's generation: with a {@code prompt}, or with neither prompt
+   * nor {@code inputs} for a model that generates or has not loaded yet (Ollama's prompt-less
+   * generate, which loads the model); a prompt-less body for a model that predicts is the native
+   * API's.
+   */
+  public static boolean asksForOllamaGeneration(Settings settings, Exchange ex)
+      throws IOException {
+    if (asksForPrediction(ex)) {
+      return false;
+    }
+    if (hasField(ex, "prompt")) {
+      return true;
+    }
+    JsonNode model = LlmRequests.object(ex).get("model");
+    if (model == null || !model.isTextual()) {
+      return false;
+    }
+    Optional<ModelMetadata> metadata;
+    try {
+      metadata = Models.metadata(settings.server().registry(), Names.ref("model",
+          model.asText()));
+    } catch (RuntimeException badName) {
+      return false;
+    }
+    return metadata.isEmpty() || metadata.get().capabilities().contains(Capability.GENERATIVE);
+  }
+
+  private static boolean hasField(Exchange ex, String name) throws IOException {
+    try (JsonParser p = Json.parser(ex.body())) {
+      p.nextToken();
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        if (p.currentName().equals(name)) {
+          return true;
+        }
+        p.nextToken();
+        p.skipChildren();
+      }
+    }
+    return false;
+  }
+
+  /** Whether the body has {@code inputs} (and no {@code prompt}: 400 for both). */
+  private static boolean asksForPrediction(Exchange ex) throws IOException {
     boolean inputs = false;
     boolean prompt = false;
     try (JsonParser p = Json.parser(ex.body())) {
@@ -94,7 +142,7 @@ public final class Generations {
       throw HttpError.badField("", "give either inputs (prediction) or prompt (generation), not"
           + " both");
     }
-    return prompt;
+    return inputs;
   }
 
   /**

@@ -152,6 +152,10 @@ public final class LlmRequests {
         throw HttpError.badField(at, "expected an object {role, content}");
       }
       String role = m.path("role").asText("");
+      // OpenAI's newer name for the system message.
+      if (role.equals("developer")) {
+        role = "system";
+      }
       String text = content(m.get("content"), at, partsAllowed);
       if (m.has("images") && !m.get("images").isNull() && !m.get("images").isEmpty()) {
         throw HttpError.badField(at + ".images", "images are not supported");

@@ -50,9 +50,10 @@ public record OllamaApi(Settings settings) implements DialectRoutes {
     routes.post("/api/embed", this::embed);
     routes.post("/api/embeddings", this::embeddings);
     routes.post("/api/chat", ex -> gen.generate(ex, true));
-    // The native dialect's /api/generate too, when it is on: the bodies with a prompt are ours.
+    // The native dialect's /api/generate too, when it is on: the bodies with a prompt are ours,
+    // and the prompt-less ones (a load) for a model that generates.
     routes.post("/api/generate", ex -> gen.generate(ex, false))
-        .claims(Generations::asksForGeneration);
+        .claims(ex -> Generations.asksForOllamaGeneration(settings, ex));
   }
 
   /**
@@ -131,11 +132,22 @@ public record OllamaApi(Settings settings) implements DialectRoutes {
       g.writeStartObject();
       g.writeArrayFieldStart("models");
       for (ModelStatus s : loaded) {
-        writeModel(g, s.name() + ":" + s.version(), s, true);
+        writeModel(g, psName(s, loaded), s, true);
       }
       g.writeEndArray();
       g.writeEndObject();
     }));
+  }
+
+  /**
+   * The name {@code /api/tags} gives the version a request by name reaches (the highest READY
+   * one): the model's name; another loaded version is {@code name:version}, the name that reaches
+   * it.
+   */
+  private static String psName(ModelStatus s, List<ModelStatus> loaded) {
+    boolean serving = loaded.stream().filter(o -> o.name().equals(s.name()))
+        .allMatch(o -> o.version() <= s.version());
+    return serving ? s.name() : s.name() + ":" + s.version();
   }
 
   /** {@code POST /api/show} {@code {model}}: details, inputs and outputs, capabilities. */
@@ -147,8 +159,17 @@ public record OllamaApi(Settings settings) implements DialectRoutes {
       g.writeStartObject();
       writeDetails(g, s);
       g.writeObjectFieldStart("model_info");
-      g.writeStringField("general.architecture", s.metadata().map(ModelMetadata::engine)
-          .orElse(""));
+      Map<String, String> props = s.metadata().map(ModelMetadata::properties).orElse(Map.of());
+      String architecture = props.getOrDefault("architecture",
+          s.metadata().map(ModelMetadata::engine).orElse(""));
+      g.writeStringField("general.architecture", architecture);
+      // Ollama's keys for what a GGUF header says, as its clients read them.
+      Json.writeCount(g, "general.parameter_count", props.get("parameters"));
+      Json.writeCount(g, architecture + ".context_length", props.get("context-length"));
+      Json.writeCount(g, architecture + ".embedding_length", props.get("embedding-length"));
+      Json.writeCount(g, architecture + ".block_count", props.get("block-count"));
+      Json.writeCount(g, architecture + ".attention.head_count", props.get("head-count"));
+      Json.writeCount(g, architecture + ".attention.head_count_kv", props.get("head-count-kv"));
       if (s.metadata().isPresent()) {
         for (var p : s.metadata().get().properties().entrySet()) {
           g.writeStringField(p.getKey(), p.getValue());
@@ -198,6 +219,20 @@ public record OllamaApi(Settings settings) implements DialectRoutes {
   private static void writeDetails(JsonGenerator g, ModelStatus s) throws IOException {
     g.writeObjectFieldStart("details");
     g.writeStringField("format", s.metadata().map(ModelMetadata::engine).orElse(""));
+    Map<String, String> props = s.metadata().map(ModelMetadata::properties).orElse(Map.of());
+    // What Ollama's details say of a GGUF; other engines' models have no such facts.
+    if (props.containsKey("architecture")) {
+      g.writeStringField("family", props.get("architecture"));
+      g.writeArrayFieldStart("families");
+      g.writeString(props.get("architecture"));
+      g.writeEndArray();
+    }
+    if (props.containsKey("parameter-size")) {
+      g.writeStringField("parameter_size", props.get("parameter-size"));
+    }
+    if (props.containsKey("quantization")) {
+      g.writeStringField("quantization_level", props.get("quantization"));
+    }
     g.writeStringField("state", s.state().name());
     g.writeNumberField("version", s.version());
     g.writeEndObject();

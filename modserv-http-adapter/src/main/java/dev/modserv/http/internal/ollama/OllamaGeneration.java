@@ -6,6 +6,8 @@ import static dev.modserv.http.internal.llm.LlmRequests.number;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.ChatMessage;
+import dev.modserv.api.ModelRef;
+import dev.modserv.core.ModelRegistry;
 import dev.modserv.api.FinishReason;
 import dev.modserv.api.GenerationChunk;
 import dev.modserv.api.GenerationRequest;
@@ -16,6 +18,8 @@ import dev.modserv.http.internal.ErrorShape;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.HttpError;
 import dev.modserv.http.internal.Json;
+import dev.modserv.http.internal.Models;
+import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.llm.GenerationWriter;
 import dev.modserv.http.internal.llm.GenerationWriter.Framing;
@@ -36,6 +40,9 @@ import org.jspecify.annotations.Nullable;
 record OllamaGeneration(Settings settings) {
   /** Answers a chat request ({@code messages}), or else one with a {@code prompt}. */
   void generate(Exchange ex, boolean chat) throws IOException {
+    if (!chat && loadOrUnload(ex)) {
+      return;
+    }
     LlmRequests.Generation start = LlmRequests.generation(ex, chat, false);
     JsonNode body = start.body();
     String model = start.model();
@@ -61,6 +68,42 @@ record OllamaGeneration(Settings settings) {
     Generations.requireGenerative(settings, model);
     OllamaKeepAlive.apply(settings.server().registry(), model, keepAlive);
     Generations.run(settings, ex, b.build(), writer);
+  }
+
+  /**
+   * Ollama's {@code generate} without a prompt: loads the model (answering {@code done_reason}
+   * "load" once it is ready), or with {@code keep_alive} 0 unloads it ("unload"). Returns false
+   * for a request with a prompt.
+   */
+  private boolean loadOrUnload(Exchange ex) throws IOException {
+    JsonNode body = LlmRequests.object(ex);
+    JsonNode prompt = body.get("prompt");
+    if ((prompt != null && !prompt.isNull() && !(prompt.isTextual() && prompt.asText().isEmpty()))
+        || body.has("system") || body.has("inputs")) {
+      return false;
+    }
+    String model = LlmRequests.text(body, "model", null);
+    ModelRef ref = Names.ref("model", model);
+    Duration keepAlive = OllamaKeepAlive.read(body.get("keep_alive"));
+    ModelRegistry registry = settings.server().registry();
+    Models.status(registry, ref);
+    boolean unload = keepAlive != null && keepAlive.isZero();
+    OllamaKeepAlive.apply(registry, model, keepAlive);
+    // keep_alive 0 unloads the model once idle (the cache acts on it at once); it stays
+    // registered, and the next request loads it again, as in Ollama.
+    java.util.concurrent.CompletableFuture<Void> done = unload
+        ? java.util.concurrent.CompletableFuture.completedFuture(null)
+        : registry.ensureLoaded(ref);
+    ex.jsonWhenDone(done, 200, (g, ignored) -> {
+      g.writeStartObject();
+      g.writeStringField("model", model);
+      g.writeStringField("created_at", Instant.now().toString());
+      g.writeStringField("response", "");
+      g.writeBooleanField("done", true);
+      g.writeStringField("done_reason", unload ? "unload" : "load");
+      g.writeEndObject();
+    });
+    return true;
   }
 
   private static void prompt(GenerationRequest.Builder b, JsonNode body) {
@@ -90,6 +133,16 @@ record OllamaGeneration(Settings settings) {
         }
       }
       case "tools" -> LlmRequests.noTools(v);
+      case "think" -> {
+        // No engine here has a thinking template: asking not to think is what it does anyway.
+        if (!v.isBoolean()) {
+          throw HttpError.badField(key, "expected true or false");
+        }
+        if (v.asBoolean()) {
+          throw HttpError.badField(key, "true is not supported: this model has no thinking"
+              + " template; leave think out or set it to false");
+        }
+      }
       default -> throw HttpError.badField(key, "is not supported by this server");
     }
   }

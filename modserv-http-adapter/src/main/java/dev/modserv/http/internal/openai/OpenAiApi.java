@@ -81,6 +81,25 @@ public record OpenAiApi(Settings settings) implements DialectRoutes {
     g.writeNumberField("created", versions.stream().flatMap(s -> s.loadedAt().stream())
         .min(Comparator.naturalOrder()).map(Instant::getEpochSecond).orElse(0L));
     g.writeStringField("owned_by", "modserv");
+    // What the GGUF header says, under llama-server's "meta" names.
+    versions.stream().filter(s -> s.state() == ModelState.READY)
+        .max(Comparator.comparingLong(ModelStatus::version))
+        .flatMap(ModelStatus::metadata).map(m -> m.properties())
+        .filter(p -> p.containsKey("architecture")).ifPresent(p -> {
+          try {
+            g.writeObjectFieldStart("meta");
+            g.writeStringField("architecture", p.get("architecture"));
+            Json.writeCount(g, "n_params", p.get("parameters"));
+            Json.writeCount(g, "n_ctx_train", p.get("context-length"));
+            Json.writeCount(g, "n_embd", p.get("embedding-length"));
+            Json.writeCount(g, "size", p.get("file-bytes"));
+            g.writeStringField("quantization", p.getOrDefault("quantization", ""));
+            g.writeBooleanField("chat_template", Boolean.parseBoolean(p.get("chat-template")));
+            g.writeEndObject();
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
     g.writeEndObject();
   }
 
