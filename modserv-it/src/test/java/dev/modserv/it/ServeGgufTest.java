@@ -19,28 +19,17 @@ import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.modserv.api.ChatMessage;
 import dev.modserv.api.GenerationRequest;
 import dev.modserv.core.ModelServer;
-import dev.modserv.server.Main;
 import dev.modserv.spi.ModelSource;
 import dev.modserv.testkit.TinyLlama;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,8 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * seed.
  */
 class ServeGgufTest {
-  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = ServeProcess.JSON;
   /** The chat model's engine options: what its model.yaml says. */
   private static final Map<String, String> CHAT = Map.of("mode", "worker", "context-size", "1024",
       "parallel", "2", "threads", "2", "batch-size", "256", "gpu-layers", "0",
@@ -66,11 +54,10 @@ class ServeGgufTest {
   private static final int TOKENS = 8;
 
   @TempDir static Path dir;
-  static Process process;
-  static final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
+  static ServeProcess server;
+  static Collection<String> output;
   static String base;
   static ModelServer inProcess;
-  static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
@@ -90,48 +77,27 @@ class ServeGgufTest {
     byte[] wrong = bytes.clone();
     wrong[0] = 'X';
     Files.write(repo.resolve("wrongmagic/1/w.gguf"), wrong);
+    Files.createDirectories(repo.resolve("unknownarch/1"));
+    Files.write(repo.resolve("unknownarch/1/a.gguf"), withArchitecture(bytes, "qwert"));
     copy(gguf, repo.resolve("unknownkey/1/u.gguf"));
     Files.writeString(repo.resolve("unknownkey/model.yaml"), "engine-options:\n  contxt: 5\n");
     copy(gguf, repo.resolve("outofrange/1/o.gguf"));
     Files.writeString(repo.resolve("outofrange/model.yaml"),
         "engine-options:\n  context-size: 10\n");
 
-    String classPath = String.join(File.pathSeparator, System.getProperty("java.class.path"),
-        System.getProperty("jdk.module.path", ""));
-    // In an argument file: ONNX Runtime crashes a JVM whose command line is over ~4 KB.
-    Path args = Files.writeString(dir.resolve("java.args"), "-cp\n\"" + classPath
-        .replace("\\", "\\\\") + "\"\n");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "--enable-native-access=ALL-UNNAMED", "@" + args, Main.class.getName(),
-        "serve", "--host", "127.0.0.1", "--port", "0", "--model-repository", repo.toString(),
-        "--model", "direct=" + gguf, "--no-strict-readiness").redirectErrorStream(true);
-    pb.environment().put("MODSERV_CACHE_DIR", dir.resolve("cache").toString());
-    process = pb.start();
-    Thread.ofPlatform().daemon().start(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-          StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          output.add(line);
-          System.out.println("server: " + line);
-        }
-      } catch (java.io.IOException | java.io.UncheckedIOException e) {
-        output.add("(reading ended: " + e + ")");
-      }
-    });
+    server = ServeProcess.start(dir, "--model-repository", repo.toString(),
+        "--model", "direct=" + gguf, "--no-strict-readiness");
+    output = server.output;
+    base = server.base;
     inProcess = ModelServer.builder().build();
     inProcess.registry().load("tiny", 1, new ModelSource(gguf, CHAT)).join();
     inProcess.registry().load("embed", 1, new ModelSource(gguf, EMBED)).join();
-    base = "http://127.0.0.1:" + awaitPort();
-    awaitStarted();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (process != null) {
-      process.destroy();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
+    if (server != null) {
+      server.close();
     }
     if (inProcess != null) {
       inProcess.close();
@@ -141,6 +107,27 @@ class ServeGgufTest {
   private static void copy(Path from, Path to) throws Exception {
     Files.createDirectories(to.getParent());
     Files.copy(from, to);
+  }
+
+  /**
+   * Returns the GGUF {@code bytes} with {@code general.architecture}'s value replaced by
+   * {@code name}, which must be as long as the value it replaces.
+   */
+  static byte[] withArchitecture(byte[] bytes, String name) {
+    byte[] key = "general.architecture".getBytes(StandardCharsets.US_ASCII);
+    byte[] out = bytes.clone();
+    for (int i = 0; i + key.length < out.length; i++) {
+      if (Arrays.equals(out, i, i + key.length, key, 0, key.length)) {
+        // key, then the value's type (u32) and length (u64), then its bytes
+        int value = i + key.length + 4 + 8;
+        long length = java.nio.ByteBuffer.wrap(out, value - 8, 8)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        assertThat(length).isEqualTo(name.length());
+        System.arraycopy(name.getBytes(StandardCharsets.US_ASCII), 0, out, value, name.length());
+        return out;
+      }
+    }
+    throw new AssertionError("no general.architecture");
   }
 
   private static String expectedChat() {
@@ -221,12 +208,22 @@ class ServeGgufTest {
       assertThat(byName.get(ready).get("warmed_up").asBoolean()).as(ready).isTrue();
       assertThat(byName.get(ready).get("warmup_ms").asLong()).as(ready).isGreaterThanOrEqualTo(0);
     }
-    for (String failed : List.of("truncated", "wrongmagic", "unknownkey", "outofrange")) {
+    for (String failed : List.of("truncated", "wrongmagic", "unknownarch", "unknownkey",
+        "outofrange")) {
       JsonNode v = byName.get(failed);
       assertThat(v.get("state").asText()).as(failed).isEqualTo("FAILED");
       assertThat(v.get("failure").asText()).as(failed).doesNotContain("\n").doesNotContain("\tat ");
     }
     assertThat(byName.get("unknownkey").get("failure").asText()).contains("'contxt'");
+    String unknownArch = byName.get("unknownarch").get("failure").asText();
+    assertThat(unknownArch).contains("unknown architecture 'qwert'");
+    // The log says it on one line, the cause with the model's name, and no stack trace follows.
+    List<String> lines = new ArrayList<>(output);
+    int logged = indexOf(lines, l -> l.contains("unknownarch") && l.contains("'qwert'"));
+    assertThat(logged).as(String.join("\n", lines)).isNotNegative();
+    if (logged + 1 < lines.size()) {
+      assertThat(lines.get(logged + 1)).doesNotStartWith("\tat ").doesNotStartWith("Caused by");
+    }
     assertThat(byName.get("outofrange").get("failure").asText()).contains("'context-size'");
     assertThat(output).anyMatch(l -> l.contains("unknownkey") && l.contains("model.yaml")
         && l.contains("contxt"));
@@ -241,48 +238,20 @@ class ServeGgufTest {
     assertThat(output).anyMatch(l -> l.contains("try: curl") && l.contains("chat/completions"));
   }
 
+  private static int indexOf(List<String> lines, java.util.function.Predicate<String> p) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (p.test(lines.get(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   static HttpResponse<String> get(String path) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    return server.get(path);
   }
 
   static HttpResponse<String> post(String path, String body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static int awaitPort() throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-    while (System.nanoTime() < deadline) {
-      for (String line : output) {
-        Matcher m = LISTENING.matcher(line);
-        if (m.find()) {
-          return Integer.parseInt(m.group(1));
-        }
-      }
-      if (!process.isAlive()) {
-        throw new AssertionError("exited " + process.exitValue() + ":\n" + String.join("\n",
-            output));
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("no port:\n" + String.join("\n", output));
-  }
-
-  /** Until the startup summary is out: every model at start has loaded or failed. */
-  private static void awaitStarted() throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (output.stream().anyMatch(l -> l.contains("try: curl"))) {
-        return;
-      }
-      if (!process.isAlive()) {
-        throw new AssertionError("exited:\n" + String.join("\n", new ArrayList<>(output)));
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("not started:\n" + String.join("\n", output));
+    return server.post(path, body);
   }
 }

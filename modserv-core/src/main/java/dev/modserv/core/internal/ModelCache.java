@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -97,29 +98,49 @@ final class ModelCache {
 
   /**
    * Reserves {@code bytes}, evicting idle ready versions, least recently used first, until they
-   * fit; false when they cannot fit even with every idle version gone. Waits (on the loading
-   * thread, holding no lock) for each evicted model to close, since its bytes are native memory
-   * until then.
+   * fit; false when they cannot fit even with every idle version gone and no other load under
+   * way. Waits (on the loading thread, holding no lock) for each evicted model to close, since its
+   * bytes are native memory until then, and for other loads to end.
    */
   private boolean makeRoom(long bytes, ModelVersion loading) {
     while (true) {
-      ModelVersion evicted;
+      CompletableFuture<?> awaited;
       synchronized (evictionLock) {
         if (budget.tryReserve(bytes)) {
           return true;
         }
         ModelVersion victim = leastRecentlyUsedIdle(loading);
         if (victim == null) {
-          return false;
+          // Another load holding bytes ends idle (evictable) or failed (its bytes back): wait for
+          // it rather than refuse, so that models loading together at start share a budget. Only
+          // a load that holds nothing yet waits, so no two loads wait for each other.
+          ModelVersion other = bytes > 0 ? otherLoad(loading) : null;
+          if (other == null) {
+            return false;
+          }
+          awaited = other.loadFuture.exceptionally(error -> null);
+        } else {
+          log.info("unloading idle '{}' version {} to make room for '{}' version {}",
+              victim.name, victim.version, loading.name, loading.version);
+          awaited = evictIdle(victim) ? victim.closedFuture : null;
         }
-        log.info("unloading idle '{}' version {} to make room for '{}' version {}",
-            victim.name, victim.version, loading.name, loading.version);
-        evicted = evictIdle(victim) ? victim : null;
       }
-      if (evicted != null) {
-        evicted.closedFuture.join();
+      if (awaited != null) {
+        awaited.join();
       }
     }
+  }
+
+  private @Nullable ModelVersion otherLoad(ModelVersion loading) {
+    for (ModelEntry e : table.entries()) {
+      for (ModelVersion v : e.versions.values()) {
+        if (v != loading && v.weight() > 0
+            && (v.state() == ModelState.LOADING || v.state() == ModelState.WARMING)) {
+          return v;
+        }
+      }
+    }
+    return null;
   }
 
   private @Nullable ModelVersion leastRecentlyUsedIdle(ModelVersion loading) {

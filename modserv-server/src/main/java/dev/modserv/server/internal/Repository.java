@@ -196,8 +196,12 @@ public final class Repository implements AutoCloseable {
       }
       List<Long> wanted = wanted(m.versions.keySet(), settings);
       for (Long v : new ArrayList<>(t.versions.keySet())) {
-        if (!wanted.contains(v) && registry.status(m.name, v).isEmpty()) {
-          t.versions.remove(v); // the registry let it go (version policy)
+        // The registry let it go or is letting it go (version policy); forgetting it only once
+        // it is gone would miss it when a poll sees it draining, and it would not load again
+        // when the policy wants it back (its newer folder removed).
+        if (!wanted.contains(v) && registry.status(m.name, v).map(s -> s.state()
+            == ModelState.DRAINING || s.state() == ModelState.UNLOADED).orElse(true)) {
+          t.versions.remove(v);
         }
       }
       for (long v : wanted) {
