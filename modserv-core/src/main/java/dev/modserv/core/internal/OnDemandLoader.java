@@ -3,6 +3,7 @@ package dev.modserv.core.internal;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
+import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.core.Ticker;
 import dev.modserv.spi.ModelSource;
@@ -129,13 +130,23 @@ final class OnDemandLoader {
       }
       version = target;
       ModelVersion existing = e.versions.get(version);
-      if (existing != null) {
+      if (existing != null && !refusedForMemory(existing)) {
         return join(e, existing, ref);
+      }
+      if (existing != null) {
+        // Refused for room earlier; models may have unloaded since: try again.
+        e.versions.remove(version, existing);
+        e.changed();
       }
       v = lifecycle.newVersion(e, version, source);
     }
     log.info("loading '{}' version {} on first use", e.name, version);
     return lifecycle.start(e, v, source);
+  }
+
+  private static boolean refusedForMemory(ModelVersion v) {
+    return v.state() == ModelState.FAILED && v.failure() instanceof ModelServingException f
+        && f.code() == ErrorCode.INSUFFICIENT_MEMORY;
   }
 
   /** The load to wait for when {@code existing} is listed already. */

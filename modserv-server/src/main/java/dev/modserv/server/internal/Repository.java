@@ -199,8 +199,8 @@ public final class Repository implements AutoCloseable {
         // The registry let it go or is letting it go (version policy); forgetting it only once
         // it is gone would miss it when a poll sees it draining, and it would not load again
         // when the policy wants it back (its newer folder removed).
-        if (!wanted.contains(v) && registry.status(m.name, v).map(s -> s.state()
-            == ModelState.DRAINING || s.state() == ModelState.UNLOADED).orElse(true)) {
+        if (!wanted.contains(v) && registry.status(m.name, v).map(Repository::leaving)
+            .orElse(true)) {
           t.versions.remove(v);
         }
       }
@@ -211,6 +211,9 @@ public final class Repository implements AutoCloseable {
         }
         String had = t.versions.get(v);
         Optional<ModelStatus> status = registry.status(m.name, v);
+        if (had == null && status.map(Repository::leaving).orElse(false)) {
+          continue; // wanted again while the policy lets it go: load it once it is gone
+        }
         boolean live = status.isPresent() && status.get().state() != ModelState.FAILED
             && status.get().state() != ModelState.UNLOADED;
         if (had == null && live) {
@@ -381,6 +384,10 @@ public final class Repository implements AutoCloseable {
   }
 
   /** Picks the version folders to load: those the policy picks and those a label names. */
+  private static boolean leaving(ModelStatus status) {
+    return status.state() == ModelState.DRAINING || status.state() == ModelState.UNLOADED;
+  }
+
   static List<Long> wanted(Set<Long> present, ModelSettings settings) {
     Set<Long> all = new TreeSet<>(wanted(present, settings.config().versionPolicy()));
     settings.labels().values().stream().filter(present::contains).forEach(all::add);
