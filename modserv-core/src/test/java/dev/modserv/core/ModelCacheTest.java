@@ -115,6 +115,47 @@ class ModelCacheTest {
   }
 
   @Test
+  void loadsUnderWayTogetherShareTheBudgetRatherThanRefuse() {
+    FakeBackend backend = FakeBackend.builder().loadDelay(Duration.ofMillis(200)).build();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .maxLoadedBytes(100).build()) {
+      // Sizes known before the load, as the llama engine's are.
+      for (String name : List.of("a", "b")) {
+        server.registry().configure(name, ModelConfig.builder().memoryBytes(60).build());
+      }
+      CompletableFuture<ModelStatus> a = server.registry().load("a", 1, Path.of("a.fake"));
+      CompletableFuture<ModelStatus> b = server.registry().load("b", 1, Path.of("b.fake"));
+      // The second waits for the first, which then is idle and makes room for it.
+      a.join();
+      b.join();
+      eventually(() -> backend.loaded().size() == 2
+          && backend.loaded().stream().mapToInt(FakeModel::closeCalls).sum() == 1,
+          "one of the two unloaded for the other");
+      assertThat(used(server)).isEqualTo(60);
+    }
+  }
+
+  @Test
+  void aVersionRefusedForRoomLoadsOnALaterRequest() throws Exception {
+    Gate gate = new Gate();
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .maxLoadedBytes(100).build()) {
+      server.registry().load("a", 1, sized("a", 60)).join();
+      server.registry().register("b", 1, sized("b", 60));
+      CompletableFuture<InferenceResult> busy = server.inferAsync(
+          InferenceRequest.builder("a").inputs(row(42, 0, 0, 0)).build());
+      gate.awaitEntered();
+      assertCode(() -> server.infer("b", row(1, 1, 1, 1)), ErrorCode.INSUFFICIENT_MEMORY,
+          "held by models in use or loading");
+      gate.open();
+      busy.get(10, TimeUnit.SECONDS);
+      assertThat(server.infer("b", row(1, 1, 1, 1)).requireOutput("y").toFloatArray())
+          .containsExactly(2, 2, 2, 2);
+    }
+  }
+
+  @Test
   void keepAliveZeroUnloadsWhenIdleAndTheNextRequestLoadsAgain() {
     FakeBackend backend = FakeBackend.create();
     try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
