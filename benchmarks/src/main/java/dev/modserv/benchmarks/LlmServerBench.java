@@ -111,10 +111,11 @@ public final class LlmServerBench {
       StringBuilder out = new StringBuilder(
           "clients\trequests\tsucceeded\tsuccess_pct\tttft_p50_ms\tttft_p99_ms\ttotal_p50_ms"
               + "\ttotal_p99_ms\ttok_s_per_client\ttok_s_total\n");
-      System.out.printf(Locale.ROOT, "LlmServerBench: %d tokens, parallel %d, queue %d, %d CPUs,"
+      System.err.printf(Locale.ROOT, "LlmServerBench: %d tokens, parallel %d, queue %d, %d CPUs,"
           + " warm-up %d short generations per side in %.1f s%n", tokens, PARALLEL, QUEUE,
           Runtime.getRuntime().availableProcessors(), warmups, (System.nanoTime() - warmStart) / 1e9);
       System.out.print(out);
+      System.out.flush();
       double[] ratio = new double[2];
       for (int clients : CLIENTS) {
         int perClient = Math.max(2, 24 / clients);
@@ -186,15 +187,18 @@ public final class LlmServerBench {
             ms(ttft, 99), ms(total, 50), ms(total, 99), perClientRate, allTokens / (wall / 1e9));
         out.append(row);
         System.out.print(row);
+        System.out.flush();
       }
       String ratioLine = String.format(Locale.ROOT,
           "# 1 client, side by side: server %.1f tokens/s, in-process generate %.1f tokens/s,"
               + " server/in-process %.1f%%%n", ratio[1], ratio[0], 100 * ratio[1] / ratio[0]);
       out.append(ratioLine);
       System.out.print(ratioLine);
+      System.out.flush();
       String burstLine = burst(address, body);
       out.append(burstLine);
       System.out.print(burstLine);
+      System.out.flush();
       Files.createDirectories(tsv.toAbsolutePath().getParent());
       Files.writeString(tsv, out);
     } finally {
@@ -255,7 +259,7 @@ public final class LlmServerBench {
 
   /** Polls with one short generation until the model answers (it is READY after its warm-up). */
   private static void awaitServing(InetSocketAddress address, Process server) throws Exception {
-    String probe = body(1);
+    String probe = body(8);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);  // the launcher may build
     while (System.nanoTime() < deadline) {
       if (!server.isAlive()) {
@@ -363,7 +367,7 @@ public final class LlmServerBench {
         }
       }
       long end = System.nanoTime();
-      return new Result(status, false, done && first > 0, tokens, first - start, end - start, 0);
+      return new Result(status, false, done, tokens, first - start, end - start, 0);
     }
   }
 
