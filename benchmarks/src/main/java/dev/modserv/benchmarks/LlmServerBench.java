@@ -1,0 +1,382 @@
+package dev.modserv.benchmarks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modserv.api.ChatMessage;
+import dev.modserv.api.GenerationChunk;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.GenerationStream;
+import dev.modserv.core.ModelServer;
+import dev.modserv.llama.LlamaBackend;
+import dev.modserv.spi.ModelSource;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The load study an LLM server publishes, through the real standalone server started as a process
+ * ({@code ./modserv serve --model-repository}) on the generated 384-wide GGUF ({@link
+ * LlamaBenchmark#writeModel}), with {@code parallel: 4}, {@code threads: 2} and a queue bound of
+ * 50 in its {@code model.yaml}. For 1, 4, 16 and 60 closed-loop clients, each streaming chat
+ * completions ({@code POST /v1/chat/completions}, SSE, a fixed prompt and {@code max_tokens}) one
+ * after the other: success rate, time to first token and total latency (p50, p99), tokens/s per
+ * client and in total. A client answered 503 counts a failure and waits the {@code Retry-After} the
+ * server names, as a polite client does. At 1 client every round also runs one {@link
+ * ModelServer#generate} in this process on the same model and options (its own worker), so the
+ * ratio of the two compares generations run side by side under the same machine load. Then a
+ * burst of 100 requests released together against the queue of 50: 4 run, 50 wait, and exactly
+ * the other 46 must be answered 503 with {@code Retry-After}; every other one must complete.
+ *
+ * <pre>
+ * java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
+ *     dev.modserv.benchmarks.LlmServerBench LAUNCHER TSV [tokens=64] [warm-ups=200]
+ * </pre>
+ */
+public final class LlmServerBench {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int PARALLEL = 4;
+  private static final int QUEUE = 50;
+  private static final int BURST = 100;
+  private static final int[] CLIENTS = {1, 4, 16, 60};
+
+  private LlmServerBench() {}
+
+  /** One request: its status, whether it finished, and its times in nanoseconds. */
+  private record Result(int status, boolean retryAfter, boolean complete, int tokens, long ttft,
+      long total, long retrySeconds) {}
+
+  public static void main(String[] args) throws Exception {
+    Path launcher = Path.of(args[0]);
+    Path tsv = Path.of(args[1]);
+    int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+    int warmups = args.length > 3 ? Integer.parseInt(args[3]) : 200;
+    Path model = LlamaBenchmark.writeModel();
+    Path repository = Files.createTempDirectory("modserv-llm-server-bench-");
+    Path version = Files.createDirectories(repository.resolve("bench").resolve("1"));
+    Files.copy(model, version.resolve("bench.gguf"));
+    Files.writeString(repository.resolve("bench").resolve("model.yaml"), """
+        engine-options:
+          context-size: 2048
+          parallel: %d
+          threads: 2
+        batching:
+          max-queue-size: %d
+        """.formatted(PARALLEL, QUEUE));
+    int port;
+    try (ServerSocket free = new ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Process server = new ProcessBuilder(launcher.toString(), "serve", "--model-repository",
+        repository.toString(), "--host", "127.0.0.1", "--port", Integer.toString(port),
+        "--log-level", "warn")
+        .redirectErrorStream(true)
+        .redirectOutput(tsv.resolveSibling("llm-server.server.log").toFile()).start();
+    InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+    String body = body(tokens);
+    ModelServer inProcess = null;
+    try {
+      awaitServing(address, server);
+      inProcess = ModelServer.builder().backend(new LlamaBackend()).discoverBackends(false).build();
+      inProcess.registry().load("bench", 1, new ModelSource(model, Map.of("context-size", "2048",
+          "threads", "2", "parallel", Integer.toString(PARALLEL)))).join();
+      GenerationRequest request = GenerationRequest.builder("bench")
+          .messages(List.of(ChatMessage.user(LlamaBenchmark.PROMPT))).maxTokens(tokens)
+          .temperature(0).seed(1).build();
+      GenerationRequest shortRequest = GenerationRequest.builder("bench")
+          .messages(List.of(ChatMessage.user(LlamaBenchmark.PROMPT))).maxTokens(2)
+          .temperature(0).seed(1).build();
+      String shortBody = body(2);
+      long warmStart = System.nanoTime();
+      for (int i = 0; i < warmups; i++) {
+        generate(inProcess, shortRequest);
+        stream(address, shortBody);
+      }
+      StringBuilder out = new StringBuilder(
+          "clients\trequests\tsucceeded\tsuccess_pct\tttft_p50_ms\tttft_p99_ms\ttotal_p50_ms"
+              + "\ttotal_p99_ms\ttok_s_per_client\ttok_s_total\n");
+      System.err.printf(Locale.ROOT, "LlmServerBench: %d tokens, parallel %d, queue %d, %d CPUs,"
+          + " warm-up %d short generations per side in %.1f s%n", tokens, PARALLEL, QUEUE,
+          Runtime.getRuntime().availableProcessors(), warmups, (System.nanoTime() - warmStart) / 1e9);
+      System.out.print(out);
+      System.out.flush();
+      double[] ratio = new double[2];
+      for (int clients : CLIENTS) {
+        int perClient = Math.max(2, 24 / clients);
+        List<List<Result>> byClient = new ArrayList<>();
+        long[] clientWall = new long[clients];
+        long start = System.nanoTime();
+        if (clients == 1) {
+          // Side by side: each round one in-process generation, then one through the server.
+          List<Result> results = new ArrayList<>();
+          long inProcessTokens = 0;
+          long inProcessNanos = 0;
+          for (int r = 0; r < perClient; r++) {
+            Result direct = generate(inProcess, request);
+            inProcessTokens += direct.tokens();
+            inProcessNanos += direct.total();
+            results.add(stream(address, body));
+          }
+          byClient.add(results);
+          clientWall[0] = results.stream().mapToLong(Result::total).sum();
+          ratio[0] = inProcessTokens / (inProcessNanos / 1e9);
+        } else {
+          ExecutorService pool = Executors.newFixedThreadPool(clients);
+          CountDownLatch ready = new CountDownLatch(clients);
+          CountDownLatch go = new CountDownLatch(1);
+          for (int c = 0; c < clients; c++) {
+            List<Result> results = new ArrayList<>();
+            byClient.add(results);
+            int client = c;
+            pool.execute(() -> {
+              ready.countDown();
+              try {
+                go.await();
+                long t0 = System.nanoTime();
+                for (int r = 0; r < perClient; r++) {
+                  Result res = stream(address, body);
+                  results.add(res);
+                  if (res.status() == 503) {
+                    Thread.sleep(res.retrySeconds() * 1000);
+                  }
+                }
+                clientWall[client] = System.nanoTime() - t0;
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+          }
+          ready.await();
+          start = System.nanoTime();
+          go.countDown();
+          pool.shutdown();
+          pool.awaitTermination(1, TimeUnit.HOURS);
+        }
+        long wall = clients == 1 ? clientWall[0] : System.nanoTime() - start;
+        List<Result> all = byClient.stream().flatMap(List::stream).toList();
+        List<Result> ok = all.stream().filter(Result::complete).toList();
+        long allTokens = ok.stream().mapToLong(Result::tokens).sum();
+        double perClientRate = 0;
+        for (int c = 0; c < clients; c++) {
+          perClientRate += byClient.get(c).stream().filter(Result::complete)
+              .mapToLong(Result::tokens).sum() / (clientWall[c] / 1e9) / clients;
+        }
+        if (clients == 1) {
+          ratio[1] = perClientRate;
+        }
+        long[] ttft = ok.stream().mapToLong(Result::ttft).sorted().toArray();
+        long[] total = ok.stream().mapToLong(Result::total).sorted().toArray();
+        String row = String.format(Locale.ROOT, "%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f%n",
+            clients, all.size(), ok.size(), 100.0 * ok.size() / all.size(), ms(ttft, 50),
+            ms(ttft, 99), ms(total, 50), ms(total, 99), perClientRate, allTokens / (wall / 1e9));
+        out.append(row);
+        System.out.print(row);
+        System.out.flush();
+      }
+      String ratioLine = String.format(Locale.ROOT,
+          "# 1 client, side by side: server %.1f tokens/s, in-process generate %.1f tokens/s,"
+              + " server/in-process %.1f%%%n", ratio[1], ratio[0], 100 * ratio[1] / ratio[0]);
+      out.append(ratioLine);
+      System.out.print(ratioLine);
+      System.out.flush();
+      String burstLine = burst(address, body);
+      out.append(burstLine);
+      System.out.print(burstLine);
+      System.out.flush();
+      Files.createDirectories(tsv.toAbsolutePath().getParent());
+      Files.writeString(tsv, out);
+    } finally {
+      if (inProcess != null) {
+        inProcess.close();
+      }
+      server.destroy();   // SIGTERM: the server drains and ends its worker
+      if (!server.waitFor(60, TimeUnit.SECONDS)) {
+        server.destroyForcibly();
+      }
+    }
+    System.exit(0);
+  }
+
+  /** 100 streaming requests released together; the line that counts their answers. */
+  private static String burst(InetSocketAddress address, String body) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(BURST);
+    CountDownLatch ready = new CountDownLatch(BURST);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Result> results = new ArrayList<>();
+    List<Throwable> lost = new ArrayList<>();
+    for (int i = 0; i < BURST; i++) {
+      pool.execute(() -> {
+        ready.countDown();
+        try {
+          go.await();
+          Result r = stream(address, body);
+          synchronized (results) {
+            results.add(r);
+          }
+        } catch (Throwable t) {
+          synchronized (lost) {
+            lost.add(t);
+          }
+        }
+      });
+    }
+    ready.await();
+    go.countDown();
+    pool.shutdown();
+    pool.awaitTermination(1, TimeUnit.HOURS);
+    long completed = results.stream().filter(Result::complete).count();
+    long refused = results.stream().filter(r -> r.status() == 503 && r.retryAfter()).count();
+    long other = results.size() - completed - refused;
+    int overflow = BURST - QUEUE - PARALLEL;
+    return String.format(Locale.ROOT, "# burst of %d against %d running + queue %d: %d completed,"
+        + " %d answered 503 with Retry-After (overflow %d: %s), %d other, %d lost%n", BURST, PARALLEL,
+        QUEUE, completed, refused, overflow, refused == overflow ? "exact" : "NOT exact", other,
+        lost.size() + (BURST - results.size() - lost.size()));
+  }
+
+  private static String body(int tokens) throws IOException {
+    return "{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":"
+        + JSON.writeValueAsString(LlamaBenchmark.PROMPT) + "}],\"max_tokens\":" + tokens
+        + ",\"temperature\":0,\"seed\":1,\"stream\":true,"
+        + "\"stream_options\":{\"include_usage\":true}}";
+  }
+
+  /** Polls with one short generation until the model answers (it is READY after its warm-up). */
+  private static void awaitServing(InetSocketAddress address, Process server) throws Exception {
+    String probe = body(8);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);  // the launcher may build
+    while (System.nanoTime() < deadline) {
+      if (!server.isAlive()) {
+        throw new IllegalStateException("the server ended with " + server.exitValue()
+            + "; see llm-server.server.log");
+      }
+      try {
+        if (stream(address, probe).complete()) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("the server did not serve the model within 10 minutes");
+  }
+
+  private static Result generate(ModelServer server, GenerationRequest request) {
+    long start = System.nanoTime();
+    long first = 0;
+    int tokens = 0;
+    try (GenerationStream s = server.generate(request)) {
+      for (Iterator<GenerationChunk> it = s.iterator(); it.hasNext(); ) {
+        GenerationChunk c = it.next();
+        if (first == 0 && !c.text().isEmpty()) {
+          first = System.nanoTime();
+        }
+        tokens = c.completionTokens();
+      }
+    }
+    long end = System.nanoTime();
+    return new Result(200, false, true, tokens, first - start, end - start, 0);
+  }
+
+  /**
+   * One streamed chat completion on a new connection, read off the socket: the time to the first
+   * event that carries text, the total time, and the completion tokens of the usage event.
+   */
+  private static Result stream(InetSocketAddress address, String body) throws IOException {
+    byte[] json = body.getBytes(StandardCharsets.UTF_8);
+    byte[] head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + address.getPort()
+        + "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nConnection: close"
+        + "\r\nContent-Length: " + json.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] request = Arrays.copyOf(head, head.length + json.length);
+    System.arraycopy(json, 0, request, head.length, json.length);
+    long start = System.nanoTime();
+    try (Socket socket = new Socket()) {
+      socket.setTcpNoDelay(true);
+      socket.connect(address);
+      InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+      OutputStream out = socket.getOutputStream();
+      out.write(request);
+      out.flush();
+      String statusLine = HttpLines.read(in);
+      int status = Integer.parseInt(statusLine.split(" ")[1]);
+      boolean chunked = false;
+      long retry = -1;
+      for (String h; !(h = HttpLines.read(in)).isEmpty(); ) {
+        String lower = h.toLowerCase(Locale.ROOT);
+        chunked |= lower.equals("transfer-encoding: chunked");
+        if (lower.startsWith("retry-after:")) {
+          retry = Long.parseLong(h.substring("retry-after:".length()).trim());
+        }
+      }
+      if (status != 200) {
+        return new Result(status, retry >= 0, false, 0, 0, System.nanoTime() - start,
+            Math.max(retry, 0));
+      }
+      long first = 0;
+      int tokens = 0;
+      boolean done = false;
+      StringBuilder events = new StringBuilder();
+      byte[] buffer = new byte[1 << 14];
+      while (true) {
+        // With Connection: close the server sends the events unframed until it closes.
+        byte[] piece;
+        if (chunked) {
+          int size = Integer.parseInt(HttpLines.read(in).trim(), 16);
+          piece = size == 0 ? null : in.readNBytes(size);
+          if (piece != null) {
+            HttpLines.read(in);                         // the CRLF after the chunk's data
+          }
+        } else {
+          int n = in.read(buffer);
+          piece = n < 0 ? null : Arrays.copyOf(buffer, n);
+        }
+        if (piece == null) {
+          break;
+        }
+        events.append(new String(piece, StandardCharsets.UTF_8));
+        for (int end; (end = events.indexOf("\n\n")) >= 0; ) {
+          String event = events.substring(0, end);
+          events.delete(0, end + 2);
+          if (event.equals("data: [DONE]")) {
+            done = true;
+          } else if (event.startsWith("data: ")) {
+            JsonNode chunk = JSON.readTree(event.substring(6));
+            if (first == 0 && !chunk.path("choices").path(0).path("delta").path("content")
+                .asText("").isEmpty()) {
+              first = System.nanoTime();
+            }
+            tokens = Math.max(tokens, chunk.path("usage").path("completion_tokens").asInt(0));
+          }
+        }
+      }
+      long end = System.nanoTime();
+      return new Result(status, false, done, tokens, first - start, end - start, 0);
+    }
+  }
+
+  /** The nearest-rank percentile {@code p} of sorted nanoseconds, in milliseconds. */
+  private static double ms(long[] sorted, int p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(0, rank - 1)] / 1e6;
+  }
+}
