@@ -490,6 +490,17 @@ class GrpcAdapterTest {
         .newBuilder().setModelName("later").build())), Status.Code.NOT_FOUND, "MODEL_NOT_FOUND");
   }
 
+  @Test
+  void aVersionFolderHoldingALinkOutOfTheRootIsRefused() throws Exception {
+    Path outside = Files.writeString(tmp.resolve("secret.bin"), "not for the server");
+    Path dir = model("leaky", List.of(DataType.FP32)).getParent();
+    Files.createSymbolicLink(dir.resolve("extra.bin"), outside);
+    assertStatus(failure(() -> stub("tcp").repositoryModelLoad(RepositoryModelLoadRequest
+        .newBuilder().setModelName("leaky").build())), Status.Code.INVALID_ARGUMENT,
+        "INVALID_INPUT", "resolves outside the model root");
+    assertThat(server.registry().versions("leaky")).isEmpty();
+  }
+
   // ---- health, auth, drain: adapters of their own ----
 
   @Test

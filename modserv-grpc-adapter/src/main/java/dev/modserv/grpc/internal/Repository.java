@@ -9,6 +9,7 @@ import dev.modserv.grpc.internal.proto.ModelRepositoryParameter;
 import dev.modserv.grpc.internal.proto.RepositoryIndexResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -122,20 +123,39 @@ final class Repository {
   }
 
   /** Returns {@code p} once its real path lies inside the root (a link may not lead out). */
+  /**
+   * Returns {@code p} when what a load of it would read lies inside the root: its real path, and
+   * for a folder the real path of everything under it (links followed, at most 10,000 entries),
+   * as the HTTP management routes check it; else INVALID_INPUT.
+   */
   private Path inside(Path p) {
     if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
       return p;
     }
-    try {
-      if (!p.toRealPath().startsWith(root)) {
-        throw new ModelServingException(ErrorCode.INVALID_INPUT, "model_name: '"
-            + root.relativize(p) + "' resolves outside the model root");
-      }
-    } catch (IOException e) {
-      throw new ModelServingException(ErrorCode.INVALID_INPUT, "model_name: '"
-          + root.relativize(p) + "' cannot be resolved inside the model root");
+    String shown = root.relativize(p).toString();
+    int[] seen = {0};
+    try (Stream<Path> tree = Files.walk(p, FileVisitOption.FOLLOW_LINKS)) {
+      tree.forEach(each -> {
+        if (++seen[0] > 10_000) {
+          throw outside(shown, "holds more than 10000 files");
+        }
+        try {
+          if (!each.toRealPath().startsWith(root)) {
+            throw outside(shown, "resolves outside the model root");
+          }
+        } catch (IOException e) {
+          throw outside(shown, "cannot be resolved inside the model root");
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      throw outside(shown, "cannot be walked inside the model root");
     }
     return p;
+  }
+
+  private static ModelServingException outside(String shown, String why) {
+    return new ModelServingException(ErrorCode.INVALID_INPUT, "model_name: '" + shown + "' "
+        + why);
   }
 
   private static TreeSet<Long> versions(Path modelDir) {
