@@ -12,7 +12,9 @@ import dev.modserv.api.ErrorCode;
 import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
+import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
+import dev.modserv.core.VersionPolicy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -35,6 +37,8 @@ class ModservEmbeddingModelTest {
   @BeforeAll
   static void start() {
     server = ModelServer.builder().meterRegistry(METERS).build();
+    server.registry().configure("minilm", ModelConfig.builder()
+        .versionPolicy(VersionPolicy.all()).build());
     server.registry().load("minilm", 1, MINILM).join();
     server.registry().load("minilm", 2, MINILM).join();
   }
