@@ -148,17 +148,60 @@ class ModservChatModelTest {
   @Test
   void aHandlerThatStopsTheStreamCancelsTheGeneration() throws Exception {
     double before = generations("cancelled");
+    List<String> shown = new CopyOnWriteArrayList<>();
     List<StreamingHandle> handles = new CopyOnWriteArrayList<>();
+    CompletableFuture<Object> ended = new CompletableFuture<>();
+    StreamingChatResponseHandler docsHandler = new StreamingChatResponseHandler() {
+      void show(String text) {
+        shown.add(text);
+      }
+
+      boolean userPressedStop() {
+        return true;
+      }
+
+      // DOCS-STOP-START
+      @Override
+      public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+        show(partial.text());
+        if (userPressedStop()) {
+          context.streamingHandle().cancel();
+        }
+      }
+      // DOCS-STOP-END
+
+      @Override
+      public void onCompleteResponse(ChatResponse response) {
+        ended.complete(response);
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        ended.complete(error);
+      }
+    };
     // Far more tokens than the test waits for: only a cancel ends it soon.
-    Streamed s = stream(streaming().maxOutputTokens(3500).build(), "hi", handle -> {
-      handles.add(handle);
-      handle.cancel();
+    streaming().maxOutputTokens(3500).build().chat("hi", new StreamingChatResponseHandler() {
+      @Override
+      public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+        handles.add(context.streamingHandle());
+        docsHandler.onPartialResponse(partial, context);
+      }
+
+      @Override
+      public void onCompleteResponse(ChatResponse response) {
+        docsHandler.onCompleteResponse(response);
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        docsHandler.onError(error);
+      }
     });
     awaitGenerations("cancelled", before + 1);
-    assertThat(handles).hasSize(1);
-    assertThat(handles.get(0).isCancelled()).isTrue();
-    assertThat(s.partials).hasSize(1);
-    assertThat(s.done).isNotDone();
+    assertThat(shown).hasSize(1);
+    assertThat(handles).singleElement().satisfies(h -> assertThat(h.isCancelled()).isTrue());
+    assertThat(ended).isNotDone();
     // The one sequence is free again.
     assertThat(chat().maxOutputTokens(3).build().chat("x")).isNotEmpty();
   }
