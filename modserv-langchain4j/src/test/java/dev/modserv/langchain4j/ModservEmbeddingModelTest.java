@@ -12,13 +12,21 @@ import dev.modserv.api.ErrorCode;
 import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
+import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
 import dev.modserv.core.VersionPolicy;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,6 +49,11 @@ class ModservEmbeddingModelTest {
         .versionPolicy(VersionPolicy.all()).build());
     server.registry().load("minilm", 1, MINILM).join();
     server.registry().load("minilm", 2, MINILM).join();
+    // Four rows go at once (a preferred size); fewer wait up to ten seconds for company.
+    server.registry().configure("batched", ModelConfig.builder().batching(BatchingPolicy.builder()
+        .maxBatchSize(8).preferredBatchSizes(4, 8).maxQueueDelay(Duration.ofSeconds(10)).build())
+        .build());
+    server.registry().load("batched", 1, MINILM).join();
   }
 
   @AfterAll
@@ -94,6 +107,27 @@ class ModservEmbeddingModelTest {
     assertThat(requests("2")).isEqualTo(v2);
     model().embed("latest");
     assertThat(requests("2")).isEqualTo(v2 + 1);
+  }
+
+  @Test
+  void concurrentCallsShareOneEngineRun() throws Exception {
+    EmbeddingModel batched = ModservEmbeddingModel.builder().modelServer(server)
+        .modelName("batched").build();
+    DistributionSummary batches = METERS.get("modserv.batch.size").tag("model", "batched")
+        .summary();
+    long runs = batches.count();
+    double rows = batches.totalAmount();
+    try (ExecutorService callers = Executors.newFixedThreadPool(4)) {
+      List<Future<Embedding>> calls = new ArrayList<>();
+      for (String text : List.of("one", "two", "three", "four")) {
+        calls.add(callers.submit(() -> batched.embed(text).content()));
+      }
+      for (Future<Embedding> call : calls) {
+        assertThat(call.get(30, TimeUnit.SECONDS).dimension()).isEqualTo(384);
+      }
+    }
+    assertThat(batches.count()).isEqualTo(runs + 1);
+    assertThat(batches.totalAmount()).isEqualTo(rows + 4);
   }
 
   static double requests(String version) {
