@@ -26,7 +26,7 @@ class ModulePathTest {
   /** What the module needs, from the test class path: jars by name, reactor classes folders. */
   private static Path[] modulePath() {
     List<Path> paths = new ArrayList<>(List.of(Path.of("target", "classes")));
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator, -1)) {
       Path path = Path.of(entry);
       String name = path.getFileName().toString();
       boolean jar = name.endsWith(".jar") && JARS.stream().anyMatch(name::startsWith);
