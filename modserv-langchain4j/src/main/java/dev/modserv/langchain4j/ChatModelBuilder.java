@@ -47,7 +47,7 @@ abstract class ChatModelBuilder<B extends ChatModelBuilder<B>> {
     return self();
   }
 
-  /** Pins the version of {@link #modelName(String)}; without it the highest ready version serves. */
+  /** Pins the version of {@link #modelName(String)}; unset, the highest ready version serves. */
   public B modelVersion(long modelVersion) {
     this.modelVersion = ModelRef.requireVersion(modelVersion);
     return self();

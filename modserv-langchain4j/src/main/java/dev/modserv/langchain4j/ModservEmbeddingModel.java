@@ -119,7 +119,7 @@ public final class ModservEmbeddingModel implements EmbeddingModel {
       return this;
     }
 
-    /** Pins the version of {@link #modelName(String)}; without it the highest ready version serves. */
+    /** Pins the version of {@link #modelName(String)}; unset, the highest ready one serves. */
     public Builder modelVersion(long modelVersion) {
       this.modelVersion = ModelRef.requireVersion(modelVersion);
       return this;

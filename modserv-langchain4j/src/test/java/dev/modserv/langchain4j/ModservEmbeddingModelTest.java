@@ -141,7 +141,8 @@ class ModservEmbeddingModelTest {
     EmbeddingModel missing = ModservEmbeddingModel.builder().modelServer(server)
         .modelName("nope").build();
     assertThatThrownBy(() -> missing.embed("x")).isInstanceOfSatisfying(
-        ModelServingException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.MODEL_NOT_FOUND));
+        ModelServingException.class,
+        e -> assertThat(e.code()).isEqualTo(ErrorCode.MODEL_NOT_FOUND));
     EmbeddingModel absentVersion = ModservEmbeddingModel.builder().modelServer(server)
         .modelName("minilm").modelVersion(9).build();
     assertThatThrownBy(() -> absentVersion.embed("x")).isInstanceOfSatisfying(
