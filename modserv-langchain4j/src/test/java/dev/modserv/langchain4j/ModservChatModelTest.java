@@ -94,6 +94,23 @@ class ModservChatModelTest {
   }
 
   @Test
+  void theSeedReachesTheSampler() throws Exception {
+    // Sampling, not greedy: only the same seed gives the same text.
+    GenerationResult expected = server.complete(GenerationRequest.builder("tiny")
+        .messages(List.of(ChatMessage.user("hi"))).maxTokens(24).temperature(1.5).seed(11)
+        .build());
+    GenerationResult otherSeed = server.complete(GenerationRequest.builder("tiny")
+        .messages(List.of(ChatMessage.user("hi"))).maxTokens(24).temperature(1.5).seed(12)
+        .build());
+    assertThat(otherSeed.text()).isNotEqualTo(expected.text());
+    assertThat(chat().temperature(1.5).seed(11L).maxOutputTokens(24).build().chat("hi"))
+        .isEqualTo(expected.text());
+    Streamed s = stream(streaming().temperature(1.5).seed(11L).maxOutputTokens(24).build(), "hi",
+        handle -> {});
+    assertThat(s.done.get(60, TimeUnit.SECONDS).aiMessage().text()).isEqualTo(expected.text());
+  }
+
+  @Test
   void everyRoleIsMapped() {
     ChatResponse response = chat().build().chat(SystemMessage.from("be brief"),
         UserMessage.from("hi"), AiMessage.from("hello"),
