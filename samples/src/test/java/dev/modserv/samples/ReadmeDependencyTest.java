@@ -71,6 +71,10 @@ class ReadmeDependencyTest {
     Element root = parse(Files.readString(Path.of("../pom.xml")));
     Element bomPom = parse(Files.readString(Path.of("../modserv-bom/pom.xml")));
     assertThat(text(bomPom, "version")).isEqualTo(text(root, "version"));
+    assertThat(Files.readString(Path.of("../docs/getting-started.md")))
+        .as("getting-started.md names the BOM's coordinates")
+        .contains("`" + text(bomPom, "groupId") + ":" + text(bomPom, "artifactId") + ":"
+            + text(bomPom, "version") + "`");
     for (Coordinates managed : dependencies(child(bomPom, "dependencyManagement"))) {
       assertThat(managed.version()).isEqualTo(text(root, "version"));
       assertThat(Path.of("..", managed.artifactId(), "pom.xml")).as(managed.artifactId()).exists();
