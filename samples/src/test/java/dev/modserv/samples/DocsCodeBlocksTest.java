@@ -2,12 +2,16 @@ package dev.modserv.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.net.URI;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -26,8 +30,10 @@ import org.w3c.dom.NodeList;
 import org.xml.sax.InputSource;
 
 /**
- * Every fenced code block in README.md and docs/ is checked or declared not run. Java blocks in
- * docs/ are compiled against the published modules, each as the body of a method whose class has
+ * Every fenced code block in README.md and docs/ is checked or declared not run. A Java block that
+ * is a region of a compiled source file of the reactor (indentation aside) is checked where that
+ * file's test shows it in the doc. Every other Java block in docs/ is compiled against the published
+ * modules, each as the body of a method whose class has
  * the names the docs use without declaring them as fields ({@code server}, {@code modelServer},
  * {@code key}, {@code request}); a line {@code ...} stands for the application's own code. The
  * README's Java block is the samples' EmbeddingExample, compiled and run by EmbeddingExampleTest;
@@ -38,7 +44,8 @@ import org.xml.sax.InputSource;
 class DocsCodeBlocksTest {
   private static final Pattern FENCE =
       Pattern.compile("^( *)```(\\w*)\\n(.*?)^\\1```$", Pattern.DOTALL | Pattern.MULTILINE);
-  private static final Set<String> NOT_RUN = Set.of("", "json", "yaml", "python");
+  private static final Set<String> NOT_RUN =
+      Set.of("", "json", "yaml", "properties", "python", "sh", "bash", "console", "http", "text");
 
   private record Block(Path file, int line, String language, String code) {
     String name() {
@@ -66,8 +73,10 @@ class DocsCodeBlocksTest {
   void everyJavaBlockInTheDocsCompiles(@TempDir Path out) throws IOException {
     List<JavaFileObject> units = new ArrayList<>();
     List<String> names = new ArrayList<>();
+    String sources = compiledSources();
     for (Block b : blocks()) {
-      if (b.language().equals("java") && !b.file().getParent().equals(root())) {
+      if (b.language().equals("java") && !b.file().getParent().equals(root())
+          && !sources.contains(stripped(b.code()))) {
         String className = "Block" + units.size();
         names.add(className + " = " + b.name());
         units.add(source(className, wrap(className, b)));
@@ -172,6 +181,33 @@ class DocsCodeBlocksTest {
         return code;
       }
     };
+  }
+
+  /** Every Java file under a src/ folder of the reactor, each line without its indentation. */
+  private static String compiledSources() throws IOException {
+    StringBuilder all = new StringBuilder();
+    Files.walkFileTree(root(), new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+        String name = dir.getFileName().toString();
+        return name.equals("target") || name.startsWith(".") && !dir.equals(root())
+            ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+        if (file.toString().endsWith(".java")
+            && root().relativize(file).toString().contains("src" + File.separator)) {
+          all.append(stripped(Files.readString(file))).append('\n');
+        }
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return all.toString();
+  }
+
+  private static String stripped(String code) {
+    return String.join("\n", code.lines().map(String::strip).toList());
   }
 
   private static List<Block> blocks() throws IOException {
