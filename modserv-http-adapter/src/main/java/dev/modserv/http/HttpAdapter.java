@@ -106,13 +106,15 @@ public final class HttpAdapter implements AutoCloseable {
         new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), b.requiredModels,
             b.strictReadiness), accepting),
         registry, new RequestTimers(registry), new ModelCalls(b.server), accepting, version());
-    this.router = new Router(settings, routes(settings, b.dialects), b.bodyTimeout);
-  }
-
-  /** Operations first, then each enabled dialect's routes, in the enum's order. */
-  private static List<DialectRoutes> routes(Settings settings, Set<Dialect> dialects) {
     List<DialectRoutes> routes = new ArrayList<>();
     routes.add(new Operations(settings));
+    routes.addAll(routes(settings, b.dialects));
+    this.router = new Router(settings, routes, b.bodyTimeout);
+  }
+
+  /** Each enabled dialect's routes, in the enum's order. */
+  static List<DialectRoutes> routes(Settings settings, Set<Dialect> dialects) {
+    List<DialectRoutes> routes = new ArrayList<>();
     for (Dialect d : dialects) {
       switch (d) {
         case NATIVE -> routes.add(new NativeApi(settings));
@@ -281,7 +283,7 @@ public final class HttpAdapter implements AutoCloseable {
     }
   }
 
-  private static String version() {
+  static String version() {
     try (InputStream in = HttpAdapter.class.getResourceAsStream(
         "/dev/modserv/http/internal/version.properties")) {
       if (in != null) {

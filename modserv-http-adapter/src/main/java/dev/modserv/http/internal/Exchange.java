@@ -3,32 +3,30 @@ package dev.modserv.http.internal;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import dev.modserv.http.HostExchange;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request being answered: the Jetty request, response and callback, the request id, the
- * matched route and its parameters. It completes exactly once, from any thread.
+ * One request being answered: the wire it came on (the adapter's Jetty server, or a host's server
+ * through {@link HostExchange}), the request id, the matched route and its parameters. It
+ * completes exactly once, from any thread.
  */
 public final class Exchange {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   private static final byte[] EMPTY = new byte[0];
   static final String JSON = "application/json";
 
-  private final Request request;
-  private final Response response;
-  private final Callback callback;
+  private final HostExchange wire;
+  /** The Jetty request on the adapter's own server; null for a host's. */
+  private final @Nullable Request jetty;
   private final Settings settings;
   private final String requestId;
   private final long startNanos;
@@ -40,19 +38,38 @@ public final class Exchange {
   private ErrorShape errorShape = ErrorShape.PLAIN;
   private @Nullable CountingOutputStream streamed;
 
-  Exchange(Request request, Response response, Callback callback, Settings settings,
-      String requestId, long startNanos) {
-    this.request = request;
-    this.response = response;
-    this.callback = callback;
+  Exchange(HostExchange wire, @Nullable Request jetty, Settings settings, String requestId,
+      long startNanos) {
+    this.wire = wire;
+    this.jetty = jetty;
     this.settings = settings;
     this.requestId = requestId;
     this.startNanos = startNanos;
   }
 
-  /** Returns the Jetty request. */
+  /**
+   * Returns the Jetty request, for the routes only the adapter's own server serves (operations,
+   * node fit); a host's server has none.
+   *
+   * @throws IllegalStateException for a request a host's server received
+   */
   public Request request() {
-    return request;
+    Request r = jetty;
+    if (r == null) {
+      throw new IllegalStateException("route " + route + " is served by the adapter's own server"
+          + " only");
+    }
+    return r;
+  }
+
+  /** Returns the value of request header {@code name}, or null. */
+  public @Nullable String requestHeader(String name) {
+    return wire.requestHeader(name);
+  }
+
+  /** Runs {@code action} when the client goes away before the answer ends. */
+  public void onClientGone(Runnable action) {
+    wire.onClientGone(action);
   }
 
   /** Returns the adapter's settings. */
@@ -101,7 +118,7 @@ public final class Exchange {
 
   /** Sets a response header; call before answering. */
   public void header(String name, String value) {
-    response.getHeaders().put(name, value);
+    wire.responseHeader(name, value);
   }
 
   /** Answers {@code status} with a JSON body. */
@@ -139,7 +156,7 @@ public final class Exchange {
     Duration retry = f.retryAfter();
     if (retry != null) {
       long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));
-      response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
+      wire.responseHeader(HttpHeader.RETRY_AFTER.asString(), Long.toString(seconds));
     }
     json(f.status(), errorShape.render(f));
   }
@@ -174,10 +191,8 @@ public final class Exchange {
     if (!done.compareAndSet(false, true)) {
       throw new IllegalStateException("request " + requestId + " was answered already");
     }
-    response.setStatus(200);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-    streamed = new CountingOutputStream(Content.Sink.asOutputStream(response));
+    wire.responseHeader(HttpHeader.CACHE_CONTROL.asString(), "no-cache");
+    streamed = new CountingOutputStream(wire.startStream(contentType));
     return streamed;
   }
 
@@ -199,11 +214,7 @@ public final class Exchange {
       }
     }
     record(failed == null ? 200 : 499, out.count);
-    if (failed == null) {
-      callback.succeeded();
-    } else {
-      callback.failed(failed);
-    }
+    wire.endStream(failed);
   }
 
   /** Counts what a streamed answer wrote, for the access log. */
@@ -232,33 +243,34 @@ public final class Exchange {
     if (!done.compareAndSet(false, true)) {
       return;
     }
-    response.setStatus(status);
-    if (!bodyRead && (request.getLength() > 0
+    Request request = jetty;
+    if (request != null && !bodyRead && (request.getLength() > 0
         || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
       // Refused before its body was read: Jetty closes the connection when it cannot drain the
       // rest, and said here, the client does not send its next request into a closed socket.
-      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+      wire.responseHeader(HttpHeader.CONNECTION.asString(), "close");
     }
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
     record(status, bytes.length);
-    response.write(true, ByteBuffer.wrap(bytes), callback);
+    wire.send(status, contentType, bytes);
   }
 
   /** Records the answered request: its timer, a debug line, the access log. */
   private void record(int status, long bytes) {
     long nanos = System.nanoTime() - startNanos;
     try {
-      settings.timers().timer(route, request.getMethod(), status)
+      settings.timers().timer(route, wire.method(), status)
           .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {
       log.warn("could not record the metrics of request {}", requestId, e);
     }
     if (log.isDebugEnabled()) {
       log.debug("request {} {} {} -> {} in {} us", requestId,
-          ClientText.escape(request.getMethod()),
-          ClientText.escape(request.getHttpURI().getPath()), status, nanos / 1000);
+          ClientText.escape(wire.method()), ClientText.escape(wire.path()), status, nanos / 1000);
     }
-    AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
+    Request request = jetty;
+    if (request != null) {
+      // A host's server keeps its own access log.
+      AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
+    }
   }
 }
