@@ -1,6 +1,7 @@
 package dev.modserv.spring;
 
 import dev.modserv.core.ModelServer;
+import dev.modserv.core.ModelServerListener;
 import dev.modserv.core.Readiness;
 import dev.modserv.http.Dialect;
 import dev.modserv.http.HttpAdapter;
@@ -27,16 +28,20 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnBooleanProperty(name = "modserv.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(ModservProperties.class)
 public class ModservAutoConfiguration {
-  /** The server; an application's own {@code ModelServer} bean replaces it. */
+  /**
+   * The server; an application's own {@code ModelServer} bean replaces it. The application's
+   * {@link ModelServerListener} beans hear its models' lifecycle.
+   */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   public ModelServer modelServer(ModservProperties properties,
-      ObjectProvider<MeterRegistry> meterRegistry) {
+      ObjectProvider<MeterRegistry> meterRegistry, ObjectProvider<ModelServerListener> listeners) {
     ModelServer.Builder b = ModelServer.builder()
         .discoverBackends(properties.isDiscoverBackends())
         .responseCacheBytes(properties.getResponseCacheSize().toBytes())
         .embeddingCacheBytes(properties.getEmbeddingCacheSize().toBytes());
     meterRegistry.ifAvailable(b::meterRegistry);
+    listeners.orderedStream().forEach(b::listener);
     if (properties.getMaxLoadedMemory() != null) {
       b.maxLoadedBytes(properties.getMaxLoadedMemory().toBytes());
     }

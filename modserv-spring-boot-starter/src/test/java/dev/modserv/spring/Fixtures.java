@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modserv.core.ModelRegistry;
+import dev.modserv.core.ModelState;
 import dev.modserv.core.Readiness;
 import dev.modserv.testkit.TinyLlama;
 import java.io.IOException;
@@ -23,7 +25,8 @@ final class Fixtures {
   static final HttpClient CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).build();
   /** x [-1, 4] -> y [-1, 3]; its reference outputs are in references.json beside it. */
-  static final Path MLP = Path.of(System.getProperty("modserv.onnx.models"), "mlp.onnx");
+  static final Path MLP =
+      Path.of(System.getProperty("modserv.onnx.models"), "mlp.onnx").normalize();
   static final Path REFERENCES =
       Path.of(System.getProperty("modserv.onnx.models"), "references.json");
   /** The int8 all-MiniLM-L6-v2 folder (model and tokenizer), from its Maven artifact. */
@@ -69,6 +72,16 @@ final class Fixtures {
     while (!readiness.ready()) {
       assertThat(System.nanoTime() - deadline).as("models ready; waiting for %s",
           readiness.waiting()).isNegative();
+      Thread.sleep(20);
+    }
+  }
+
+  /** Waits until {@code model} has a READY version. */
+  static void awaitReady(ModelRegistry registry, String model) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (registry.versions(model).stream().noneMatch(s -> s.state() == ModelState.READY)) {
+      assertThat(System.nanoTime() - deadline).as("%s ready: %s", model,
+          registry.versions(model)).isNegative();
       Thread.sleep(20);
     }
   }
