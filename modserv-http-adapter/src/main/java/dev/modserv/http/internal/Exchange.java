@@ -1,13 +1,13 @@
 package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.modserv.http.HostExchange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
-import dev.modserv.http.HostExchange;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.jspecify.annotations.Nullable;
