@@ -82,6 +82,27 @@ class DocumentedPropertiesTest {
   }
 
   @Test
+  void theDependencySnippetNamesModulesOfTheBom() throws Exception {
+    String doc = Files.readString(Path.of("../docs/spring-boot.md"));
+    String bom = Files.readString(Path.of("../modserv-bom/pom.xml"));
+    Matcher snippet = Pattern.compile("```\\n(<dependency>.*?)```", Pattern.DOTALL).matcher(doc);
+    assertThat(snippet.find()).as("the dependency snippet").isTrue();
+    Matcher artifacts = Pattern.compile("<groupId>([^<]+)</groupId>\\s*<artifactId>([^<]+)"
+        + "</artifactId>\\s*</dependency>").matcher(snippet.group(1));
+    Set<String> named = new TreeSet<>();
+    while (artifacts.find()) {
+      named.add(artifacts.group(1) + ":" + artifacts.group(2));
+    }
+    assertThat(named).containsExactly("dev.modserv:modserv-onnx",
+        "dev.modserv:modserv-spring-boot-starter");
+    for (String ga : named) {
+      String artifactId = ga.substring(ga.indexOf(':') + 1);
+      assertThat(bom).as("modserv-bom manages " + ga)
+          .contains("<groupId>dev.modserv</groupId><artifactId>" + artifactId + "</artifactId>");
+    }
+  }
+
+  @Test
   void theBindingTestSetsEveryDocumentedProperty() throws Exception {
     Set<String> set = new TreeSet<>();
     for (String p : PropertiesBindingTest.class.getAnnotation(SpringBootTest.class).properties()) {
