@@ -1,6 +1,5 @@
 package dev.modserv.http;
 
-import java.io.OutputStream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -9,8 +8,8 @@ import org.jspecify.annotations.Nullable;
  * adapter's request and response mapping. The host implements it over its request and response.
  *
  * <p>The routes answer once, from any thread: either {@link #send} with the whole answer, or
- * {@link #startStream}, writes to the stream it returned (from one thread, which may block), then
- * {@link #endStream}. Response headers are set before either.
+ * {@link #startStream}, {@link #write}s (one at a time: the next after the last one's {@link
+ * Written}), then {@link #endStream}. Response headers are set before either.
  */
 public interface HostExchange {
   /** Returns the request's method, upper case ({@code POST}). */
@@ -31,12 +30,22 @@ public interface HostExchange {
   /** Answers {@code status} with {@code body} of {@code contentType}, completing the request. */
   void send(int status, String contentType, byte[] body);
 
+  /** Starts a streamed 200 answer of {@code contentType} (server-sent events, NDJSON). */
+  void startStream(String contentType);
+
   /**
-   * Starts a streamed 200 answer of {@code contentType} (server-sent events, NDJSON) and returns
-   * where to write it; the routes flush after each event and close it before {@link #endStream}
-   * when it ended well.
+   * Sends {@code bytes} (one or more whole events) of the streamed answer to the client now, not
+   * held in a buffer, and tells {@code written} when they are written or failed (the client went
+   * away): at once on this thread, or later on another.
    */
-  OutputStream startStream(String contentType);
+  void write(byte[] bytes, Written written);
+
+  /** Hears the end of one {@link #write}. */
+  @FunctionalInterface
+  interface Written {
+    /** The bytes are written ({@code failure} null), or could not be. */
+    void done(@Nullable Throwable failure);
+  }
 
   /**
    * Ends the streamed answer: completes the request when {@code failure} is null, else aborts it

@@ -52,7 +52,7 @@ public final class HostedRoutes {
             accepting),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), new RequestTimers(meters),
         new ModelCalls(b.server), accepting, HttpAdapter.version());
-    this.router = new Router(settings, HttpAdapter.routes(settings, b.dialects),
+    this.router = new Router(settings, HttpAdapter.dialectRoutes(settings, b.dialects),
         Duration.ofSeconds(60));
   }
 

@@ -106,14 +106,19 @@ public final class HttpAdapter implements AutoCloseable {
         new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), b.requiredModels,
             b.strictReadiness), accepting),
         registry, new RequestTimers(registry), new ModelCalls(b.server), accepting, version());
-    List<DialectRoutes> routes = new ArrayList<>();
-    routes.add(new Operations(settings));
-    routes.addAll(routes(settings, b.dialects));
-    this.router = new Router(settings, routes, b.bodyTimeout);
+    this.router = new Router(settings, routes(settings, b.dialects), b.bodyTimeout);
   }
 
-  /** Each enabled dialect's routes, in the enum's order. */
-  static List<DialectRoutes> routes(Settings settings, Set<Dialect> dialects) {
+  /** Operations first, then each enabled dialect's routes, in the enum's order. */
+  private static List<DialectRoutes> routes(Settings settings, Set<Dialect> dialects) {
+    List<DialectRoutes> routes = new ArrayList<>();
+    routes.add(new Operations(settings));
+    routes.addAll(dialectRoutes(settings, dialects));
+    return routes;
+  }
+
+  /** Each enabled dialect's routes, in the enum's order (no operations routes). */
+  static List<DialectRoutes> dialectRoutes(Settings settings, Set<Dialect> dialects) {
     List<DialectRoutes> routes = new ArrayList<>();
     for (Dialect d : dialects) {
       switch (d) {

@@ -7,7 +7,6 @@ import dev.modserv.core.ModelServer;
 import dev.modserv.testkit.FakeBackend;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -95,7 +94,12 @@ class HostedRoutesTest {
     }
 
     @Override
-    public OutputStream startStream(String contentType) {
+    public void startStream(String contentType) {
+      throw new AssertionError("no stream expected");
+    }
+
+    @Override
+    public void write(byte[] bytes, Written written) {
       throw new AssertionError("no stream expected");
     }
 

@@ -36,7 +36,7 @@ public final class Exchange {
   private byte[] body = EMPTY;
   private boolean bodyRead;
   private ErrorShape errorShape = ErrorShape.PLAIN;
-  private @Nullable CountingOutputStream streamed;
+  private @Nullable WireOutputStream streamed;
 
   Exchange(HostExchange wire, @Nullable Request jetty, Settings settings, String requestId,
       long startNanos) {
@@ -182,8 +182,8 @@ public final class Exchange {
 
   /**
    * Starts a streamed 200 answer of {@code contentType} (no length; chunked): write it through the
-   * stream returned, from one thread, and end it with {@link #endStream}. Blocking writes: call
-   * it from a thread that may block.
+   * stream returned, from one thread, and end it with {@link #endStream}. Each write goes to the
+   * client at once and waits until it is written: call it from a thread that may block.
    *
    * @throws IllegalStateException when the request was answered already
    */
@@ -192,7 +192,8 @@ public final class Exchange {
       throw new IllegalStateException("request " + requestId + " was answered already");
     }
     wire.responseHeader(HttpHeader.CACHE_CONTROL.asString(), "no-cache");
-    streamed = new CountingOutputStream(wire.startStream(contentType));
+    wire.startStream(contentType);
+    streamed = new WireOutputStream(wire);
     return streamed;
   }
 
@@ -201,40 +202,46 @@ public final class Exchange {
    * went away, or writing failed). Records the request's metrics either way.
    */
   public void endStream(@Nullable Throwable failure) {
-    CountingOutputStream out = streamed;
+    WireOutputStream out = streamed;
     if (out == null) {
       throw new IllegalStateException("request " + requestId + " has no stream to end");
     }
-    Throwable failed = failure;
-    if (failed == null) {
-      try {
-        out.close();
-      } catch (IOException e) {
-        failed = e;
-      }
-    }
-    record(failed == null ? 200 : 499, out.count);
-    wire.endStream(failed);
+    record(failure == null ? 200 : 499, out.count);
+    wire.endStream(failure);
   }
 
-  /** Counts what a streamed answer wrote, for the access log. */
-  private static final class CountingOutputStream extends java.io.FilterOutputStream {
+  /** Writes a streamed answer through the wire, each write waited for; counts it for the log. */
+  private static final class WireOutputStream extends OutputStream {
+    private final HostExchange wire;
     long count;
 
-    CountingOutputStream(OutputStream out) {
-      super(out);
+    WireOutputStream(HostExchange wire) {
+      this.wire = wire;
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
+      java.util.concurrent.CompletableFuture<@Nullable Void> written =
+          new java.util.concurrent.CompletableFuture<>();
+      wire.write(java.util.Arrays.copyOfRange(b, off, off + len), failure -> {
+        if (failure == null) {
+          written.complete(null);
+        } else {
+          written.completeExceptionally(failure);
+        }
+      });
+      try {
+        written.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable cause = e.getCause();
+        throw cause instanceof IOException io ? io : new IOException(cause);
+      }
       count += len;
     }
 
     @Override
     public void write(int b) throws IOException {
-      out.write(b);
-      count++;
+      write(new byte[] {(byte) b}, 0, 1);
     }
   }
 

@@ -1,10 +1,8 @@
 package dev.modserv.http.internal;
 
 import dev.modserv.http.HostExchange;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -57,10 +55,15 @@ final class JettyExchange implements HostExchange {
   }
 
   @Override
-  public OutputStream startStream(String contentType) {
+  public void startStream(String contentType) {
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-    return Content.Sink.asOutputStream(response);
+  }
+
+  @Override
+  public void write(byte[] bytes, Written written) {
+    response.write(false, ByteBuffer.wrap(bytes),
+        Callback.from(() -> written.done(null), written::done));
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.modserv.spring.internal;
 import dev.modserv.http.HostExchange;
 import dev.modserv.http.HostedRoutes;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jspecify.annotations.Nullable;
@@ -122,7 +121,7 @@ public final class ReactiveRoutes {
     }
 
     @Override
-    public OutputStream startStream(String contentType) {
+    public void startStream(String contentType) {
       Sinks.Many<DataBuffer> sink = Sinks.many().unicast().onBackpressureBuffer();
       chunks = sink;
       ServerResponse.ok()
@@ -130,20 +129,20 @@ public final class ReactiveRoutes {
           .contentType(MediaType.parseMediaType(contentType))
           .body(BodyInserters.fromDataBuffers(sink.asFlux().doOnCancel(this::gone)))
           .subscribe(answer::tryEmitValue, answer::tryEmitError);
-      return new OutputStream() {
-        @Override
-        public void write(int b) throws IOException {
-          write(new byte[] {(byte) b}, 0, 1);
-        }
+    }
 
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-          byte[] copy = java.util.Arrays.copyOfRange(b, off, off + len);
-          if (sink.tryEmitNext(DefaultDataBufferFactory.sharedInstance.wrap(copy)).isFailure()) {
-            throw new IOException("the client went away");
-          }
-        }
-      };
+    /** Never waits: the buffer goes to the response's queue, which Netty drains. */
+    @Override
+    public void write(byte[] bytes, Written written) {
+      Sinks.Many<DataBuffer> sink = chunks;
+      if (sink == null) {
+        throw new IllegalStateException("write before startStream");
+      }
+      if (sink.tryEmitNext(DefaultDataBufferFactory.sharedInstance.wrap(bytes)).isFailure()) {
+        written.done(new IOException("the client went away"));
+      } else {
+        written.done(null);
+      }
     }
 
     @Override

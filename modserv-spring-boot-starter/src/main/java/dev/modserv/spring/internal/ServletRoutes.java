@@ -10,7 +10,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import org.jspecify.annotations.Nullable;
 import org.springframework.web.HttpRequestHandler;
 
@@ -105,14 +104,23 @@ public final class ServletRoutes implements HttpRequestHandler {
     }
 
     @Override
-    public OutputStream startStream(String contentType) {
+    public void startStream(String contentType) {
       response.setStatus(200);
       response.setContentType(contentType);
+    }
+
+    /** A blocking write: the container's output stream, flushed so the event leaves at once. */
+    @Override
+    public void write(byte[] bytes, Written written) {
       try {
-        return new Flushing(response.getOutputStream());
+        ServletOutputStream out = response.getOutputStream();
+        out.write(bytes);
+        out.flush();
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        written.done(e);
+        return;
       }
+      written.done(null);
     }
 
     @Override
@@ -139,32 +147,6 @@ public final class ServletRoutes implements HttpRequestHandler {
         @Override
         public void onStartAsync(AsyncEvent event) {}
       });
-    }
-  }
-
-  /** Sends each event as it is written: the container would otherwise hold it in its buffer. */
-  private static final class Flushing extends OutputStream {
-    private final ServletOutputStream out;
-
-    Flushing(ServletOutputStream out) {
-      this.out = out;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      out.flush();
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      out.flush();
-    }
-
-    @Override
-    public void close() throws IOException {
-      out.flush();
     }
   }
 }
