@@ -1,34 +1,32 @@
 package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.modserv.http.HostExchange;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request being answered: the Jetty request, response and callback, the request id, the
- * matched route and its parameters. It completes exactly once, from any thread.
+ * One request being answered: the wire it came on (the adapter's Jetty server, or a host's server
+ * through {@link HostExchange}), the request id, the matched route and its parameters. It
+ * completes exactly once, from any thread.
  */
 public final class Exchange {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   private static final byte[] EMPTY = new byte[0];
   static final String JSON = "application/json";
 
-  private final Request request;
-  private final Response response;
-  private final Callback callback;
+  private final HostExchange wire;
+  /** The Jetty request on the adapter's own server; null for a host's. */
+  private final @Nullable Request jetty;
   private final Settings settings;
   private final String requestId;
   private final long startNanos;
@@ -38,21 +36,40 @@ public final class Exchange {
   private byte[] body = EMPTY;
   private boolean bodyRead;
   private ErrorShape errorShape = ErrorShape.PLAIN;
-  private @Nullable CountingOutputStream streamed;
+  private @Nullable WireOutputStream streamed;
 
-  Exchange(Request request, Response response, Callback callback, Settings settings,
-      String requestId, long startNanos) {
-    this.request = request;
-    this.response = response;
-    this.callback = callback;
+  Exchange(HostExchange wire, @Nullable Request jetty, Settings settings, String requestId,
+      long startNanos) {
+    this.wire = wire;
+    this.jetty = jetty;
     this.settings = settings;
     this.requestId = requestId;
     this.startNanos = startNanos;
   }
 
-  /** Returns the Jetty request. */
+  /**
+   * Returns the Jetty request, for the routes only the adapter's own server serves (operations,
+   * node fit); a host's server has none.
+   *
+   * @throws IllegalStateException for a request a host's server received
+   */
   public Request request() {
-    return request;
+    Request r = jetty;
+    if (r == null) {
+      throw new IllegalStateException("route " + route + " is served by the adapter's own server"
+          + " only");
+    }
+    return r;
+  }
+
+  /** Returns the value of request header {@code name}, or null. */
+  public @Nullable String requestHeader(String name) {
+    return wire.requestHeader(name);
+  }
+
+  /** Runs {@code action} when the client goes away before the answer ends. */
+  public void onClientGone(Runnable action) {
+    wire.onClientGone(action);
   }
 
   /** Returns the adapter's settings. */
@@ -101,7 +118,7 @@ public final class Exchange {
 
   /** Sets a response header; call before answering. */
   public void header(String name, String value) {
-    response.getHeaders().put(name, value);
+    wire.responseHeader(name, value);
   }
 
   /** Answers {@code status} with a JSON body. */
@@ -139,7 +156,7 @@ public final class Exchange {
     Duration retry = f.retryAfter();
     if (retry != null) {
       long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));
-      response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
+      wire.responseHeader(HttpHeader.RETRY_AFTER.asString(), Long.toString(seconds));
     }
     json(f.status(), errorShape.render(f));
   }
@@ -165,8 +182,8 @@ public final class Exchange {
 
   /**
    * Starts a streamed 200 answer of {@code contentType} (no length; chunked): write it through the
-   * stream returned, from one thread, and end it with {@link #endStream}. Blocking writes: call
-   * it from a thread that may block.
+   * stream returned, from one thread, and end it with {@link #endStream}. Each write goes to the
+   * client at once and waits until it is written: call it from a thread that may block.
    *
    * @throws IllegalStateException when the request was answered already
    */
@@ -174,10 +191,9 @@ public final class Exchange {
     if (!done.compareAndSet(false, true)) {
       throw new IllegalStateException("request " + requestId + " was answered already");
     }
-    response.setStatus(200);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-    streamed = new CountingOutputStream(Content.Sink.asOutputStream(response));
+    wire.responseHeader(HttpHeader.CACHE_CONTROL.asString(), "no-cache");
+    wire.startStream(contentType);
+    streamed = new WireOutputStream(wire);
     return streamed;
   }
 
@@ -186,44 +202,46 @@ public final class Exchange {
    * went away, or writing failed). Records the request's metrics either way.
    */
   public void endStream(@Nullable Throwable failure) {
-    CountingOutputStream out = streamed;
+    WireOutputStream out = streamed;
     if (out == null) {
       throw new IllegalStateException("request " + requestId + " has no stream to end");
     }
-    Throwable failed = failure;
-    if (failed == null) {
-      try {
-        out.close();
-      } catch (IOException e) {
-        failed = e;
-      }
-    }
-    record(failed == null ? 200 : 499, out.count);
-    if (failed == null) {
-      callback.succeeded();
-    } else {
-      callback.failed(failed);
-    }
+    record(failure == null ? 200 : 499, out.count);
+    wire.endStream(failure);
   }
 
-  /** Counts what a streamed answer wrote, for the access log. */
-  private static final class CountingOutputStream extends java.io.FilterOutputStream {
+  /** Writes a streamed answer through the wire, each write waited for; counts it for the log. */
+  private static final class WireOutputStream extends OutputStream {
+    private final HostExchange wire;
     long count;
 
-    CountingOutputStream(OutputStream out) {
-      super(out);
+    WireOutputStream(HostExchange wire) {
+      this.wire = wire;
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
+      java.util.concurrent.CompletableFuture<@Nullable Void> written =
+          new java.util.concurrent.CompletableFuture<>();
+      wire.write(java.util.Arrays.copyOfRange(b, off, off + len), failure -> {
+        if (failure == null) {
+          written.complete(null);
+        } else {
+          written.completeExceptionally(failure);
+        }
+      });
+      try {
+        written.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable cause = e.getCause();
+        throw cause instanceof IOException io ? io : new IOException(cause);
+      }
       count += len;
     }
 
     @Override
     public void write(int b) throws IOException {
-      out.write(b);
-      count++;
+      write(new byte[] {(byte) b}, 0, 1);
     }
   }
 
@@ -232,33 +250,34 @@ public final class Exchange {
     if (!done.compareAndSet(false, true)) {
       return;
     }
-    response.setStatus(status);
-    if (!bodyRead && (request.getLength() > 0
+    Request request = jetty;
+    if (request != null && !bodyRead && (request.getLength() > 0
         || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
       // Refused before its body was read: Jetty closes the connection when it cannot drain the
       // rest, and said here, the client does not send its next request into a closed socket.
-      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+      wire.responseHeader(HttpHeader.CONNECTION.asString(), "close");
     }
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
     record(status, bytes.length);
-    response.write(true, ByteBuffer.wrap(bytes), callback);
+    wire.send(status, contentType, bytes);
   }
 
   /** Records the answered request: its timer, a debug line, the access log. */
   private void record(int status, long bytes) {
     long nanos = System.nanoTime() - startNanos;
     try {
-      settings.timers().timer(route, request.getMethod(), status)
+      settings.timers().timer(route, wire.method(), status)
           .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {
       log.warn("could not record the metrics of request {}", requestId, e);
     }
     if (log.isDebugEnabled()) {
       log.debug("request {} {} {} -> {} in {} us", requestId,
-          ClientText.escape(request.getMethod()),
-          ClientText.escape(request.getHttpURI().getPath()), status, nanos / 1000);
+          ClientText.escape(wire.method()), ClientText.escape(wire.path()), status, nanos / 1000);
     }
-    AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
+    Request request = jetty;
+    if (request != null) {
+      // A host's server keeps its own access log.
+      AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
+    }
   }
 }

@@ -53,7 +53,7 @@ public final class Generations {
     // Submitted here, so that the engine starts on the prompt at once; the answer is written on
     // the stream's delivery thread, which starts with the first chunk.
     GenerationStream stream = settings.server().generate(request);
-    ex.request().addFailureListener(failure -> stream.cancel());
+    ex.onClientGone(stream::cancel);
     stream.subscribe(new Answer(ex, writer, stream));
   }
 
