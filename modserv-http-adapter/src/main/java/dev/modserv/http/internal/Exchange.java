@@ -2,7 +2,6 @@ package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
@@ -38,7 +37,9 @@ public final class Exchange {
   private byte[] body = EMPTY;
   private boolean bodyRead;
   private ErrorShape errorShape = ErrorShape.PLAIN;
-  private @Nullable CountingOutputStream streamed;
+  private boolean streaming;
+  /** What a streamed answer wrote, for the access log; written by one streaming thread at a time. */
+  private long streamedBytes;
 
   Exchange(Request request, Response response, Callback callback, Settings settings,
       String requestId, long startNanos) {
@@ -164,66 +165,45 @@ public final class Exchange {
   }
 
   /**
-   * Starts a streamed 200 answer of {@code contentType} (no length; chunked): write it through the
-   * stream returned, from one thread, and end it with {@link #endStream}. Blocking writes: call
-   * it from a thread that may block.
+   * Starts a streamed 200 answer of {@code contentType} (no length; chunked): add to it with {@link
+   * #write}, one write at a time, and end it with {@link #endStream}. Nothing here blocks, so any
+   * thread may stream, an engine's included.
    *
    * @throws IllegalStateException when the request was answered already
    */
-  public OutputStream startStream(String contentType) {
+  public void startStream(String contentType) {
     if (!done.compareAndSet(false, true)) {
       throw new IllegalStateException("request " + requestId + " was answered already");
     }
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-    streamed = new CountingOutputStream(Content.Sink.asOutputStream(response));
-    return streamed;
+    streaming = true;
+  }
+
+  /**
+   * Adds {@code bytes} to the streamed answer without waiting: {@code written} completes once they
+   * are written (often at once, on this thread); write again only after it did.
+   */
+  public void write(byte[] bytes, Callback written) {
+    streamedBytes += bytes.length;
+    response.write(false, ByteBuffer.wrap(bytes), written);
   }
 
   /**
    * Ends a streamed answer: completes it when {@code failure} is null, else aborts it (the client
-   * went away, or writing failed). Records the request's metrics either way.
+   * went away, or writing failed). Records the request's metrics either way. Call it with no write
+   * under way.
    */
   public void endStream(@Nullable Throwable failure) {
-    CountingOutputStream out = streamed;
-    if (out == null) {
+    if (!streaming) {
       throw new IllegalStateException("request " + requestId + " has no stream to end");
     }
-    Throwable failed = failure;
-    if (failed == null) {
-      try {
-        out.close();
-      } catch (IOException e) {
-        failed = e;
-      }
-    }
-    record(failed == null ? 200 : 499, out.count);
-    if (failed == null) {
+    record(failure == null ? 200 : 499, streamedBytes);
+    if (failure == null) {
       callback.succeeded();
     } else {
-      callback.failed(failed);
-    }
-  }
-
-  /** Counts what a streamed answer wrote, for the access log. */
-  private static final class CountingOutputStream extends java.io.FilterOutputStream {
-    long count;
-
-    CountingOutputStream(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
+      callback.failed(failure);
     }
   }
 
