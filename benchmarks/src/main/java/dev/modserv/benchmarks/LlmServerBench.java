@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * ModelServer#generate} in this process on the same model and options (its own worker), so the
  * ratio of the two compares generations run side by side under the same machine load (both sides
  * are warmed up alike first, with short and with full-length generations). Then a
- * burst of 100 requests released together against the queue of 50: 4 run, 50 wait, and exactly
+ * burst of 100 requests (256 tokens each, so that all arrive while the first 4 run) released
+ * together against the queue of 50: 4 run, 50 wait, and exactly
  * the other 46 must be answered 503 with {@code Retry-After}; every other one must complete.
  *
  * <pre>
@@ -55,6 +56,11 @@ public final class LlmServerBench {
   private static final int PARALLEL = 4;
   private static final int QUEUE = 50;
   private static final int BURST = 100;
+  /**
+   * Tokens per burst request: enough that the first 4 still run when the last of the 100 requests
+   * arrives, even on a loaded machine, so that exactly the overflow is refused.
+   */
+  private static final int BURST_TOKENS = 256;
   private static final int[] CLIENTS = {1, 4, 16, 60};
   /** Full-length generations per side after the short warm-ups. */
   private static final int FULL_WARMUPS = 100;
@@ -218,7 +224,7 @@ public final class LlmServerBench {
       out.append(ratioLine);
       System.out.print(ratioLine);
       System.out.flush();
-      String burstLine = burst(address, body);
+      String burstLine = burst(address, body(BURST_TOKENS));
       out.append(burstLine);
       System.out.print(burstLine);
       System.out.flush();
@@ -267,8 +273,9 @@ public final class LlmServerBench {
     long refused = results.stream().filter(r -> r.status() == 503 && r.retryAfter()).count();
     long other = results.size() - completed - refused;
     int overflow = BURST - QUEUE - PARALLEL;
-    return String.format(Locale.ROOT, "# burst of %d against %d running + queue %d: %d completed,"
-        + " %d answered 503 with Retry-After (overflow %d: %s), %d other, %d lost%n", BURST, PARALLEL,
+    return String.format(Locale.ROOT, "# burst of %d (%d tokens each) against %d running + queue"
+        + " %d: %d completed, %d answered 503 with Retry-After (overflow %d: %s), %d other, %d"
+        + " lost%n", BURST, BURST_TOKENS, PARALLEL,
         QUEUE, completed, refused, overflow, refused == overflow ? "exact" : "NOT exact", other,
         lost.size() + (BURST - results.size() - lost.size()));
   }
