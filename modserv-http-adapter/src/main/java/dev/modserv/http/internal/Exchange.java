@@ -3,7 +3,6 @@ package dev.modserv.http.internal;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.modserv.http.HostExchange;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -36,7 +35,9 @@ public final class Exchange {
   private byte[] body = EMPTY;
   private boolean bodyRead;
   private ErrorShape errorShape = ErrorShape.PLAIN;
-  private @Nullable WireOutputStream streamed;
+  private boolean streaming;
+  /** What a streamed answer wrote, for the access log; written by one streaming thread at a time. */
+  private long streamedBytes;
 
   Exchange(HostExchange wire, @Nullable Request jetty, Settings settings, String requestId,
       long startNanos) {
@@ -181,67 +182,41 @@ public final class Exchange {
   }
 
   /**
-   * Starts a streamed 200 answer of {@code contentType} (no length; chunked): write it through the
-   * stream returned, from one thread, and end it with {@link #endStream}. Each write goes to the
-   * client at once and waits until it is written: call it from a thread that may block.
+   * Starts a streamed 200 answer of {@code contentType} (no length; chunked): add to it with {@link
+   * #write}, one write at a time, and end it with {@link #endStream}. Nothing here blocks, so any
+   * thread may stream, an engine's included.
    *
    * @throws IllegalStateException when the request was answered already
    */
-  public OutputStream startStream(String contentType) {
+  public void startStream(String contentType) {
     if (!done.compareAndSet(false, true)) {
       throw new IllegalStateException("request " + requestId + " was answered already");
     }
     wire.responseHeader(HttpHeader.CACHE_CONTROL.asString(), "no-cache");
     wire.startStream(contentType);
-    streamed = new WireOutputStream(wire);
-    return streamed;
+    streaming = true;
+  }
+
+  /**
+   * Adds {@code bytes} to the streamed answer without waiting: {@code written} completes once they
+   * are written (often at once, on this thread); write again only after it did.
+   */
+  public void write(byte[] bytes, HostExchange.Written written) {
+    streamedBytes += bytes.length;
+    wire.write(bytes, written);
   }
 
   /**
    * Ends a streamed answer: completes it when {@code failure} is null, else aborts it (the client
-   * went away, or writing failed). Records the request's metrics either way.
+   * went away, or writing failed). Records the request's metrics either way. Call it with no write
+   * under way.
    */
   public void endStream(@Nullable Throwable failure) {
-    WireOutputStream out = streamed;
-    if (out == null) {
+    if (!streaming) {
       throw new IllegalStateException("request " + requestId + " has no stream to end");
     }
-    record(failure == null ? 200 : 499, out.count);
+    record(failure == null ? 200 : 499, streamedBytes);
     wire.endStream(failure);
-  }
-
-  /** Writes a streamed answer through the wire, each write waited for; counts it for the log. */
-  private static final class WireOutputStream extends OutputStream {
-    private final HostExchange wire;
-    long count;
-
-    WireOutputStream(HostExchange wire) {
-      this.wire = wire;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      java.util.concurrent.CompletableFuture<@Nullable Void> written =
-          new java.util.concurrent.CompletableFuture<>();
-      wire.write(java.util.Arrays.copyOfRange(b, off, off + len), failure -> {
-        if (failure == null) {
-          written.complete(null);
-        } else {
-          written.completeExceptionally(failure);
-        }
-      });
-      try {
-        written.join();
-      } catch (java.util.concurrent.CompletionException e) {
-        Throwable cause = e.getCause();
-        throw cause instanceof IOException io ? io : new IOException(cause);
-      }
-      count += len;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
     }
   }
 

@@ -89,18 +89,25 @@ public final class ServletRoutes implements HttpRequestHandler {
       response.setHeader(name, value);
     }
 
+    /**
+     * Servlet writes block until the client has read enough; answers come on a model's or a
+     * generation's thread, which must never wait for a client, so each write runs on a virtual
+     * thread of its own.
+     */
     @Override
     public void send(int status, String contentType, byte[] bytes) {
-      try {
-        response.setStatus(status);
-        response.setContentType(contentType);
-        response.setContentLength(bytes.length);
-        response.getOutputStream().write(bytes);
-      } catch (IOException e) {
-        // The client went away: nothing is left to answer.
-      } finally {
-        async.complete();
-      }
+      Thread.ofVirtual().name("modserv-servlet-write").start(() -> {
+        try {
+          response.setStatus(status);
+          response.setContentType(contentType);
+          response.setContentLength(bytes.length);
+          response.getOutputStream().write(bytes);
+        } catch (IOException e) {
+          // The client went away: nothing is left to answer.
+        } finally {
+          async.complete();
+        }
+      });
     }
 
     @Override
@@ -109,18 +116,20 @@ public final class ServletRoutes implements HttpRequestHandler {
       response.setContentType(contentType);
     }
 
-    /** A blocking write: the container's output stream, flushed so the event leaves at once. */
+    /** A blocking write, flushed so the event leaves at once, off the caller's thread (see send). */
     @Override
     public void write(byte[] bytes, Written written) {
-      try {
-        ServletOutputStream out = response.getOutputStream();
-        out.write(bytes);
-        out.flush();
-      } catch (IOException e) {
-        written.done(e);
-        return;
-      }
-      written.done(null);
+      Thread.ofVirtual().name("modserv-servlet-write").start(() -> {
+        try {
+          ServletOutputStream out = response.getOutputStream();
+          out.write(bytes);
+          out.flush();
+        } catch (IOException e) {
+          written.done(e);
+          return;
+        }
+        written.done(null);
+      });
     }
 
     @Override
