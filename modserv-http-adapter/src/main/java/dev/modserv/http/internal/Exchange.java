@@ -217,7 +217,6 @@ public final class Exchange {
     }
     record(failure == null ? 200 : 499, streamedBytes);
     wire.endStream(failure);
-    }
   }
 
   /** Answers {@code status} with {@code bytes} of {@code contentType}. */
