@@ -66,7 +66,7 @@ class GgufHeaderTest {
   }
 
   private static String sizeOf(long parameters) {
-    return new GgufHeader(0, "llama", parameters, "F32", 0, 0, 0, 0, 0, 0, 0, false, "")
+    return new GgufHeader(0, "llama", parameters, "F32", 0, 0, 0, 0, 0, 0, 0, false, "", 0, 0)
         .parameterSize();
   }
 
