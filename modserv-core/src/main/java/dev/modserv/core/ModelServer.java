@@ -157,6 +157,16 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
+   * Returns {@link #estimateMemory(String, ModelSource, int)} for version {@code version} of {@code
+   * name} as it was registered (with its engine options); empty when it is not registered or no
+   * engine can load it.
+   */
+  public java.util.Optional<MemoryEstimate> estimateMemory(String name, long version,
+      int maxContextTokens) {
+    return registry.source(name, version).flatMap(s -> estimateMemory(name, s, maxContextTokens));
+  }
+
+  /**
    * Returns what a node gives up when the engine {@code engine} loads a model known by its
    * published figures ({@link Backend#nodeMemoryBytes(long, long)}); empty when this server has no
    * such engine.

@@ -79,7 +79,7 @@ public final class LlamaBackend implements Backend {
    * buffer: the worker JVM and llama.cpp's own state, measured with the generated models
    * ({@code docs/node-fit.md}).
    */
-  static final long WORKER_OVERHEAD_BYTES = 64L << 20;
+  static final long WORKER_OVERHEAD_BYTES = 88L << 20;
 
   /**
    * Weights (tensor types and shapes), KV cache at the configured context capped by {@code

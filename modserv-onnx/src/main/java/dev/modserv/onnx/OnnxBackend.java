@@ -140,15 +140,18 @@ public final class OnnxBackend extends FileBackend {
 
   /**
    * Resident memory a session adds per byte of initializers, measured with generated models
-   * ({@code docs/node-fit.md}): the initializers as read, and the copy ONNX Runtime pre-packs.
+   * ({@code docs/node-fit.md}): the initializers are held once.
    */
-  static final double NODE_WEIGHT_FACTOR = 2.0;
+  static final double NODE_WEIGHT_FACTOR = 1.0;
 
-  /** Resident memory a session adds beyond its weights, measured ({@code docs/node-fit.md}). */
-  static final long NODE_SESSION_BYTES = 8L << 20;
+  /**
+   * Resident memory a session adds beyond its weights; with {@link #RUNTIME_BYTES}, what the first
+   * model of a process measured beyond its weights ({@code docs/node-fit.md}).
+   */
+  static final long NODE_SESSION_BYTES = 9L << 19;
 
-  /** ONNX Runtime's native library and environment, once per process, measured. */
-  static final long RUNTIME_BYTES = 32L << 20;
+  /** ONNX Runtime's native library and environment, once per process. */
+  static final long RUNTIME_BYTES = 24L << 20;
 
   /** The initializers' bytes (from the file's protobuf) times a factor plus the session. */
   @Override

@@ -112,13 +112,16 @@ public final class TensorFlowBackend extends FileBackend {
    * Resident memory a session adds per byte of variables, measured with generated SavedModels
    * ({@code docs/node-fit.md}).
    */
-  static final double NODE_WEIGHT_FACTOR = 2.0;
+  static final double NODE_WEIGHT_FACTOR = 1.15;
 
-  /** Resident memory a session adds beyond its variables, measured ({@code docs/node-fit.md}). */
-  static final long NODE_SESSION_BYTES = 16L << 20;
+  /**
+   * Resident memory a session adds beyond its variables; with {@link #RUNTIME_BYTES}, what the
+   * first model of a process measured beyond its variables ({@code docs/node-fit.md}).
+   */
+  static final long NODE_SESSION_BYTES = 2L << 20;
 
-  /** The TensorFlow runtime (native library, kernels), once per process, measured. */
-  static final long RUNTIME_BYTES = 400L << 20;
+  /** The TensorFlow runtime (native library, kernels), once per process. */
+  static final long RUNTIME_BYTES = 240L << 20;
 
   /** The variables' bytes ({@code variables/}) times a factor, the graph, plus the session. */
   @Override
