@@ -51,7 +51,8 @@ public final class FitMemoryBench {
     }
     Path dir = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("modserv-fit");
     List<Generated> models = generate(dir);
-    System.out.println("model\tengine\ttype\tartifact_bytes\testimate_bytes\tmeasured_bytes\terror");
+    System.out.println("model\tengine\ttype\tartifact_bytes\testimate_bytes\tmeasured_bytes"
+        + "\terror");
     for (Generated g : models) {
       System.out.println(run(g));
     }

@@ -171,8 +171,8 @@ public final class ModelServer implements AutoCloseable {
    * published figures ({@link Backend#nodeMemoryBytes(long, long)}); empty when this server has no
    * such engine.
    */
-  public java.util.Optional<MemoryEstimate> estimateMemory(String engine, long weightBytes,
-      long contextCacheBytes) {
+  public java.util.Optional<MemoryEstimate> estimatePublishedMemory(String engine,
+      long weightBytes, long contextCacheBytes) {
     return catalog.named(engine).map(b -> new MemoryEstimate(b.name(),
         b.nodeMemoryBytes(weightBytes, contextCacheBytes), false, b.runtimeBytes(), b.usesGpu()));
   }

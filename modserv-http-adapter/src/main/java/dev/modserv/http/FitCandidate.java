@@ -11,8 +11,8 @@ import java.util.Objects;
  * from {@code --fit-catalog FILE} ({@code docs/node-fit.md}).
  *
  * <p>Its memory: the weights ({@code artifactBytes}, else {@code parameters} at the bits per
- * weight of {@code quantization}), the KV cache ({@code layers} × context × {@code kvHeads} × 2 ×
- * {@code headSize} × 2 bytes, when the three are given), and what the engine adds ({@code
+ * weight of {@code quantization}), the KV cache ({@code layers} × context × {@code kvHeads} × 2
+ * × {@code headSize} × 2 bytes, when the three are given), and what the engine adds ({@code
  * docs/node-fit.md}).
  *
  * @param name the model's name, as the report shows it

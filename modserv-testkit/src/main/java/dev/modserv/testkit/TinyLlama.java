@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
  * Writes a random-weight llama model as a GGUF v3 file, for tests of the llama engine: a byte
  * fallback SentencePiece vocabulary ({@code <unk>}, {@code <s>}, {@code </s>}, the 256 {@code
  * <0xXX>} byte tokens, {@code ▁}, printable ASCII, a few words), a ChatML chat template, FP32
- * weights (or F16 or Q8_0 ones, {@link Builder#type}; norms stay FP32, as llama.cpp writes them). Random weights make gibberish: tests assert structure, not meaning.
+ * weights (or F16 or Q8_0 ones, {@link Builder#type}; norms stay FP32, as llama.cpp writes
+ * them). Random weights make gibberish: tests assert structure, not meaning.
  *
  * <pre>{@code
  * Path gguf = TinyLlama.builder().width(64).layers(2).build().write(dir.resolve("tiny.gguf"));

@@ -25,6 +25,8 @@ final class Gpus {
       + "driver_version", "--format=csv,noheader,nounits");
 
   private static final long MIB = 1L << 20;
+  private static final java.util.regex.Pattern VERSION =
+      java.util.regex.Pattern.compile("\\b(\\d+\\.\\d+(?:\\.\\d+)?)\\b");
   private static final long TIMEOUT_SECONDS = 5;
 
   /**
@@ -165,8 +167,7 @@ final class Gpus {
     try {
       for (String line : Files.readAllLines(versionFile)) {
         if (line.startsWith("NVRM version:")) {
-          java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b(\\d+\\.\\d+(?:\\.\\d+)?)\\b")
-              .matcher(line);
+          java.util.regex.Matcher m = VERSION.matcher(line);
           if (m.find()) {
             return m.group(1);
           }

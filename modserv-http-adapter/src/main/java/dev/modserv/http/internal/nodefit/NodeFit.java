@@ -382,7 +382,8 @@ public record NodeFit(Settings settings) implements DialectRoutes {
         : c.contextLength();
     long weights = c.weightBytes();
     long cache = c.kvCacheBytes(context);
-    Optional<MemoryEstimate> est = settings.server().estimateMemory(c.engine(), weights, cache);
+    Optional<MemoryEstimate> est =
+        settings.server().estimatePublishedMemory(c.engine(), weights, cache);
     long required = est.map(e -> saturatedAdd(e.modelBytes(), running.contains(e.engine()) ? 0
         : e.engineRuntimeBytes())).orElse(saturatedAdd(weights, cache));
     return rate(c.name(), "catalog", c.engine(), List.of(), "NOT_HELD", false, c.useCases(), c,
