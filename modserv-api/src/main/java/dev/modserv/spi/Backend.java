@@ -38,6 +38,45 @@ public interface Backend extends AutoCloseable {
     return -1;
   }
 
+  /**
+   * Returns the memory a node gives up when this engine loads {@code source}, told from its files
+   * without loading it, for a node fit report: its weights, its context cache for at most {@code
+   * maxContextTokens} tokens (0: the model's own setting), and what the engine adds per model (a
+   * worker process, session buffers); not the once-per-process {@link #runtimeBytes()}. Unlike
+   * {@link #memoryBytes(ModelSource)}, which weighs models against each other in a memory budget,
+   * this aims at the resident memory measured after the load. -1 when the engine cannot tell.
+   * Defaults to -1.
+   */
+  default long nodeMemoryBytes(ModelSource source, int maxContextTokens) {
+    return -1;
+  }
+
+  /**
+   * Returns {@link #nodeMemoryBytes(ModelSource, int)} for a model known only by its published
+   * figures: {@code weightBytes} of weights and {@code contextCacheBytes} of context cache.
+   * Defaults to the weights times {@link #memoryFactor()} plus the cache.
+   */
+  default long nodeMemoryBytes(long weightBytes, long contextCacheBytes) {
+    return (long) (weightBytes * memoryFactor()) + contextCacheBytes;
+  }
+
+  /**
+   * Returns the memory the engine's runtime takes once in a process, whatever the number of models
+   * (native libraries, global pools); 0 when none, as for an engine whose every model runs in a
+   * process of its own (counted per model). Defaults to 0.
+   */
+  default long runtimeBytes() {
+    return 0;
+  }
+
+  /**
+   * Returns whether this engine, as built, can run models on a GPU; a node fit report counts GPU
+   * memory only for engines that can. Defaults to false.
+   */
+  default boolean usesGpu() {
+    return false;
+  }
+
   /** Releases the engine's shared resources. Defaults to doing nothing. */
   @Override
   default void close() {}

@@ -38,6 +38,14 @@ public final class ModelConfig {
    */
   public static final long DEFAULT_MAX_ELEMENTS = 1L << 28;
 
+  /**
+   * The use cases a model may declare ({@link Builder#useCases}), as the node fit report filters
+   * on them: the reference's own (llmfit) plus {@code classification} and {@code tensor} for
+   * models that are not language models.
+   */
+  public static final List<String> USE_CASES = List.of("general", "chat", "coding", "reasoning",
+      "multimodal", "embedding", "classification", "tensor");
+
   private static final ModelConfig DEFAULTS = builder().build();
 
   private final VersionPolicy versionPolicy;
@@ -55,6 +63,7 @@ public final class ModelConfig {
   private final boolean embeddingCache;
   private final long maxTextBytes;
   private final long maxElements;
+  private final List<String> useCases;
 
   private ModelConfig(Builder b) {
     this.versionPolicy = b.versionPolicy != null ? b.versionPolicy : VersionPolicy.latest(1);
@@ -72,6 +81,7 @@ public final class ModelConfig {
     this.embeddingCache = b.embeddingCache;
     this.maxTextBytes = b.maxTextBytes != 0 ? b.maxTextBytes : DEFAULT_MAX_TEXT_BYTES;
     this.maxElements = b.maxElements != 0 ? b.maxElements : DEFAULT_MAX_ELEMENTS;
+    this.useCases = List.copyOf(b.useCases);
   }
 
   private ModelConfig(ModelConfig c, Duration keepAlive) {
@@ -90,6 +100,7 @@ public final class ModelConfig {
     this.embeddingCache = c.embeddingCache;
     this.maxTextBytes = c.maxTextBytes;
     this.maxElements = c.maxElements;
+    this.useCases = c.useCases;
   }
 
   /**
@@ -225,6 +236,11 @@ public final class ModelConfig {
     return embeddingCache;
   }
 
+  /** Returns the use cases the model declares ({@link #USE_CASES}); empty when it declares none. */
+  public List<String> useCases() {
+    return useCases;
+  }
+
   /** Builds a {@link ModelConfig}; each option may be set once. */
   public static final class Builder {
     private @Nullable VersionPolicy versionPolicy;
@@ -247,8 +263,31 @@ public final class ModelConfig {
     private boolean embeddingCacheSet;
     private long maxTextBytes;
     private long maxElements;
+    private final List<String> useCases = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Declares what the model is for, each one of {@link #USE_CASES}, for the node fit report's
+     * {@code use_case} filter. In a {@code model.yaml}, the key {@code use-cases}.
+     *
+     * @throws IllegalArgumentException naming a use case that is not one of {@link #USE_CASES}
+     */
+    public Builder useCases(List<String> cases) {
+      if (!useCases.isEmpty()) {
+        throw new IllegalStateException("useCases was already set to " + useCases);
+      }
+      for (String c : cases) {
+        if (!USE_CASES.contains(c)) {
+          throw new IllegalArgumentException("unknown use case '" + c + "': use one of "
+              + String.join(", ", USE_CASES));
+        }
+        if (!useCases.contains(c)) {
+          useCases.add(c);
+        }
+      }
+      return this;
+    }
 
     /**
      * Sets the most bytes of text one request may carry (see {@link ModelConfig#maxTextBytes()});

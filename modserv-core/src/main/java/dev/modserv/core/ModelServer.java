@@ -15,6 +15,7 @@ import dev.modserv.core.internal.GuardedListener;
 import dev.modserv.core.internal.GuardedServingMetrics;
 import dev.modserv.core.internal.Registry;
 import dev.modserv.spi.Backend;
+import dev.modserv.spi.ModelSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -130,6 +131,55 @@ public final class ModelServer implements AutoCloseable {
   /** Returns the names of the engines this server can use, in the order it tries them. */
   public List<String> backends() {
     return registry.backends();
+  }
+
+  /**
+   * Returns what a node gives up when {@code source} loads as a version of {@code name} (whose
+   * configuration names the engine and may declare the memory), told from its files without
+   * loading it ({@link Backend#nodeMemoryBytes(ModelSource, int)}); empty when no engine of this
+   * server can load it. {@code maxContextTokens} caps the context an engine with a context cache
+   * sizes it for; 0 for the model's own setting.
+   */
+  public java.util.Optional<MemoryEstimate> estimateMemory(String name, ModelSource source,
+      int maxContextTokens) {
+    ModelConfig config = registry.config(name);
+    Backend backend;
+    try {
+      backend = catalog.select(source, config.backend());
+    } catch (ModelServingException noEngine) {
+      return java.util.Optional.empty();
+    }
+    long declared = config.memoryBytes();
+    long bytes = declared > 0 ? declared
+        : BackendCatalog.nodeEstimate(backend, source, Math.max(0, maxContextTokens));
+    return java.util.Optional.of(new MemoryEstimate(backend.name(), bytes, declared > 0,
+        backend.runtimeBytes(), backend.usesGpu()));
+  }
+
+  /**
+   * Returns {@link #estimateMemory(String, ModelSource, int)} for version {@code version} of {@code
+   * name} as it was registered (with its engine options); empty when it is not registered or no
+   * engine can load it.
+   */
+  public java.util.Optional<MemoryEstimate> estimateMemory(String name, long version,
+      int maxContextTokens) {
+    return registry.source(name, version).flatMap(s -> estimateMemory(name, s, maxContextTokens));
+  }
+
+  /**
+   * Returns what a node gives up when the engine {@code engine} loads a model known by its
+   * published figures ({@link Backend#nodeMemoryBytes(long, long)}); empty when this server has no
+   * such engine.
+   */
+  public java.util.Optional<MemoryEstimate> estimatePublishedMemory(String engine,
+      long weightBytes, long contextCacheBytes) {
+    return catalog.named(engine).map(b -> new MemoryEstimate(b.name(),
+        b.nodeMemoryBytes(weightBytes, contextCacheBytes), false, b.runtimeBytes(), b.usesGpu()));
+  }
+
+  /** Returns whether the engine {@code name} can run models on a GPU; false when there is none. */
+  public boolean backendUsesGpu(String name) {
+    return catalog.named(name).map(Backend::usesGpu).orElse(false);
   }
 
   /** Returns what went wrong while discovering engines, one line per provider; empty if nothing. */

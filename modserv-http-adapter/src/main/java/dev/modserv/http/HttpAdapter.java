@@ -2,6 +2,7 @@ package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
 import dev.modserv.http.internal.DialectRoutes;
+import dev.modserv.http.internal.FitSettings;
 import dev.modserv.http.internal.HeaderDeadline;
 import dev.modserv.http.internal.JsonErrorHandler;
 import dev.modserv.http.internal.ModelCalls;
@@ -105,7 +106,8 @@ public final class HttpAdapter implements AutoCloseable {
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot,
         new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), b.requiredModels,
             b.strictReadiness), accepting),
-        registry, new RequestTimers(registry), new ModelCalls(b.server), accepting, version());
+        registry, new RequestTimers(registry), new ModelCalls(b.server), accepting, version(),
+        new FitSettings(b.fitCatalog, b.fitMemory, b.fitMaxContext));
     this.router = new Router(settings, routes(settings, b.dialects), b.bodyTimeout);
   }
 
@@ -234,6 +236,11 @@ public final class HttpAdapter implements AutoCloseable {
     return Optional.ofNullable(unixSocket);
   }
 
+  /** Returns the routes served, as {@code GET /api/v1/models}, in the order they were added. */
+  public List<String> routes() {
+    return router.routes();
+  }
+
   /** Returns the registry whose meters {@code /metrics} shows. */
   public PrometheusMeterRegistry meterRegistry() {
     return settings.registry();
@@ -326,6 +333,9 @@ public final class HttpAdapter implements AutoCloseable {
     private @Nullable PrometheusMeterRegistry registry;
     private final Set<Dialect> dialects = EnumSet.allOf(Dialect.class);
     private boolean dialectsSet;
+    private List<FitCandidate> fitCatalog = List.of();
+    private long fitMemory = -1;
+    private int fitMaxContext;
 
     private Builder(ModelServer server) {
       this.server = server;
@@ -499,6 +509,42 @@ public final class HttpAdapter implements AutoCloseable {
         dialects.add(Objects.requireNonNull(d, "dialect"));
       }
       dialectsSet = true;
+      return this;
+    }
+
+    /**
+     * Models this node does not hold that the node fit report ({@code /api/v1/models}) rates too,
+     * so that a scheduler can ask about them; defaults to none.
+     */
+    public Builder fitCatalog(List<FitCandidate> candidates) {
+      once(!fitCatalog.isEmpty(), "fitCatalog");
+      this.fitCatalog = List.copyOf(candidates);
+      return this;
+    }
+
+    /**
+     * Rates every model in the node fit report against {@code bytes} of memory instead of the
+     * memory available now (the reference's {@code --memory}); defaults to what is available.
+     */
+    public Builder fitMemory(long bytes) {
+      once(fitMemory >= 0, "fitMemory");
+      if (bytes < 1) {
+        throw new IllegalArgumentException("fitMemory must be at least 1 byte: " + bytes);
+      }
+      this.fitMemory = bytes;
+      return this;
+    }
+
+    /**
+     * Sizes context caches in the node fit report for at most {@code tokens} tokens (the
+     * reference's {@code --max-context}); defaults to each model's own context.
+     */
+    public Builder fitMaxContext(int tokens) {
+      once(fitMaxContext > 0, "fitMaxContext");
+      if (tokens < 1) {
+        throw new IllegalArgumentException("fitMaxContext must be at least 1 token: " + tokens);
+      }
+      this.fitMaxContext = tokens;
       return this;
     }
 

@@ -133,13 +133,14 @@ class NodeFitAndLogsTest {
 
   @Test
   void modelsAreRatedAgainstAvailableMemory() throws Exception {
-    JsonNode b = json(get("/api/v1/models"));
+    JsonNode b = json(get("/api/v1/models?sort=fit"));
     assertThat(b.get("node").get("name").isTextual()).isTrue();
     assertThat(b.get("system").get("available_memory_bytes").asLong()).isGreaterThan(0);
     assertThat(b.get("total_models").asInt()).isEqualTo(5);
     assertThat(b.get("returned_models").asInt()).isEqualTo(5);
     assertThat(b.get("filters").toString())
-        .isEqualTo("{\"limit\":null,\"min_fit\":null,\"sort\":\"fit\"}");
+        .isEqualTo("{\"limit\":null,\"min_fit\":null,\"sort\":\"fit\",\"use_case\":null,"
+            + "\"memory_bytes\":null,\"max_context\":null}");
     List<String> names = new ArrayList<>();
     for (JsonNode m : b.get("models")) {
       names.add(m.get("name").asText());
@@ -161,6 +162,13 @@ class NodeFitAndLogsTest {
     assertThat(tiny.get("fit").asText()).isEqualTo("perfect");
     assertThat(tiny.get("memory_required_bytes").asLong()).isEqualTo(1L << 20);
     assertThat(b.get("models").get(3).get("fit").asText()).isEqualTo("too_tight");
+    // The default order, by score: the model that uses the node best first (half at 0.70 of
+    // the memory, then most at 0.85), the unknown one last.
+    List<String> byScore = new ArrayList<>();
+    for (JsonNode m : json(get("/api/v1/models")).get("models")) {
+      byScore.add(m.get("name").asText());
+    }
+    assertThat(byScore).containsExactly("half", "most", "tiny", "huge", "iris");
   }
 
   @Test
@@ -180,7 +188,8 @@ class NodeFitAndLogsTest {
     assertThat(memory.get("models").get(1).get("name").asText()).isEqualTo("most");
     JsonNode top = json(get("/api/v1/models/top"));
     assertThat(top.get("filters").get("limit").asInt()).isEqualTo(5);
-    assertThat(top.get("models").get(0).get("name").asText()).isEqualTo("tiny");
+    // By score, the default: the model that uses the node best (half, at 0.70 of its memory).
+    assertThat(top.get("models").get(0).get("name").asText()).isEqualTo("half");
     JsonNode one = json(get("/api/v1/models/top?limit=1"));
     assertThat(one.get("returned_models").asInt()).isEqualTo(1);
     JsonNode named = json(get("/api/v1/models/huge"));
@@ -193,8 +202,8 @@ class NodeFitAndLogsTest {
   void badQueryValuesAre400() throws Exception {
     var fit = get("/api/v1/models?min_fit=great");
     assertThat(fit.statusCode()).isEqualTo(400);
-    assertThat(fit.body())
-        .isEqualTo("{\"error\":\"invalid min_fit value: use perfect|good|marginal|too_tight\"}");
+    assertThat(fit.body()).isEqualTo("{\"error\":\"invalid min_fit value 'great': use"
+        + " perfect|good|marginal|too_tight\"}");
     var limit = get("/api/v1/models/top?limit=0");
     assertThat(limit.statusCode()).isEqualTo(400);
     assertThat(json(limit).get("error").asText()).startsWith("invalid limit value:");
@@ -208,7 +217,8 @@ class NodeFitAndLogsTest {
     }
     var sort = get("/api/v1/models?sort=size");
     assertThat(sort.statusCode()).isEqualTo(400);
-    assertThat(json(sort).get("error").asText()).isEqualTo("invalid sort value: use fit|name|memory");
+    assertThat(json(sort).get("error").asText())
+        .isEqualTo("invalid sort value 'size': use score|fit|memory|name");
   }
 
   @Test

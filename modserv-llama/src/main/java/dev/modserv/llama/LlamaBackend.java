@@ -74,6 +74,38 @@ public final class LlamaBackend implements Backend {
     }
   }
 
+  /**
+   * The resident memory of a worker process beyond its model's weights, KV cache and compute
+   * buffer: the worker JVM and llama.cpp's own state, measured with the generated models
+   * ({@code docs/node-fit.md}).
+   */
+  static final long WORKER_OVERHEAD_BYTES = 88L << 20;
+
+  /**
+   * Weights (tensor types and shapes), KV cache at the configured context capped by {@code
+   * maxContextTokens}, compute buffer (one micro-batch of logits), plus the worker process, from
+   * the GGUF header; -1 when the header or the options cannot be read.
+   */
+  @Override
+  public long nodeMemoryBytes(ModelSource source, int maxContextTokens) {
+    try {
+      GgufHeader h = GgufHeader.read(source.location());
+      long context = LlamaOptions.parse(source).contextSize();
+      if (maxContextTokens > 0) {
+        context = Math.min(context, maxContextTokens);
+      }
+      return nodeMemoryBytes(h.weightBytes() + h.computeBytes(context), h.kvCacheBytes(context));
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Weights and cache as they are (llama.cpp maps the file), plus the worker process. */
+  @Override
+  public long nodeMemoryBytes(long weightBytes, long contextCacheBytes) {
+    return weightBytes + contextCacheBytes + WORKER_OVERHEAD_BYTES;
+  }
+
   /** A model's memory is about its file plus its context cache. */
   @Override
   public double memoryFactor() {

@@ -56,6 +56,29 @@ class GgufHeaderTest {
   }
 
   @Test
+  void weightBytesFollowTheTensorTypesAndShapes() throws Exception {
+    int vocab = TinyLlama.vocabulary().size();
+    long norms = 64 + 2 * (64 + 64);
+    long matrices = 2L * 64 * vocab + 2 * (4L * 64 * 64 + 3L * 64 * 128);
+    long[] expected = {4 * (matrices + norms), 2 * matrices + 4 * norms,
+        matrices / 32 * 34 + 4 * norms};
+    String[] types = {"F32", "F16", "Q8_0"};
+    for (int i = 0; i < types.length; i++) {
+      Path file = TinyLlama.builder().width(64).layers(2).type(types[i]).build()
+          .write(dir.resolve(types[i] + ".gguf"));
+      GgufHeader h = GgufHeader.read(file);
+      assertThat(h.weightBytes()).as(types[i]).isEqualTo(expected[i]);
+      assertThat(h.quantization()).isEqualTo(types[i]);
+      assertThat(h.vocabularySize()).isEqualTo(vocab);
+      assertThat(h.computeBytes(2048)).isEqualTo(512L * vocab * 4);
+      // weights + KV cache + compute buffer + the worker process
+      assertThat(new LlamaBackend().nodeMemoryBytes(ModelSource.of(file), 1024)).isEqualTo(
+          expected[i] + h.kvCacheBytes(1024) + h.computeBytes(1024)
+              + LlamaBackend.WORKER_OVERHEAD_BYTES);
+    }
+  }
+
+  @Test
   void writesParameterSizesAsOllamaDoes() {
     assertThat(sizeOf(812)).isEqualTo("812");
     assertThat(sizeOf(812_000)).isEqualTo("812K");
@@ -66,7 +89,7 @@ class GgufHeaderTest {
   }
 
   private static String sizeOf(long parameters) {
-    return new GgufHeader(0, "llama", parameters, "F32", 0, 0, 0, 0, 0, 0, 0, false, "")
+    return new GgufHeader(0, "llama", parameters, "F32", 0, 0, 0, 0, 0, 0, 0, false, "", 0, 0)
         .parameterSize();
   }
 

@@ -6,12 +6,14 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import dev.modserv.onnx.internal.EmbeddingModel;
 import dev.modserv.onnx.internal.ModelFiles;
+import dev.modserv.onnx.internal.OnnxInitializers;
 import dev.modserv.onnx.internal.OnnxModel;
 import dev.modserv.onnx.internal.OnnxOptions;
 import dev.modserv.onnx.internal.Sessions;
 import dev.modserv.spi.FileBackend;
 import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.ModelSource;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,6 +136,41 @@ public final class OnnxBackend extends FileBackend {
   @Override
   public double memoryFactor() {
     return 2.0;
+  }
+
+  /**
+   * Resident memory a session adds per byte of initializers, measured with generated models
+   * ({@code docs/node-fit.md}): the initializers are held once.
+   */
+  static final double NODE_WEIGHT_FACTOR = 1.0;
+
+  /**
+   * Resident memory a session adds beyond its weights; with {@link #RUNTIME_BYTES}, what the first
+   * model of a process measured beyond its weights ({@code docs/node-fit.md}).
+   */
+  static final long NODE_SESSION_BYTES = 9L << 19;
+
+  /** ONNX Runtime's native library and environment, once per process. */
+  static final long RUNTIME_BYTES = 24L << 20;
+
+  /** The initializers' bytes (from the file's protobuf) times a factor plus the session. */
+  @Override
+  public long nodeMemoryBytes(ModelSource source, int maxContextTokens) {
+    try {
+      return nodeMemoryBytes(OnnxInitializers.bytes(ModelFiles.onnxFile(source.location())), 0);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public long nodeMemoryBytes(long weightBytes, long contextCacheBytes) {
+    return (long) (weightBytes * NODE_WEIGHT_FACTOR) + contextCacheBytes + NODE_SESSION_BYTES;
+  }
+
+  @Override
+  public long runtimeBytes() {
+    return RUNTIME_BYTES;
   }
 
   /** Builds an {@link OnnxBackend} whose options are the defaults of every model it loads. */

@@ -108,6 +108,47 @@ public final class TensorFlowBackend extends FileBackend {
     return 2.0;
   }
 
+  /**
+   * Resident memory a session adds per byte of variables, measured with generated SavedModels
+   * ({@code docs/node-fit.md}).
+   */
+  static final double NODE_WEIGHT_FACTOR = 1.15;
+
+  /**
+   * Resident memory a session adds beyond its variables; with {@link #RUNTIME_BYTES}, what the
+   * first model of a process measured beyond its variables ({@code docs/node-fit.md}).
+   */
+  static final long NODE_SESSION_BYTES = 2L << 20;
+
+  /** The TensorFlow runtime (native library, kernels), once per process. */
+  static final long RUNTIME_BYTES = 240L << 20;
+
+  /** The variables' bytes ({@code variables/}) times a factor, the graph, plus the session. */
+  @Override
+  public long nodeMemoryBytes(ModelSource source, int maxContextTokens) {
+    Path location = source.location();
+    if (!SavedModels.isSavedModel(location)) {
+      return -1;
+    }
+    try {
+      long variables = SavedModels.artifactBytes(location.resolve("variables"));
+      long graph = SavedModels.artifactBytes(location) - variables;
+      return nodeMemoryBytes(variables, 0) + graph;
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public long nodeMemoryBytes(long weightBytes, long contextCacheBytes) {
+    return (long) (weightBytes * NODE_WEIGHT_FACTOR) + contextCacheBytes + NODE_SESSION_BYTES;
+  }
+
+  @Override
+  public long runtimeBytes() {
+    return RUNTIME_BYTES;
+  }
+
   /** Builds a {@link TensorFlowBackend} whose options are the defaults of every model it loads. */
   public static final class Builder extends FileBackend.Builder<Builder, TensorFlowBackend> {
     private Builder() {}

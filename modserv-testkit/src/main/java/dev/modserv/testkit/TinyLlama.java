@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
  * Writes a random-weight llama model as a GGUF v3 file, for tests of the llama engine: a byte
  * fallback SentencePiece vocabulary ({@code <unk>}, {@code <s>}, {@code </s>}, the 256 {@code
  * <0xXX>} byte tokens, {@code ▁}, printable ASCII, a few words), a ChatML chat template, FP32
- * weights. Random weights make gibberish: tests assert structure, not meaning.
+ * weights (or F16 or Q8_0 ones, {@link Builder#type}; norms stay FP32, as llama.cpp writes
+ * them). Random weights make gibberish: tests assert structure, not meaning.
  *
  * <pre>{@code
  * Path gguf = TinyLlama.builder().width(64).layers(2).build().write(dir.resolve("tiny.gguf"));
@@ -42,6 +43,9 @@ public final class TinyLlama {
   private static final int GGUF_STRING = 8;
   private static final int GGUF_ARRAY = 9;
   private static final int GGML_F32 = 0;
+  private static final int GGML_F16 = 1;
+  private static final int GGML_Q8_0 = 8;
+  private static final int Q8_BLOCK = 32;
   private static final int ALIGNMENT = 32;
 
   private final int width;
@@ -52,6 +56,7 @@ public final class TinyLlama {
   private final int context;
   private final long seed;
   private final boolean eosReachable;
+  private final String type;
 
   private TinyLlama(Builder b) {
     this.width = b.width;
@@ -62,6 +67,7 @@ public final class TinyLlama {
     this.context = b.context;
     this.seed = b.seed;
     this.eosReachable = b.eosReachable;
+    this.type = b.type;
   }
 
   /** Returns a builder: 64 wide, 2 layers, 4 heads, context 512, seed 42. */
@@ -175,10 +181,10 @@ public final class TinyLlama {
       for (long d : t.getValue()) {
         header.u64(d);
       }
-      header.u32(GGML_F32);
+      header.u32(ggmlType(t.getValue()));
       header.u64(offset);
       offsets.add(offset);
-      offset = align(offset + 4L * elements(t.getValue()));
+      offset = align(offset + bytes(t.getValue()));
     }
     header.pad();
 
@@ -193,7 +199,7 @@ public final class TinyLlama {
       int i = 0;
       for (Map.Entry<String, long[]> t : tensors.entrySet()) {
         long n = elements(t.getValue());
-        ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(4 * n)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] values = new float[Math.toIntExact(n)];
         String name = t.getKey();
         boolean norm = name.endsWith("norm.weight");
         long rowLength = t.getValue()[0];
@@ -207,9 +213,9 @@ public final class TinyLlama {
           } else {
             v = (float) ((random.nextDouble() * 2 - 1) * scale * 1.7);
           }
-          data.putFloat(v);
+          values[(int) k] = v;
         }
-        data.flip();
+        ByteBuffer data = encode(values, ggmlType(t.getValue()), bytes(t.getValue()));
         long at = dataStart + offsets.get(i++);
         while (data.hasRemaining()) {
           at += ch.write(data, at);
@@ -221,6 +227,58 @@ public final class TinyLlama {
       }
     }
     return file;
+  }
+
+  /** Norms (one dimension) stay FP32; matrices take the chosen type. */
+  private int ggmlType(long[] dims) {
+    if (dims.length == 1) {
+      return GGML_F32;
+    }
+    return switch (type) {
+      case "F16" -> GGML_F16;
+      case "Q8_0" -> GGML_Q8_0;
+      default -> GGML_F32;
+    };
+  }
+
+  private long bytes(long[] dims) {
+    long n = elements(dims);
+    return switch (ggmlType(dims)) {
+      case GGML_F16 -> 2 * n;
+      case GGML_Q8_0 -> n / Q8_BLOCK * (2 + Q8_BLOCK);
+      default -> 4 * n;
+    };
+  }
+
+  /** The values in a ggml type: FP32, FP16, or Q8_0 blocks (an FP16 scale, 32 signed bytes). */
+  private static ByteBuffer encode(float[] values, int ggmlType, long bytes) {
+    ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+    switch (ggmlType) {
+      case GGML_F16 -> {
+        for (float v : values) {
+          data.putShort(Float.floatToFloat16(v));
+        }
+      }
+      case GGML_Q8_0 -> {
+        for (int b = 0; b < values.length; b += Q8_BLOCK) {
+          float max = 0;
+          for (int i = b; i < b + Q8_BLOCK; i++) {
+            max = Math.max(max, Math.abs(values[i]));
+          }
+          float scale = max / 127f;
+          data.putShort(Float.floatToFloat16(scale));
+          for (int i = b; i < b + Q8_BLOCK; i++) {
+            data.put((byte) (scale == 0 ? 0 : Math.round(values[i] / scale)));
+          }
+        }
+      }
+      default -> {
+        for (float v : values) {
+          data.putFloat(v);
+        }
+      }
+    }
+    return data.flip();
   }
 
   private static long elements(long[] dims) {
@@ -342,8 +400,21 @@ public final class TinyLlama {
     private int context = 512;
     private long seed = 42;
     private boolean eosReachable;
+    private String type = "F32";
 
     private Builder() {}
+
+    /**
+     * Sets the type of the weight matrices: {@code F32} (the default), {@code F16} or {@code
+     * Q8_0} (then the width and the feed-forward width must be multiples of 32).
+     */
+    public Builder type(String type) {
+      if (!List.of("F32", "F16", "Q8_0").contains(type)) {
+        throw new IllegalArgumentException("type must be F32, F16 or Q8_0: " + type);
+      }
+      this.type = type;
+      return this;
+    }
 
     /** Sets the embedding width (a multiple of the head count); defaults to 64. */
     public Builder width(int width) {
@@ -393,6 +464,11 @@ public final class TinyLlama {
       if (width % heads != 0) {
         throw new IllegalArgumentException("width " + width + " is not a multiple of the "
             + heads + " heads");
+      }
+      int ff = feedForward > 0 ? feedForward : width * 2;
+      if (type.equals("Q8_0") && (width % Q8_BLOCK != 0 || ff % Q8_BLOCK != 0)) {
+        throw new IllegalArgumentException("Q8_0 needs a width and a feed-forward width that are"
+            + " multiples of " + Q8_BLOCK + ": " + width + ", " + ff);
       }
       return new TinyLlama(this);
     }

@@ -145,6 +145,24 @@ public final class BackendCatalog implements AutoCloseable {
             + " modserv-tensorflow) to the class path or name one in the model's configuration");
   }
 
+  /** Returns the backend named {@code name}, starting a discovered one; empty when none can. */
+  public Optional<Backend> named(String name) {
+    try {
+      return Optional.of(select(ModelSource.of(java.nio.file.Path.of(".")), Optional.of(name)));
+    } catch (ModelServingException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * What a node gives up when {@code backend} loads {@code source} ({@link
+   * Backend#nodeMemoryBytes(ModelSource, int)}), else what it weighs in the memory budget.
+   */
+  public static long nodeEstimate(Backend backend, ModelSource source, int maxContextTokens) {
+    long told = backend.nodeMemoryBytes(source, maxContextTokens);
+    return told > 0 ? told : ModelCache.estimate(backend, source);
+  }
+
   private String discoveryNote() {
     return failures.isEmpty() ? "" : " (discovery failures: " + failures + ")";
   }

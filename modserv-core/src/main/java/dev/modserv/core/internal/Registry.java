@@ -129,6 +129,12 @@ public final class Registry implements ModelRegistry {
     return table.status(name, version);
   }
 
+  /** Returns where version {@code version} of {@code name} loads from, when it is registered. */
+  public Optional<ModelSource> source(String name, long version) {
+    ModelEntry e = table.get(name);
+    return e == null ? Optional.empty() : Optional.ofNullable(e.sources.get(version));
+  }
+
   @Override
   public List<ModelStatus> registered() {
     List<ModelStatus> out = new ArrayList<>();

@@ -44,6 +44,11 @@ public final class Router extends Handler.Abstract.NonBlocking {
   /** The requests not answered yet, for a shutdown whose grace runs out. */
   private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
 
+  /** Returns each route as {@code METHOD /template}, in the order they were registered. */
+  public List<String> routes() {
+    return routes.stream().map(r -> r.method + " " + r.template).toList();
+  }
+
   /**
    * Builds the routes of {@code dialects}, in order; a request body must arrive within {@code
    * bodyTimeout} of its headers.

@@ -21,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @param calls how routes call the model server
  * @param accepting false once shutdown began: readiness answers 503
  * @param version modserv's version, for health and server metadata
+ * @param fit the node fit report's catalog and overrides
  */
 public record Settings(
     ModelServer server,
@@ -33,4 +34,5 @@ public record Settings(
     RequestTimers timers,
     ModelCalls calls,
     AtomicBoolean accepting,
-    String version) {}
+    String version,
+    FitSettings fit) {}

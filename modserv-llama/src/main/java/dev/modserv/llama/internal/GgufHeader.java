@@ -35,11 +35,21 @@ import org.jspecify.annotations.Nullable;
  * @param chatTemplate whether the file carries {@code tokenizer.chat_template}
  * @param pooling the embedding pooling the file declares ({@code none}, {@code mean}, {@code
  *     cls}, {@code last}, {@code rank}), or empty when it declares none
+ * @param weightBytes the tensors' data: for each tensor, its elements over its type's block
+ *     elements times the type's block bytes (for a type this reader does not know, the file's data
+ *     section less the known tensors)
+ * @param vocabularySize the tokens in {@code tokenizer.ggml.tokens}, or 0 when the file has none
  */
 public record GgufHeader(long fileBytes, String architecture, long parameters,
     String quantization, long contextLength, long embeddingLength, long blockCount,
     long headCount, long kvHeadCount, long keyLength, long valueLength, boolean chatTemplate,
-    String pooling) {
+    String pooling, long weightBytes, long vocabularySize) {
+
+  /**
+   * llama.cpp's default micro-batch ({@code n_ubatch}): its compute buffer holds this many tokens'
+   * logits.
+   */
+  public static final int MICRO_BATCH = 512;
 
   /** Bytes per key or value element in llama.cpp's default KV cache (f16). */
   public static final int KV_BYTES_PER_ELEMENT = 2;
@@ -132,6 +142,15 @@ public record GgufHeader(long fileBytes, String architecture, long parameters,
     }
   }
 
+  /**
+   * Returns llama.cpp's CPU compute buffer for {@code contextTokens}: the logits of one
+   * micro-batch, min({@value #MICRO_BATCH}, context) × vocabulary × 4 bytes, which dominates it
+   * (258 MiB reported for a 128256-token vocabulary).
+   */
+  public long computeBytes(long contextTokens) {
+    return Math.min(MICRO_BATCH, contextTokens) * vocabularySize * Float.BYTES;
+  }
+
   /** Returns what the model weighs loaded with {@code contextTokens}: file plus KV cache. */
   public long memoryBytes(long contextTokens) {
     long kv = kvCacheBytes(contextTokens);
@@ -211,6 +230,7 @@ public record GgufHeader(long fileBytes, String architecture, long parameters,
     private final long size;
     private long position;
     private final Map<String, Object> values = new HashMap<>();
+    private long vocabulary;
 
     Reader(InputStream in, long size) {
       this.in = in;
@@ -250,6 +270,8 @@ public record GgufHeader(long fileBytes, String architecture, long parameters,
       long parameters = 0;
       Map<String, Long> elementsByType = new HashMap<>();
       long dataBytes = 0;
+      long knownBytes = 0;
+      boolean unknownType = false;
       for (long i = 0; i < tensors; i++) {
         String name = string(MAX_KEY_BYTES, "tensor name");
         long dims = u32();
@@ -274,6 +296,9 @@ public record GgufHeader(long fileBytes, String architecture, long parameters,
         if (t != null && offset >= 0) {
           long bytes = multiply(elements / t.blockElements(), t.blockBytes(), name);
           dataBytes = Math.max(dataBytes, add(offset, bytes, name));
+          knownBytes = add(knownBytes, bytes, name);
+        } else {
+          unknownType = true;
         }
       }
       long alignment = integer("general.alignment", 32);
@@ -285,10 +310,12 @@ public record GgufHeader(long fileBytes, String architecture, long parameters,
         throw new Bad("truncated: its tensors need " + (dataStart + dataBytes)
             + " bytes, the file has " + size);
       }
-      return facts(parameters, elementsByType);
+      long weightBytes = unknownType ? Math.max(knownBytes, size - dataStart) : knownBytes;
+      return facts(parameters, elementsByType, weightBytes);
     }
 
-    private GgufHeader facts(long parameters, Map<String, Long> elementsByType) {
+    private GgufHeader facts(long parameters, Map<String, Long> elementsByType,
+        long weightBytes) {
       Object arch = values.get("general.architecture");
       if (!(arch instanceof String a)) {
         throw new Bad("it has no general.architecture");
@@ -311,7 +338,8 @@ public record GgufHeader(long fileBytes, String architecture, long parameters,
           kvHeads, integer(a + ".attention.key_length", headSize),
           integer(a + ".attention.value_length", headSize),
           values.get("tokenizer.chat_template") instanceof String,
-          pooling >= 0 && pooling < POOLING.length ? POOLING[(int) pooling] : "");
+          pooling >= 0 && pooling < POOLING.length ? POOLING[(int) pooling] : "", weightBytes,
+          vocabulary);
     }
 
     /** An integer value; {@code fallback} when absent; a bad type or a negative one fails. */
@@ -363,6 +391,9 @@ public record GgufHeader(long fileBytes, String architecture, long parameters,
           if (count < 0 || count > MAX_ARRAY || count > size - position) {
             throw new Bad("array " + printable(key) + " has " + Long.toUnsignedString(count)
                 + " items, more than the file can hold");
+          }
+          if (key.equals("tokenizer.ggml.tokens") && depth == 0) {
+            vocabulary = count;
           }
           long width = fixedWidth(itemType);
           if (width > 0) {

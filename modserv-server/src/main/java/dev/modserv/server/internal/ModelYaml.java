@@ -31,7 +31,7 @@ public final class ModelYaml {
   /** The top-level keys. */
   public static final Set<String> KEYS = Set.of("engine", "engine-options", "version-policy",
       "warmup", "warmup-iterations", "drain-grace", "keep-alive", "memory", "reject-nan", "labels",
-      "max-text-bytes", "max-elements",
+      "max-text-bytes", "max-elements", "use-cases",
       "required-for-readiness", "response-cache", "embedding-cache", "batching",
       "preprocessing", "postprocessing");
 
@@ -94,6 +94,152 @@ public final class ModelYaml {
     return settings;
   }
 
+  /** The keys of a {@code --fit-catalog} entry. */
+  public static final Set<String> CATALOG_KEYS = Set.of("name", "engine", "parameters",
+      "quantization", "context-length", "use-cases", "artifact-size", "layers", "kv-heads",
+      "head-size");
+
+  /**
+   * Reads a node fit catalog ({@code --fit-catalog}): a mapping with {@code models}, a list of
+   * entries with the keys {@link #CATALOG_KEYS} ({@code docs/node-fit.md}).
+   *
+   * @throws ModelConfigException listing every bad key, each with its entry's index
+   */
+  public static List<dev.modserv.http.FitCandidate> readCatalog(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ModelConfigException(file, List.of("cannot be read: " + e));
+    }
+    JsonNode root;
+    try {
+      root = YAML.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new ModelConfigException(file, List.of("not valid YAML: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")")));
+    }
+    ModelYaml y = new ModelYaml(file.toAbsolutePath().normalize());
+    JsonNode models = root == null ? null : root.get("models");
+    if (models == null || !models.isArray() || root.size() != 1) {
+      throw new ModelConfigException(file, List.of("(top level): expected a mapping with one"
+          + " key, models: a list of models"));
+    }
+    List<dev.modserv.http.FitCandidate> out = new ArrayList<>();
+    Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < models.size(); i++) {
+      dev.modserv.http.FitCandidate c = y.candidate("models[" + i + "]", models.get(i));
+      if (c != null && !names.add(c.name())) {
+        y.problems.add("models[" + i + "].name: '" + c.name() + "' is listed twice");
+      } else if (c != null) {
+        out.add(c);
+      }
+    }
+    if (!y.problems.isEmpty()) {
+      throw new ModelConfigException(file, y.problems);
+    }
+    return List.copyOf(out);
+  }
+
+  private dev.modserv.http.@Nullable FitCandidate candidate(String at, JsonNode entry) {
+    if (!object(at, entry)) {
+      return null;
+    }
+    int before = problems.size();
+    String[] name = {""};
+    String[] engine = {""};
+    String[] quantization = {""};
+    long[] numbers = new long[6];  // parameters, context, artifact, layers, kv heads, head size
+    List<String> useCases = new ArrayList<>();
+    for (Map.Entry<String, JsonNode> e : entry.properties()) {
+      String key = at + "." + e.getKey();
+      JsonNode v = e.getValue();
+      switch (e.getKey()) {
+        case "name" -> text(key, v, t -> name[0] = t);
+        case "engine" -> text(key, v, t -> engine[0] = t);
+        case "quantization" -> text(key, v, t -> quantization[0] = t);
+        case "parameters" -> numbers[0] = count(key, v);
+        case "context-length" -> intValue(key, v, n -> numbers[1] = n);
+        case "artifact-size" -> {
+          Long bytes = size(key, v);
+          numbers[2] = bytes == null ? 0 : bytes;
+        }
+        case "layers" -> intValue(key, v, n -> numbers[3] = n);
+        case "kv-heads" -> intValue(key, v, n -> numbers[4] = n);
+        case "head-size" -> intValue(key, v, n -> numbers[5] = n);
+        case "use-cases" -> {
+          List<String> cases = names(key, v);
+          if (cases != null) {
+            useCases.addAll(cases);
+          }
+        }
+        default -> problems.add(key + ": unknown key; known keys are "
+            + new TreeSet<>(CATALOG_KEYS));
+      }
+    }
+    if (name[0].isEmpty() || engine[0].isEmpty()) {
+      problems.add(at + ": name and engine are required");
+    }
+    if (problems.size() > before) {
+      return null;
+    }
+    try {
+      return new dev.modserv.http.FitCandidate(name[0], engine[0], numbers[0], quantization[0],
+          (int) numbers[1], useCases, numbers[2], (int) numbers[3], (int) numbers[4],
+          (int) numbers[5]);
+    } catch (IllegalArgumentException ex) {
+      problems.add(at + ": " + ex.getMessage());
+      return null;
+    }
+  }
+
+  /** A parameter count: a whole number, or a size such as {@code 8B} or {@code 500M}. */
+  private long count(String key, JsonNode v) {
+    if (v.isIntegralNumber() && v.canConvertToLong() && v.longValue() >= 1) {
+      return v.longValue();
+    }
+    if (v.isTextual()) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)([KMBT]?)")
+          .matcher(v.textValue().trim().toUpperCase(java.util.Locale.ROOT));
+      if (m.matches()) {
+        double n = Double.parseDouble(m.group(1)) * switch (m.group(2)) {
+          case "K" -> 1e3;
+          case "M" -> 1e6;
+          case "B" -> 1e9;
+          case "T" -> 1e12;
+          default -> 1;
+        };
+        if (n >= 1 && n < 1e15) {
+          return Math.round(n);
+        }
+      }
+    }
+    problems.add(key + ": expected a parameter count such as 8030261248 or 8B, got "
+        + describe(v));
+    return 0;
+  }
+
+  /** A list of names, or one name. */
+  private @Nullable List<String> names(String key, JsonNode v) {
+    List<String> out = new ArrayList<>();
+    if (v.isTextual()) {
+      out.add(v.textValue());
+      return out;
+    }
+    if (!v.isArray()) {
+      problems.add(key + ": expected a list of names, got " + kind(v));
+      return null;
+    }
+    for (JsonNode n : v) {
+      if (!n.isTextual()) {
+        problems.add(key + ": expected a list of names, got " + describe(n) + " in it");
+        return null;
+      }
+      out.add(n.textValue());
+    }
+    return out;
+  }
+
   private @Nullable ModelSettings settings(JsonNode root) {
     if (!root.isObject()) {
       problems.add("(top level): expected a mapping of keys, got " + kind(root));
@@ -149,6 +295,12 @@ public final class ModelYaml {
         }
         case "response-cache" -> bool(key, v, config::responseCache);
         case "embedding-cache" -> bool(key, v, config::embeddingCache);
+        case "use-cases" -> {
+          List<String> cases = names(key, v);
+          if (cases != null) {
+            apply(key, () -> config.useCases(cases));
+          }
+        }
         case "labels" -> labels(key, v, labels);
         case "required-for-readiness" -> {
           if (v.isBoolean()) {

@@ -119,6 +119,20 @@ public final class ServeCommand implements Callable<Integer> {
       + "Unix domain socket (Linux). Default: none.")
   @Nullable Path grpcSocket;
 
+  @Option(names = "--fit-catalog", paramLabel = "FILE", description = "Also rate the models "
+      + "in this YAML catalog in the node fit report (/api/v1/models), models this node does not"
+      + " hold (docs/node-fit.md). Default: none.")
+  @Nullable Path fitCatalog;
+
+  @Option(names = "--fit-memory", paramLabel = "SIZE", converter = SizeConverter.class,
+      description = "Rate models in the node fit report against this much memory (e.g. 64GiB) "
+          + "instead of the memory available now. Default: what is available.")
+  long fitMemory = -1;
+
+  @Option(names = "--fit-max-context", paramLabel = "TOKENS", description = "Size context "
+      + "caches in the node fit report for at most this many tokens. Default: each model's own.")
+  int fitMaxContext;
+
   @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
       description = "trace, debug, info, warn or error. Default: ${DEFAULT-VALUE}.")
   String logLevel = "info";
@@ -161,7 +175,20 @@ public final class ServeCommand implements Callable<Integer> {
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
         corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
         responseCacheBytes, embeddingCacheBytes, strictReadiness,
-        grpc(), models.stream().map(ServeOptions.DirectModel::parse).toList());
+        grpc(), models.stream().map(ServeOptions.DirectModel::parse).toList(), fit());
+  }
+
+  /** The node fit report's options, checked. */
+  private ServeOptions.Fit fit() {
+    if (fitMemory == 0 || fitMemory < -1) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--fit-memory must be at least 1 byte: " + fitMemory);
+    }
+    if (fitMaxContext < 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--fit-max-context must be at least 1 token: " + fitMaxContext);
+    }
+    return new ServeOptions.Fit(fitCatalog, fitMemory, fitMaxContext);
   }
 
   /** gRPC is served when a port or a socket is given; a socket alone has no TCP listener. */

@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param strictReadiness whether a required model whose load FAILED keeps readiness at 503
  * @param grpc the gRPC listeners; null serves no gRPC
  * @param models model files or folders served as they are ({@code --model}), each as version 1
+ * @param fit the node fit report's catalog and overrides ({@code --fit-*})
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -45,7 +46,34 @@ public record ServeOptions(
     long embeddingCacheBytes,
     boolean strictReadiness,
     @Nullable Grpc grpc,
-    List<DirectModel> models) {
+    List<DirectModel> models,
+    Fit fit) {
+
+  /** Options without the node fit report's. */
+  public ServeOptions(@Nullable Path repository, String host, int port, @Nullable Path socket,
+      @Nullable Path apiKeyFile, Duration pollInterval, Path cacheDir, long progressThreshold,
+      long maxLoadedBytes, Duration gracePeriod, @Nullable Duration requestTimeout,
+      long maxBodyBytes, List<String> corsOrigins, long responseCacheBytes,
+      long embeddingCacheBytes, boolean strictReadiness, @Nullable Grpc grpc,
+      List<DirectModel> models) {
+    this(repository, host, port, socket, apiKeyFile, pollInterval, cacheDir, progressThreshold,
+        maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes, corsOrigins, responseCacheBytes,
+        embeddingCacheBytes, strictReadiness, grpc, models, Fit.NONE);
+  }
+
+  /**
+   * The node fit report's options.
+   *
+   * @param catalog a YAML file of candidate models ({@code --fit-catalog}); null for none
+   * @param memoryBytes the memory models are rated against ({@code --fit-memory}); -1 for what is
+   *     available
+   * @param maxContext the most context tokens a cache is sized for ({@code --fit-max-context}); 0
+   *     for each model's own
+   */
+  public record Fit(@Nullable Path catalog, long memoryBytes, int maxContext) {
+    /** No catalog, no overrides. */
+    public static final Fit NONE = new Fit(null, -1, 0);
+  }
 
   /** Options without {@code --model}. */
   public ServeOptions(@Nullable Path repository, String host, int port, @Nullable Path socket,

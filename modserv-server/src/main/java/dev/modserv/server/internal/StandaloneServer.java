@@ -127,11 +127,16 @@ public final class StandaloneServer implements AutoCloseable {
       }
       hb.strictReadiness(o.strictReadiness());
       required.forEach(hb::requireModel);
+      fit(hb, o.fit());
       http = hb.build();
       http.start();
       String where = "http://" + hostForUrl(o.host()) + ":" + http.port();
       log.info("listening on {}{}", where,
           o.socket() == null ? "" : " and unix:" + o.socket().toAbsolutePath());
+      log.info("routes: {}", String.join(", ", http.routes()));
+      log.info("node fit report: GET {}/api/v1/system, {}/api/v1/models (sort=score|fit|memory|"
+          + "name, use_case, min_fit, limit), {}/api/v1/models/top, {}/api/v1/models/{name}",
+          where, where, where, where);
 
       if (o.grpc() != null) {
         grpc = startGrpc(o, server, repository, required);
@@ -166,6 +171,21 @@ public final class StandaloneServer implements AutoCloseable {
       }
       server.close();
       throw e;
+    }
+  }
+
+  /** The node fit report's catalog and overrides. */
+  private static void fit(HttpAdapter.Builder hb, ServeOptions.Fit fit) {
+    if (fit.catalog() != null) {
+      List<dev.modserv.http.FitCandidate> catalog = ModelYaml.readCatalog(fit.catalog());
+      hb.fitCatalog(catalog);
+      log.info("node fit catalog {}: {} model(s)", fit.catalog(), catalog.size());
+    }
+    if (fit.memoryBytes() > 0) {
+      hb.fitMemory(fit.memoryBytes());
+    }
+    if (fit.maxContext() > 0) {
+      hb.fitMaxContext(fit.maxContext());
     }
   }
 

@@ -153,8 +153,8 @@ class ModelYamlTest {
         "max_batch_size: unknown key; known keys are [batching, drain-grace, embedding-cache, engine, "
             + "engine-options, keep-alive, labels, max-elements, max-text-bytes, memory, "
             + "postprocessing, preprocessing, "
-            + "reject-nan, required-for-readiness, response-cache, version-policy, warmup, "
-            + "warmup-iterations]",
+            + "reject-nan, required-for-readiness, response-cache, use-cases, version-policy, "
+            + "warmup, warmup-iterations]",
         "version-policy: expected all, latest, {latest: N} or {specific: [versions]}, got "
             + "\"newest\"",
         "drain-grace: expected a duration such as 500ms, 30s or 5m, got 30 (add a unit)",
