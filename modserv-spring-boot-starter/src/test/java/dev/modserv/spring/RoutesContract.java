@@ -9,8 +9,15 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.core.ModelServer;
 import dev.modserv.core.Readiness;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +44,8 @@ abstract class RoutesContract {
     p.add("modserv.models.mlp.path", () -> Fixtures.MLP.toString());
     p.add("modserv.models.minilm.path", () -> Fixtures.MINILM.toString());
     p.add("modserv.models.tiny.path", () -> Fixtures.gguf().toString());
-    for (Map.Entry<String, String> o : Map.of("context-size", "512", "threads", "2",
+    // A context room for a long generation, which only a client that leaves ends soon.
+    for (Map.Entry<String, String> o : Map.of("context-size", "4096", "threads", "2",
         "seed", "3", "worker-start-seconds", "120").entrySet()) {
       p.add("modserv.models.tiny.engine-options." + o.getKey(), o::getValue);
     }
@@ -126,6 +134,43 @@ abstract class RoutesContract {
         assertThat(c.get("object").asText()).isEqualTo("chat.completion.chunk"));
     assertThat(chunks.stream().map(c -> c.get("choices").get(0).path("finish_reason").asText())
         .filter(f -> !f.isEmpty() && !f.equals("null")).toList()).containsExactly("length");
+  }
+
+  @Test
+  void aStreamTheClientDropsCancelsTheGeneration() throws Exception {
+    double before = cancelledGenerations();
+    String body = "{\"model\":\"tiny\",\"stream\":true,\"max_tokens\":3500,\"seed\":3,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    // A raw connection, so that leaving is certain: read the first event, then close the socket.
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(60_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.write(bytes);
+      out.flush();
+      BufferedReader in = new BufferedReader(
+          new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 200");
+      String line;
+      do {
+        line = in.readLine();
+        assertThat(line).as("an event before the stream ends").isNotNull();
+      } while (!line.startsWith("data: "));
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (cancelledGenerations() < before + 1) {
+      assertThat(System.nanoTime() - deadline).as("the generation cancelled").isNegative();
+      Thread.sleep(20);
+    }
+  }
+
+  private double cancelledGenerations() {
+    Counter c = meters.find("modserv.generations").tag("model", "tiny")
+        .tag("finish_reason", "cancelled").counter();
+    return c == null ? 0 : c.count();
   }
 
   static String rows(JsonNode flat, int width) {
