@@ -1,6 +1,7 @@
 package dev.modserv.http;
 
 import dev.modserv.core.ModelServer;
+import dev.modserv.http.internal.FitSettings;
 import dev.modserv.http.internal.ModelCalls;
 import dev.modserv.http.internal.Readiness;
 import dev.modserv.http.internal.RequestTimers;
@@ -51,7 +52,7 @@ public final class HostedRoutes {
         new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), List.of(), false),
             accepting),
         new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), new RequestTimers(meters),
-        new ModelCalls(b.server), accepting, HttpAdapter.version());
+        new ModelCalls(b.server), accepting, HttpAdapter.version(), FitSettings.DEFAULTS);
     this.router = new Router(settings, HttpAdapter.dialectRoutes(settings, b.dialects),
         Duration.ofSeconds(60));
   }
