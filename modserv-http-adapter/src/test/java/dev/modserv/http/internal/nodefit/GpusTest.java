@@ -11,12 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * GPU detection: a fake {@code nvidia-smi} first on the {@code PATH} printing what a real one
- * printed on an NVIDIA H200 node, the {@code /proc/driver/nvidia} fallback, and neither.
+ * GPU detection: a fake {@code nvidia-smi} first on the {@code PATH} printing lines in the format
+ * of the real one, the {@code /proc/driver/nvidia} fallback, and neither.
  */
 class GpusTest {
-  /** {@code nvidia-smi --query-gpu=index,name,memory.total,memory.free,driver_version
-   * --format=csv,noheader,nounits} on a node with two H200s. */
+  /** What {@code nvidia-smi --query-gpu=index,name,memory.total,memory.free,driver_version
+   * --format=csv,noheader,nounits} prints on a node with two H200s: written by hand in its format,
+   * not yet captured from a real node (none was lent when this was written). */
   static final String RECORDED = "0, NVIDIA H200, 143771, 143252, 570.124.06\n"
       + "1, NVIDIA H200, 143771, 20480, 570.124.06\n";
 
