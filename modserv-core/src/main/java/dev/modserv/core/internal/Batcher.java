@@ -491,6 +491,12 @@ final class Batcher {
         metrics.queueWait(start - call.submittedNanos);
         totalRows += call.rows;
       }
+      for (Call call : batch) {
+        Tracing.CallSpans spans = call.spans;
+        if (spans != null) {
+          spans.running(batch.size(), totalRows);
+        }
+      }
       if (!cancel.isCancelled()) {
         results = engine.run(inputs(batch), outputsWanted(batch),
             batch.get(0).request.parameters(), cancel);
@@ -645,6 +651,10 @@ final class Batcher {
       finish(call, null, timeout(call), Outcome.TIMEOUT);
     } else if (!removed && call.answerEarly()) {
       metrics.request(Outcome.TIMEOUT, ticker.read() - call.submittedNanos);
+      Tracing.CallSpans spans = call.spans;
+      if (spans != null) {
+        spans.done(Outcome.TIMEOUT, null);
+      }
       complete(call, null, new ModelServingException(ErrorCode.TIMEOUT, "request to '" + name
           + "' version " + version + " did not finish within its timeout of "
           + timeoutMillis(call) + " ms; it was answered at its deadline, and the engine stops"
@@ -713,6 +723,10 @@ final class Batcher {
       timeoutTask.cancel(false);
     }
     metrics.request(outcome, ticker.read() - call.submittedNanos);
+    Tracing.CallSpans spans = call.spans;
+    if (spans != null) {
+      spans.done(outcome, error);
+    }
     // The lease goes first: once a caller sees its answer, the version is no longer in use by it
     // (an unload or an idle eviction right after must not wait for, or skip, this request).
     try {

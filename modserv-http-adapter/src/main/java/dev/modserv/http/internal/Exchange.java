@@ -1,6 +1,7 @@
 package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.modserv.api.ErrorCode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -33,6 +34,7 @@ public final class Exchange {
   private final String requestId;
   private final long startNanos;
   private final AtomicBoolean done = new AtomicBoolean();
+  private volatile boolean modelCalled;
   private String route = "unmatched";
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
@@ -48,6 +50,14 @@ public final class Exchange {
     this.settings = settings;
     this.requestId = requestId;
     this.startNanos = startNanos;
+  }
+
+  /**
+   * Notes that the model server was called for this request: it counts the errors it answers
+   * ({@code modserv.errors}), the adapter only those it finds before.
+   */
+  public void modelCalled() {
+    modelCalled = true;
   }
 
   /** Returns the Jetty request. */
@@ -136,6 +146,10 @@ public final class Exchange {
   /** Answers with the status and message {@code failure} maps to, in the route's dialect. */
   public void fail(Throwable failure) {
     Failure f = failure(failure);
+    ErrorCode code = f.code();
+    if (!modelCalled && code != null) {
+      settings.timers().refused(code);
+    }
     Duration retry = f.retryAfter();
     if (retry != null) {
       long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));

@@ -1,6 +1,7 @@
 package dev.modserv.http.internal;
 
 import dev.modserv.core.ModelServer;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.Set;
@@ -16,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param corsOrigins origins allowed cross-origin ({@code *} for any); empty for none
  * @param modelRoot the real path of the management API's model root, or null when it is off
  * @param readiness whether the adapter is ready ({@code /ready})
- * @param registry where HTTP meters go and what {@code /metrics} shows
+ * @param registry where HTTP meters go (the JSON summary of {@code /metrics} reads it)
+ * @param prometheus what {@code /metrics} scrapes: {@code registry}, or a registry it holds
  * @param timers the HTTP request timers, registered in {@code registry}
  * @param calls how routes call the model server
  * @param accepting false once shutdown began: readiness answers 503
@@ -29,7 +31,8 @@ public record Settings(
     Set<String> corsOrigins,
     @Nullable Path modelRoot,
     Readiness readiness,
-    PrometheusMeterRegistry registry,
+    MeterRegistry registry,
+    PrometheusMeterRegistry prometheus,
     RequestTimers timers,
     ModelCalls calls,
     AtomicBoolean accepting,

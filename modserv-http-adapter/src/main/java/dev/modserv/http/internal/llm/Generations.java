@@ -52,6 +52,7 @@ public final class Generations {
       GenerationWriter writer) {
     // Submitted here, so that the engine starts on the prompt at once; the answer is written on
     // the stream's delivery thread, which starts with the first chunk.
+    ex.modelCalled();
     GenerationStream stream = settings.server().generate(request);
     ex.request().addFailureListener(failure -> stream.cancel());
     stream.subscribe(new Answer(ex, writer, stream));
