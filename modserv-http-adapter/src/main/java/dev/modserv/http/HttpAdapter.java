@@ -19,6 +19,7 @@ import dev.modserv.http.internal.openai.OpenAiApi;
 import dev.modserv.http.internal.operations.Operations;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -107,7 +108,8 @@ public final class HttpAdapter implements AutoCloseable {
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot,
         new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), b.requiredModels,
             b.strictReadiness), accepting),
-        meters.registry(), meters.prometheus(), new RequestTimers(meters.registry()),
+        meters.registry(), meters.prometheus(), b.observations != null ? b.observations
+            : b.server.observationRegistry(), new RequestTimers(meters.registry()),
         new ModelCalls(b.server), accepting, version());
     this.router = new Router(settings, routes(settings, b.dialects), b.bodyTimeout);
   }
@@ -357,6 +359,7 @@ public final class HttpAdapter implements AutoCloseable {
     private Duration bodyTimeout = Duration.ofSeconds(60);
     private boolean readTimeoutsSet;
     private @Nullable MeterRegistry registry;
+    private @Nullable ObservationRegistry observations;
     private final Set<Dialect> dialects = EnumSet.allOf(Dialect.class);
     private boolean dialectsSet;
 
@@ -517,6 +520,19 @@ public final class HttpAdapter implements AutoCloseable {
     public Builder meterRegistry(MeterRegistry registry) {
       once(this.registry != null, "meterRegistry");
       this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Observes every request into {@code registry} ({@value
+     * dev.modserv.http.internal.RequestObservation#NAME}): with a tracing bridge, an incoming W3C
+     * {@code traceparent} is continued, the answer carries the request span's {@code traceparent},
+     * and the model server's spans are its children ({@code docs/tracing.md}). Defaults to the
+     * {@code ModelServer}'s ({@code ModelServer.Builder.observationRegistry}), none unless set.
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      once(this.observations != null, "observationRegistry");
+      this.observations = Objects.requireNonNull(registry, "registry");
       return this;
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
 import dev.modserv.testkit.FakeBackend;
+import dev.modserv.testkit.TalkBackend;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -28,6 +28,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.MDC;
 
 /**
  * The bounded queue and dynamic batcher of one model version (DESIGN.md, "The batching
@@ -74,6 +75,8 @@ final class Batcher {
 
   private final String name;
   private final long version;
+  /** The version as the logs' MDC carries it. */
+  private final String versionText;
   private final BatchingPolicy policy;
   private final boolean batchable;
   private final boolean stacking;
@@ -111,6 +114,7 @@ final class Batcher {
       ServingMetrics.VersionMetrics metrics) {
     this.name = name;
     this.version = version;
+    this.versionText = Long.toString(version);
     this.policy = policy;
     this.batchable = metadata.has(Capability.BATCHABLE);
     this.stacking = batchable && policy.maxBatchSize() > 1;
@@ -480,6 +484,18 @@ final class Batcher {
    * before it started does not run.
    */
   private void run(List<Call> batch) {
+    // What the engine logs while it runs names the model (the JSON log's model and version).
+    MDC.put("model", name);
+    MDC.put("version", versionText);
+    try {
+      runInMdc(batch);
+    } finally {
+      MDC.remove("model");
+      MDC.remove("version");
+    }
+  }
+
+  private void runInMdc(List<Call> batch) {
     long start = ticker.read();
     long totalRows = 0;
     Map<String, Tensor> results = null;

@@ -2,6 +2,7 @@ package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.modserv.api.ErrorCode;
+import io.micrometer.observation.Observation;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -35,6 +36,8 @@ public final class Exchange {
   private final long startNanos;
   private final AtomicBoolean done = new AtomicBoolean();
   private volatile boolean modelCalled;
+  private volatile @Nullable Observation observation;
+  private volatile @Nullable String traceId;
   private String route = "unmatched";
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
@@ -58,6 +61,24 @@ public final class Exchange {
    */
   public void modelCalled() {
     modelCalled = true;
+  }
+
+  /** Observes this request with {@code o}, whose span is {@code traceparent} (when traced). */
+  void observe(Observation o, @Nullable String traceparent) {
+    this.observation = o;
+    // 00-<32 hex trace id>-<16 hex span id>-<flags>
+    this.traceId = traceparent == null || traceparent.length() < 35 ? null
+        : traceparent.substring(3, 35);
+  }
+
+  /** Returns the request's observation; null when requests are not observed. */
+  @Nullable Observation observation() {
+    return observation;
+  }
+
+  /** Returns the trace id of the request's span; null when it is not traced. */
+  public @Nullable String traceId() {
+    return traceId;
   }
 
   /** Returns the Jetty request. */
@@ -273,6 +294,13 @@ public final class Exchange {
           ClientText.escape(request.getMethod()),
           ClientText.escape(request.getHttpURI().getPath()), status, nanos / 1000);
     }
-    AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
+    AccessLog.log(request, route, status, bytes, body.length, nanos, requestId, traceId);
+    Observation o = observation;
+    if (o != null) {
+      o.contextualName(request.getMethod() + " " + route)
+          .lowCardinalityKeyValue("route", route)
+          .lowCardinalityKeyValue("status", Integer.toString(status))
+          .stop();
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.modserv.http.internal;
 
 import dev.modserv.core.ModelServer;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.Set;
@@ -19,6 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param readiness whether the adapter is ready ({@code /ready})
  * @param registry where HTTP meters go (the JSON summary of {@code /metrics} reads it)
  * @param prometheus what {@code /metrics} scrapes: {@code registry}, or a registry it holds
+ * @param observations where requests are observed (traced); the no-op registry for none
  * @param timers the HTTP request timers, registered in {@code registry}
  * @param calls how routes call the model server
  * @param accepting false once shutdown began: readiness answers 503
@@ -33,6 +35,7 @@ public record Settings(
     Readiness readiness,
     MeterRegistry registry,
     PrometheusMeterRegistry prometheus,
+    ObservationRegistry observations,
     RequestTimers timers,
     ModelCalls calls,
     AtomicBoolean accepting,

@@ -72,6 +72,11 @@ public final class StandaloneServer implements AutoCloseable {
    * every model at start has loaded or failed.
    */
   public static StandaloneServer start(ServeOptions o) {
+    return start(o, Telemetry.OFF);
+  }
+
+  /** Starts as {@link #start(ServeOptions)}, tracing into {@code telemetry}. */
+  public static StandaloneServer start(ServeOptions o, Telemetry telemetry) {
     long started = System.nanoTime();
     Runtime rt = Runtime.getRuntime();
     log.info("modserv {} starting on Java {} ({} CPUs, max heap {})", version(),
@@ -80,6 +85,7 @@ public final class StandaloneServer implements AutoCloseable {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     bindJvmAndProcess(meters);
     ModelServer.Builder sb = ModelServer.builder().meterRegistry(meters)
+        .observationRegistry(telemetry.observationRegistry())
         .responseCacheBytes(o.responseCacheBytes())
         .embeddingCacheBytes(o.embeddingCacheBytes());
     if (o.maxLoadedBytes() > 0) {

@@ -1,4 +1,4 @@
-package dev.modserv.http;
+package dev.modserv.testkit;
 
 import dev.modserv.api.Capability;
 import dev.modserv.api.DataType;
@@ -20,9 +20,9 @@ import java.util.Set;
  * A test engine for {@code .talk} files: a model that generates (it says the words of the last
  * message or prompt back, one token each) and embeds text (two numbers per text: its length and
  * its first character). For tests of what the adapter records around generation and embeddings,
- * not of an engine.
+ * not of an engine. Not listed for ServiceLoader: pass it to the builder.
  */
-final class TalkBackend implements Backend {
+public final class TalkBackend implements Backend {
   @Override
   public String name() {
     return "talk";
@@ -47,7 +47,8 @@ final class TalkBackend implements Backend {
 
       @Override
       public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
-        String[] texts = inputs.get(Capability.EMBEDDING_INPUT).toStringArray();
+        String[] texts = java.util.Objects.requireNonNull(inputs.get(Capability.EMBEDDING_INPUT),
+            "text").toStringArray();
         float[] vectors = new float[texts.length * 2];
         for (int i = 0; i < texts.length; i++) {
           vectors[2 * i] = texts[i].length();
