@@ -33,15 +33,20 @@ public final class Main implements Runnable {
   /** Runs the command line; exits with its status. */
   public static void main(String[] args) {
     Map<String, String> env = System.getenv();
+    String level = option(args, env, "--log-level", "info");
     String access = option(args, env, "--access-log", "false");
     try {
-      Logging.configure(option(args, env, "--log-level", "info"),
-          Logging.Format.parse(option(args, env, "--log-format", "text")),
+      Logging.configure(level, Logging.Format.parse(option(args, env, "--log-format", "text")),
           !java.util.Arrays.asList(args).contains("--no-access-log")
               && (access.isEmpty() || Boolean.parseBoolean(access)));
     } catch (IllegalArgumentException e) {
       System.err.println("modserv: cannot start: " + e.getMessage());
       System.exit(ServeCommand.STARTUP_FAILED);
+    } catch (LinkageError noLogback) {
+      // Run with another SLF4J backend (tests that embed the server with slf4j-simple).
+      if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+      }
     }
     Lifecycle lifecycle = new Lifecycle();
     ServeCommand serve = new ServeCommand(lifecycle::started);
