@@ -9,6 +9,7 @@ module dev.modserv.server {
   requires dev.modserv.http;
   requires dev.modserv.grpc;
   requires dev.modserv.core;
+  requires dev.modserv.onnx;
   requires info.picocli;
   requires com.fasterxml.jackson.databind;
   requires com.fasterxml.jackson.dataformat.yaml;

@@ -40,8 +40,10 @@ import java.util.concurrent.TimeUnit;
  * client and in total. A client answered 503 counts a failure and waits the {@code Retry-After} the
  * server names, as a polite client does. At 1 client every round also runs one {@link
  * ModelServer#generate} in this process on the same model and options (its own worker), so the
- * ratio of the two compares generations run side by side under the same machine load. Then a
- * burst of 100 requests released together against the queue of 50: 4 run, 50 wait, and exactly
+ * ratio of the two compares generations run side by side under the same machine load (both sides
+ * are warmed up alike first, with short and with full-length generations). Then a
+ * burst of 100 requests (256 tokens each, so that all arrive while the first 4 run) released
+ * together against the queue of 50: 4 run, 50 wait, and exactly
  * the other 46 must be answered 503 with {@code Retry-After}; every other one must complete.
  *
  * <pre>
@@ -54,7 +56,16 @@ public final class LlmServerBench {
   private static final int PARALLEL = 4;
   private static final int QUEUE = 50;
   private static final int BURST = 100;
+  /**
+   * Tokens per burst request: enough that the first 4 still run when the last of the 100 requests
+   * arrives, even on a loaded machine, so that exactly the overflow is refused.
+   */
+  private static final int BURST_TOKENS = 256;
   private static final int[] CLIENTS = {1, 4, 16, 60};
+  /** Full-length generations per side after the short warm-ups. */
+  private static final int FULL_WARMUPS = 100;
+  /** Rounds at 1 client: each one in-process generation and one through the server. */
+  private static final int SIDE_BY_SIDE_ROUNDS = 48;
 
   private LlmServerBench() {}
 
@@ -104,21 +115,30 @@ public final class LlmServerBench {
           .temperature(0).seed(1).build();
       String shortBody = body(2);
       long warmStart = System.nanoTime();
+      // Short generations warm each request's path; full ones the path of each token (the JSON
+      // chunk, the write, the client's parse), which short ones barely run: without them the JIT
+      // still compiles the server's token path during the 1-client rounds that come first.
       for (int i = 0; i < warmups; i++) {
         generate(inProcess, shortRequest);
         stream(address, shortBody);
+      }
+      for (int i = 0; i < FULL_WARMUPS; i++) {
+        generate(inProcess, request);
+        stream(address, body);
       }
       StringBuilder out = new StringBuilder(
           "clients\trequests\tsucceeded\tsuccess_pct\tttft_p50_ms\tttft_p99_ms\ttotal_p50_ms"
               + "\ttotal_p99_ms\ttok_s_per_client\ttok_s_total\n");
       System.err.printf(Locale.ROOT, "LlmServerBench: %d tokens, parallel %d, queue %d, %d CPUs,"
-          + " warm-up %d short generations per side in %.1f s%n", tokens, PARALLEL, QUEUE,
-          Runtime.getRuntime().availableProcessors(), warmups, (System.nanoTime() - warmStart) / 1e9);
+          + " warm-up %d short and %d full generations per side in %.1f s%n", tokens, PARALLEL,
+          QUEUE, Runtime.getRuntime().availableProcessors(), warmups, FULL_WARMUPS,
+          (System.nanoTime() - warmStart) / 1e9);
       System.out.print(out);
       System.out.flush();
       double[] ratio = new double[2];
+      double[] roundRatios = new double[0];
       for (int clients : CLIENTS) {
-        int perClient = Math.max(2, 24 / clients);
+        int perClient = clients == 1 ? SIDE_BY_SIDE_ROUNDS : Math.max(2, 24 / clients);
         List<List<Result>> byClient = new ArrayList<>();
         long[] clientWall = new long[clients];
         long start = System.nanoTime();
@@ -126,12 +146,17 @@ public final class LlmServerBench {
           // Side by side: each round one in-process generation, then one through the server.
           List<Result> results = new ArrayList<>();
           long inProcessTokens = 0;
+          roundRatios = new double[perClient];
           long inProcessNanos = 0;
           for (int r = 0; r < perClient; r++) {
             Result direct = generate(inProcess, request);
             inProcessTokens += direct.tokens();
             inProcessNanos += direct.total();
-            results.add(stream(address, body));
+            Result served = stream(address, body);
+            results.add(served);
+            // Tokens/s through the server over tokens/s in process, this round.
+            roundRatios[r] = (double) served.tokens() / served.total() * direct.total()
+                / direct.tokens();
           }
           byClient.add(results);
           clientWall[0] = results.stream().mapToLong(Result::total).sum();
@@ -189,13 +214,17 @@ public final class LlmServerBench {
         System.out.print(row);
         System.out.flush();
       }
+      Arrays.sort(roundRatios);
       String ratioLine = String.format(Locale.ROOT,
           "# 1 client, side by side: server %.1f tokens/s, in-process generate %.1f tokens/s,"
-              + " server/in-process %.1f%%%n", ratio[1], ratio[0], 100 * ratio[1] / ratio[0]);
+              + " server/in-process %.1f%% (per round: p10 %.1f%%, median %.1f%%, p90 %.1f%%,"
+              + " %d rounds)%n", ratio[1], ratio[0], 100 * ratio[1] / ratio[0],
+          100 * quantile(roundRatios, 0.1), 100 * quantile(roundRatios, 0.5),
+          100 * quantile(roundRatios, 0.9), roundRatios.length);
       out.append(ratioLine);
       System.out.print(ratioLine);
       System.out.flush();
-      String burstLine = burst(address, body);
+      String burstLine = burst(address, body(BURST_TOKENS));
       out.append(burstLine);
       System.out.print(burstLine);
       System.out.flush();
@@ -244,8 +273,9 @@ public final class LlmServerBench {
     long refused = results.stream().filter(r -> r.status() == 503 && r.retryAfter()).count();
     long other = results.size() - completed - refused;
     int overflow = BURST - QUEUE - PARALLEL;
-    return String.format(Locale.ROOT, "# burst of %d against %d running + queue %d: %d completed,"
-        + " %d answered 503 with Retry-After (overflow %d: %s), %d other, %d lost%n", BURST, PARALLEL,
+    return String.format(Locale.ROOT, "# burst of %d (%d tokens each) against %d running + queue"
+        + " %d: %d completed, %d answered 503 with Retry-After (overflow %d: %s), %d other, %d"
+        + " lost%n", BURST, BURST_TOKENS, PARALLEL,
         QUEUE, completed, refused, overflow, refused == overflow ? "exact" : "NOT exact", other,
         lost.size() + (BURST - results.size() - lost.size()));
   }
@@ -369,6 +399,12 @@ public final class LlmServerBench {
       long end = System.nanoTime();
       return new Result(status, false, done, tokens, first - start, end - start, 0);
     }
+  }
+
+  /** The nearest-rank quantile {@code q} of sorted values. */
+  private static double quantile(double[] sorted, double q) {
+    return sorted.length == 0 ? Double.NaN
+        : sorted[Math.max(0, (int) Math.ceil(q * sorted.length) - 1)];
   }
 
   /** The nearest-rank percentile {@code p} of sorted nanoseconds, in milliseconds. */

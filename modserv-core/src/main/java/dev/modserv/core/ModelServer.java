@@ -1,7 +1,6 @@
 package dev.modserv.core;
 
 import dev.modserv.api.ErrorCode;
-import dev.modserv.api.GenerationChunk;
 import dev.modserv.api.GenerationListener;
 import dev.modserv.api.GenerationRequest;
 import dev.modserv.api.GenerationResult;
@@ -11,6 +10,7 @@ import dev.modserv.api.InferenceResult;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.core.internal.BackendCatalog;
+import dev.modserv.core.internal.Generation;
 import dev.modserv.core.internal.GuardedListener;
 import dev.modserv.core.internal.GuardedServingMetrics;
 import dev.modserv.core.internal.Tracing;
@@ -280,6 +280,10 @@ public final class ModelServer implements AutoCloseable {
    * stream with a {@link ModelServingException}.
    */
   public GenerationStream generate(GenerationRequest request) {
+    return start(request);
+  }
+
+  private Generation start(GenerationRequest request) {
     Objects.requireNonNull(request, "request");
     long submitted = ticker.read();
     if (closed.get()) {
@@ -290,35 +294,15 @@ public final class ModelServer implements AutoCloseable {
   }
 
   /**
-   * Starts generating and delivers the chunks to {@code listener} as they come, on a server
-   * thread; returns the stream, to cancel it.
+   * Starts generating and delivers the chunks to {@code listener} as they come, on the thread that
+   * made them (the engine's; the caller's for a refusal), without a thread of its own: keep each
+   * call short and never block in it (use {@link GenerationStream#subscribe} for a consumer that
+   * may block). Returns the stream, to cancel it.
    */
   public GenerationStream generate(GenerationRequest request, GenerationListener listener) {
     Objects.requireNonNull(listener, "listener");
-    GenerationStream stream = generate(request);
-    stream.subscribe(new java.util.concurrent.Flow.Subscriber<GenerationChunk>() {
-      @Override
-      public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
-        subscription.request(Long.MAX_VALUE);
-      }
-
-      @Override
-      public void onNext(GenerationChunk item) {
-        listener.onChunk(item);
-      }
-
-      @Override
-      public void onError(Throwable throwable) {
-        listener.onError(throwable instanceof ModelServingException mse ? mse
-            : new ModelServingException(ErrorCode.BACKEND_ERROR, String.valueOf(throwable),
-                throwable));
-      }
-
-      @Override
-      public void onComplete() {
-        listener.onComplete();
-      }
-    });
+    Generation stream = start(request);
+    stream.deliverTo(listener);
     return stream;
   }
 

@@ -297,6 +297,64 @@ class GenerateTest {
   }
 
   @Test
+  void listenerIsCalledOnTheEngineThreadWithoutADeliveryThread() throws Exception {
+    load(8);
+    List<Thread> threads = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> end = new CompletableFuture<>();
+    server.generate(request("abcd", 10), new GenerationListener() {
+      @Override
+      public void onChunk(GenerationChunk chunk) {
+        threads.add(Thread.currentThread());
+      }
+
+      @Override
+      public void onComplete() {
+        end.complete(null);
+      }
+
+      @Override
+      public void onError(ModelServingException error) {
+        end.completeExceptionally(error);
+      }
+    });
+    end.get(5, TimeUnit.SECONDS);
+    // Four tokens and the last chunk, all on the one thread the echo engine generates on.
+    assertThat(threads).hasSize(5).allSatisfy(t -> assertThat(t).isSameAs(threads.get(0)));
+    assertThat(threads.get(0).getName()).isNotEqualTo("modserv-generation-delivery");
+  }
+
+  @Test
+  void aListenerThatThrowsCancelsTheGenerationAndHearsNoMore() throws Exception {
+    load(8);
+    AtomicInteger chunks = new AtomicInteger();
+    AtomicInteger ends = new AtomicInteger();
+    server.generate(request("a".repeat(50), 100), new GenerationListener() {
+      @Override
+      public void onChunk(GenerationChunk chunk) {
+        chunks.incrementAndGet();
+        throw new IllegalStateException("listener broke");
+      }
+
+      @Override
+      public void onComplete() {
+        ends.incrementAndGet();
+      }
+
+      @Override
+      public void onError(ModelServingException error) {
+        ends.incrementAndGet();
+      }
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (echo.cancels.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(echo.cancels.get()).isEqualTo(1);
+    assertThat(chunks.get()).isEqualTo(1);
+    assertThat(ends.get()).isZero();
+  }
+
+  @Test
   void cancellingMidStreamCancelsTheEngineAndFreesTheSequence() {
     load(8);
     echo.steps.drainPermits();

@@ -155,6 +155,13 @@ public final class HttpAdapter implements AutoCloseable {
   private static List<DialectRoutes> routes(Settings settings, Set<Dialect> dialects) {
     List<DialectRoutes> routes = new ArrayList<>();
     routes.add(new Operations(settings));
+    routes.addAll(dialectRoutes(settings, dialects));
+    return routes;
+  }
+
+  /** Each enabled dialect's routes, in the enum's order (no operations routes). */
+  static List<DialectRoutes> dialectRoutes(Settings settings, Set<Dialect> dialects) {
+    List<DialectRoutes> routes = new ArrayList<>();
     for (Dialect d : dialects) {
       switch (d) {
         case NATIVE -> routes.add(new NativeApi(settings));
@@ -323,7 +330,7 @@ public final class HttpAdapter implements AutoCloseable {
     }
   }
 
-  private static String version() {
+  static String version() {
     try (InputStream in = HttpAdapter.class.getResourceAsStream(
         "/dev/modserv/http/internal/version.properties")) {
       if (in != null) {

@@ -3,6 +3,7 @@ package dev.modserv.core.internal;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.GenerationChunk;
+import dev.modserv.api.GenerationListener;
 import dev.modserv.api.GenerationResult;
 import dev.modserv.api.GenerationStream;
 import dev.modserv.api.ModelServingException;
@@ -19,6 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link GenerationStream} a caller holds. It holds its {@link GenerationCall}, never the
@@ -26,6 +29,7 @@ import org.jspecify.annotations.Nullable;
  * its generation.
  */
 public final class Generation implements GenerationStream {
+  private static final Logger log = LoggerFactory.getLogger(Generation.class);
   private static final Cleaner CLEANER = Cleaner.create(r -> {
     Thread t = new Thread(r, "modserv-generation-cleaner");
     t.setDaemon(true);
@@ -102,6 +106,17 @@ public final class Generation implements GenerationStream {
         () -> Thread.ofVirtual().name("modserv-generation-delivery").start(delivery::run));
   }
 
+  /**
+   * Delivers the generation to {@code listener} on the threads that make its events (the engine's,
+   * or the caller's for a refusal), one call at a time and in order, with no thread of its own:
+   * each token reaches the listener without a hand-off. A listener that throws cancels the
+   * generation and hears no more.
+   */
+  public void deliverTo(GenerationListener listener) {
+    consumeOnce();
+    call.whenEachEvent(new Direct(listener)::drain);
+  }
+
   /** Returns whether the generation ended (completed, failed or cancelled). */
   public boolean isDone() {
     return call.isDone();
@@ -149,6 +164,57 @@ public final class Generation implements GenerationStream {
       GenerationChunk c = Objects.requireNonNull(next);
       next = null;
       return c;
+    }
+  }
+
+  /** Hands the call's events to a listener on the thread that queued them, one drain at a time. */
+  private final class Direct {
+    private final GenerationListener listener;
+    private final AtomicBoolean draining = new AtomicBoolean();
+    /** Read and written only by the thread that holds {@link #draining}. */
+    private boolean ended;
+
+    Direct(GenerationListener listener) {
+      this.listener = listener;
+    }
+
+    /**
+     * Delivers what is queued unless another thread is at it; that thread then delivers what this
+     * one queued, since it looks again after letting go.
+     */
+    void drain() {
+      while (!call.events().isEmpty() && draining.compareAndSet(false, true)) {
+        try {
+          for (Object e; (e = call.events().poll()) != null; ) {
+            deliver(e);
+          }
+        } finally {
+          draining.set(false);
+        }
+      }
+    }
+
+    private void deliver(Object event) {
+      if (ended || event == GenerationCall.END) {
+        return;
+      }
+      try {
+        if (event instanceof ModelServingException error) {
+          ended = true;
+          listener.onError(error);
+        } else {
+          GenerationChunk chunk = (GenerationChunk) event;
+          ended = chunk.last();
+          listener.onChunk(chunk);
+          if (ended) {
+            listener.onComplete();
+          }
+        }
+      } catch (RuntimeException e) {
+        ended = true;
+        log.warn("a generation listener threw; the generation is cancelled", e);
+        Generation.this.cancel();
+      }
     }
   }
 

@@ -36,6 +36,8 @@ public final class GenerationCall implements GenerationSink {
   private final AtomicBoolean done = new AtomicBoolean();
   /** Runs once, when the first event is queued (or at once if one already is). */
   private final AtomicReference<@Nullable Runnable> onFirstEvent = new AtomicReference<>();
+  /** Runs after each event is queued, on the thread that queued it; null for none. */
+  private volatile @Nullable Runnable onEachEvent;
   private volatile ServingMetrics.VersionMetrics metrics = ServingMetrics.noop().version("", 0);
   private volatile ServingMetrics errors = ServingMetrics.noop();
   /** The generation's observation; null when tracing is off. */
@@ -103,9 +105,21 @@ public final class GenerationCall implements GenerationSink {
     }
   }
 
+  /**
+   * Runs {@code drain} after each event is queued, on the thread that queued it, and once here:
+   * a consumer that takes the events where they are made needs no thread of its own.
+   */
+  void whenEachEvent(Runnable drain) {
+    onEachEvent = drain;
+    drain.run();
+  }
+
   private void queue(Object event) {
     events.add(event);
-    if (onFirstEvent.get() != null) {
+    Runnable each = onEachEvent;
+    if (each != null) {
+      each.run();
+    } else if (onFirstEvent.get() != null) {
       firstEventQueued();
     }
   }

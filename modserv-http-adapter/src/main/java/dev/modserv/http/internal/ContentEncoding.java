@@ -7,6 +7,7 @@ import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Request bodies sent compressed ({@code Content-Encoding: gzip} or {@code deflate}, as {@code
@@ -26,7 +27,11 @@ enum ContentEncoding {
 
   /** The request's encoding; 415 for one not taken. */
   static ContentEncoding of(Request request) {
-    String header = request.getHeaders().get(HttpHeader.CONTENT_ENCODING);
+    return of(request.getHeaders().get(HttpHeader.CONTENT_ENCODING));
+  }
+
+  /** The encoding a {@code Content-Encoding} header (null: none) names; 415 for one not taken. */
+  static ContentEncoding of(@Nullable String header) {
     if (header == null) {
       return IDENTITY;
     }

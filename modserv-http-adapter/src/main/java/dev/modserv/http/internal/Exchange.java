@@ -2,35 +2,32 @@ package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.modserv.api.ErrorCode;
+import dev.modserv.http.HostExchange;
 import io.micrometer.observation.Observation;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One request being answered: the Jetty request, response and callback, the request id, the
- * matched route and its parameters. It completes exactly once, from any thread.
+ * One request being answered: the wire it came on (the adapter's Jetty server, or a host's server
+ * through {@link HostExchange}), the request id, the matched route and its parameters. It
+ * completes exactly once, from any thread.
  */
 public final class Exchange {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   private static final byte[] EMPTY = new byte[0];
   static final String JSON = "application/json";
 
-  private final Request request;
-  private final Response response;
-  private final Callback callback;
+  private final HostExchange wire;
+  /** The Jetty request on the adapter's own server; null for a host's. */
+  private final @Nullable Request jetty;
   private final Settings settings;
   private final String requestId;
   private final long startNanos;
@@ -43,13 +40,14 @@ public final class Exchange {
   private byte[] body = EMPTY;
   private boolean bodyRead;
   private ErrorShape errorShape = ErrorShape.PLAIN;
-  private @Nullable CountingOutputStream streamed;
+  private boolean streaming;
+  /** What a streamed answer wrote, for the access log; written by one streaming thread at a time. */
+  private long streamedBytes;
 
-  Exchange(Request request, Response response, Callback callback, Settings settings,
-      String requestId, long startNanos) {
-    this.request = request;
-    this.response = response;
-    this.callback = callback;
+  Exchange(HostExchange wire, @Nullable Request jetty, Settings settings, String requestId,
+      long startNanos) {
+    this.wire = wire;
+    this.jetty = jetty;
     this.settings = settings;
     this.requestId = requestId;
     this.startNanos = startNanos;
@@ -81,9 +79,29 @@ public final class Exchange {
     return traceId;
   }
 
-  /** Returns the Jetty request. */
+  /**
+   * Returns the Jetty request, for the routes only the adapter's own server serves (operations,
+   * node fit); a host's server has none.
+   *
+   * @throws IllegalStateException for a request a host's server received
+   */
   public Request request() {
-    return request;
+    Request r = jetty;
+    if (r == null) {
+      throw new IllegalStateException("route " + route + " is served by the adapter's own server"
+          + " only");
+    }
+    return r;
+  }
+
+  /** Returns the value of request header {@code name}, or null. */
+  public @Nullable String requestHeader(String name) {
+    return wire.requestHeader(name);
+  }
+
+  /** Runs {@code action} when the client goes away before the answer ends. */
+  public void onClientGone(Runnable action) {
+    wire.onClientGone(action);
   }
 
   /** Returns the adapter's settings. */
@@ -132,7 +150,7 @@ public final class Exchange {
 
   /** Sets a response header; call before answering. */
   public void header(String name, String value) {
-    response.getHeaders().put(name, value);
+    wire.responseHeader(name, value);
   }
 
   /** Answers {@code status} with a JSON body. */
@@ -174,7 +192,7 @@ public final class Exchange {
     Duration retry = f.retryAfter();
     if (retry != null) {
       long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));
-      response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(seconds));
+      wire.responseHeader(HttpHeader.RETRY_AFTER.asString(), Long.toString(seconds));
     }
     json(f.status(), errorShape.render(f));
   }
@@ -199,67 +217,41 @@ public final class Exchange {
   }
 
   /**
-   * Starts a streamed 200 answer of {@code contentType} (no length; chunked): write it through the
-   * stream returned, from one thread, and end it with {@link #endStream}. Blocking writes: call
-   * it from a thread that may block.
+   * Starts a streamed 200 answer of {@code contentType} (no length; chunked): add to it with {@link
+   * #write}, one write at a time, and end it with {@link #endStream}. Nothing here blocks, so any
+   * thread may stream, an engine's included.
    *
    * @throws IllegalStateException when the request was answered already
    */
-  public OutputStream startStream(String contentType) {
+  public void startStream(String contentType) {
     if (!done.compareAndSet(false, true)) {
       throw new IllegalStateException("request " + requestId + " was answered already");
     }
-    response.setStatus(200);
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-    response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-    streamed = new CountingOutputStream(Content.Sink.asOutputStream(response));
-    return streamed;
+    wire.responseHeader(HttpHeader.CACHE_CONTROL.asString(), "no-cache");
+    wire.startStream(contentType);
+    streaming = true;
+  }
+
+  /**
+   * Adds {@code bytes} to the streamed answer without waiting: {@code written} completes once they
+   * are written (often at once, on this thread); write again only after it did.
+   */
+  public void write(byte[] bytes, HostExchange.Written written) {
+    streamedBytes += bytes.length;
+    wire.write(bytes, written);
   }
 
   /**
    * Ends a streamed answer: completes it when {@code failure} is null, else aborts it (the client
-   * went away, or writing failed). Records the request's metrics either way.
+   * went away, or writing failed). Records the request's metrics either way. Call it with no write
+   * under way.
    */
   public void endStream(@Nullable Throwable failure) {
-    CountingOutputStream out = streamed;
-    if (out == null) {
+    if (!streaming) {
       throw new IllegalStateException("request " + requestId + " has no stream to end");
     }
-    Throwable failed = failure;
-    if (failed == null) {
-      try {
-        out.close();
-      } catch (IOException e) {
-        failed = e;
-      }
-    }
-    record(failed == null ? 200 : 499, out.count);
-    if (failed == null) {
-      callback.succeeded();
-    } else {
-      callback.failed(failed);
-    }
-  }
-
-  /** Counts what a streamed answer wrote, for the access log. */
-  private static final class CountingOutputStream extends java.io.FilterOutputStream {
-    long count;
-
-    CountingOutputStream(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
-    }
+    record(failure == null ? 200 : 499, streamedBytes);
+    wire.endStream(failure);
   }
 
   /** Answers {@code status} with {@code bytes} of {@code contentType}. */
@@ -267,37 +259,38 @@ public final class Exchange {
     if (!done.compareAndSet(false, true)) {
       return;
     }
-    response.setStatus(status);
-    if (!bodyRead && (request.getLength() > 0
+    Request request = jetty;
+    if (request != null && !bodyRead && (request.getLength() > 0
         || request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING))) {
       // Refused before its body was read: Jetty closes the connection when it cannot drain the
       // rest, and said here, the client does not send its next request into a closed socket.
-      response.getHeaders().put(HttpHeader.CONNECTION, "close");
+      wire.responseHeader(HttpHeader.CONNECTION.asString(), "close");
     }
-    response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
     record(status, bytes.length);
-    response.write(true, ByteBuffer.wrap(bytes), callback);
+    wire.send(status, contentType, bytes);
   }
 
   /** Records the answered request: its timer, a debug line, the access log. */
   private void record(int status, long bytes) {
     long nanos = System.nanoTime() - startNanos;
     try {
-      settings.timers().timer(route, request.getMethod(), status)
+      settings.timers().timer(route, wire.method(), status)
           .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     } catch (RuntimeException e) {
       log.warn("could not record the metrics of request {}", requestId, e);
     }
     if (log.isDebugEnabled()) {
       log.debug("request {} {} {} -> {} in {} us", requestId,
-          ClientText.escape(request.getMethod()),
-          ClientText.escape(request.getHttpURI().getPath()), status, nanos / 1000);
+          ClientText.escape(wire.method()), ClientText.escape(wire.path()), status, nanos / 1000);
     }
-    AccessLog.log(request, route, status, bytes, body.length, nanos, requestId, traceId);
+    Request request = jetty;
+    if (request != null) {
+      // A host's server keeps its own access log.
+      AccessLog.log(request, route, status, bytes, body.length, nanos, requestId, traceId);
+    }
     Observation o = observation;
     if (o != null) {
-      o.contextualName(request.getMethod() + " " + route)
+      o.contextualName(wire.method() + " " + route)
           .lowCardinalityKeyValue("route", route)
           .lowCardinalityKeyValue("status", Integer.toString(status))
           .stop();

@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class RequestChecks {
   /** The header of the Open Inference Protocol's binary tensors: those bodies are not JSON. */
-  private static final String BINARY_TENSORS = "Inference-Header-Content-Length";
+  static final String BINARY_TENSORS = "Inference-Header-Content-Length";
 
   private RequestChecks() {}
 
@@ -84,8 +84,13 @@ final class RequestChecks {
    * a browser always names one), as are the Open Inference Protocol's binary tensors.
    */
   static void jsonBody(Request request) {
-    String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
-    if (type == null || request.getHeaders().contains(BINARY_TENSORS)) {
+    jsonBody(request.getHeaders().get(HttpHeader.CONTENT_TYPE),
+        request.getHeaders().contains(BINARY_TENSORS));
+  }
+
+  /** {@link #jsonBody(Request)} on a {@code Content-Type} (null: none). */
+  static void jsonBody(@Nullable String type, boolean binaryTensors) {
+    if (type == null || binaryTensors) {
       return;
     }
     int semicolon = type.indexOf(';');

@@ -2,6 +2,7 @@ package dev.modserv.http.internal;
 
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.ModelServingException;
+import dev.modserv.http.HostExchange;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -75,8 +76,9 @@ public final class Router extends Handler.Abstract.NonBlocking {
     String requestId = requestId(request.getHeaders().get("X-Request-Id"));
     response.getHeaders().put("X-Request-Id", requestId);
     Exchange[] self = new Exchange[1];
-    Exchange ex = new Exchange(request, response,
-        Callback.from(callback, () -> inFlight.remove(self[0])), settings, requestId, start);
+    JettyExchange wire = new JettyExchange(request, response,
+        Callback.from(callback, () -> inFlight.remove(self[0])));
+    Exchange ex = new Exchange(wire, request, settings, requestId, start);
     self[0] = ex;
     inFlight.add(ex);
     ObservationRegistry observations = settings.observations();
@@ -95,7 +97,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       }
       String method = request.getMethod();
       String path = Request.getPathInContext(request);
-      Match m = match(method, path, response);
+      Match m = match(method, path, wire);
       ex.route(m.route.template, m.params, m.route.errors);
       if (!m.route.open && !settings.readiness().accepting()) {
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
@@ -283,8 +285,48 @@ public final class Router extends Handler.Abstract.NonBlocking {
         (random.nextLong() & 0x3fffffffffffffffL) | 0x8000000000000000L).toString();
   }
 
+  /**
+   * Answers a request that a web server of the application's own received ({@code HostedRoutes}):
+   * the route, its JSON and content-encoding checks, the body limit, the request id and the
+   * timers as on the adapter's server; the host's server does the rest (TLS, authentication,
+   * CORS, shutdown, access log). Runs the route on the calling thread: the host's routes are never
+   * {@link Route#blocking()} ones.
+   */
+  public void serve(HostExchange host) {
+    long start = System.nanoTime();
+    String requestId = requestId(host.requestHeader("X-Request-Id"));
+    host.responseHeader("X-Request-Id", requestId);
+    Exchange ex = new Exchange(host, null, settings, requestId, start);
+    AccessLog.enter(requestId);
+    try {
+      Match m = match(host.method(), host.path(), host);
+      ex.route(m.route.template, m.params, m.route.errors);
+      if (m.route.body) {
+        RequestChecks.jsonBody(host.requestHeader("Content-Type"),
+            host.requestHeader(RequestChecks.BINARY_TENSORS) != null);
+        byte[] body = host.body();
+        long max = settings.maxBodyBytes();
+        if (body.length > max) {
+          throw new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than " + max
+              + " bytes: " + body.length);
+        }
+        ex.body(ContentEncoding.of(host.requestHeader("Content-Encoding")).decode(body, max));
+      }
+      run(ex, m.route);
+    } catch (Throwable t) {
+      ex.fail(t);
+    } finally {
+      AccessLog.exit();
+    }
+  }
+
+  /** Returns each route's method and path template, in the order they match. */
+  public List<Map.Entry<String, String>> table() {
+    return routes.stream().map(r -> Map.entry(r.method, r.template)).toList();
+  }
+
   /** Finds the route; a path some route takes with another method gets 405 and {@code Allow}. */
-  private Match match(String method, String path, Response response) {
+  private Match match(String method, String path, HostExchange response) {
     String[] segments = split(path);
     Set<String> allowed = new LinkedHashSet<>();
     for (Route r : routes) {
@@ -297,7 +339,7 @@ public final class Router extends Handler.Abstract.NonBlocking {
       }
     }
     if (!allowed.isEmpty()) {
-      response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
+      response.responseHeader(HttpHeader.ALLOW.asString(), String.join(", ", allowed));
       throw new HttpError(405, method + " is not allowed on " + ClientText.echo(path) + "; use "
           + String.join(", ", allowed));
     }

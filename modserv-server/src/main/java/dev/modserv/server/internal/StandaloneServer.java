@@ -6,6 +6,7 @@ import dev.modserv.core.ModelServer;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.grpc.GrpcAdapter;
 import dev.modserv.http.HttpAdapter;
+import dev.modserv.onnx.AllMiniLmL6V2;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -125,10 +126,10 @@ public final class StandaloneServer implements AutoCloseable {
         log.info("no model repository given: serving {}", o.models().stream()
             .map(m -> m.name() + " from " + m.path()).toList());
       } else {
-        defaultModel = DefaultModel.extract(o.cacheDir(), progress);
-        required.add(DefaultModel.NAME);
+        defaultModel = AllMiniLmL6V2.extract(o.cacheDir(), progress::copy);
+        required.add(AllMiniLmL6V2.NAME);
         log.info("no model repository given: serving the default model {} from {}",
-            DefaultModel.NAME, defaultModel);
+            AllMiniLmL6V2.NAME, defaultModel);
       }
 
       HttpAdapter.Builder hb = HttpAdapter.builder(server).host(o.host()).port(o.port())
@@ -178,7 +179,7 @@ public final class StandaloneServer implements AutoCloseable {
           : " -H \"Authorization: Bearer $(cat " + o.apiKeyFile() + ")\"";
       if (defaultModel != null) {
         log.info("try: curl -s{} {}/api/predict -H 'Content-Type: application/json' -d '{\"model\": \"{}\", \"inputs\": {\"text\": "
-            + "[\"hello world\"]}}'", auth, base, DefaultModel.NAME);
+            + "[\"hello world\"]}}'", auth, base, AllMiniLmL6V2.NAME);
       }
       tryLines(server.registry().models(), auth, base).forEach(l -> log.info("try: {}", l));
       return new StandaloneServer(server, http, grpc, repository);
@@ -265,15 +266,15 @@ public final class StandaloneServer implements AutoCloseable {
     }
     long t0 = System.nanoTime();
     try {
-      progress.read(DefaultModel.NAME + " v1", dir);
+      progress.read(AllMiniLmL6V2.NAME + " v1", dir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     try {
-      server.registry().load(DefaultModel.NAME, 1, dir).join();
-      log.info("{} v1: READY in {} ms", DefaultModel.NAME, (System.nanoTime() - t0) / 1_000_000);
+      server.registry().load(AllMiniLmL6V2.NAME, 1, dir).join();
+      log.info("{} v1: READY in {} ms", AllMiniLmL6V2.NAME, (System.nanoTime() - t0) / 1_000_000);
     } catch (RuntimeException e) {
-      log.error("{} v1: FAILED: {}", DefaultModel.NAME, e.getMessage());
+      log.error("{} v1: FAILED: {}", AllMiniLmL6V2.NAME, e.getMessage());
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
+import dev.modserv.onnx.AllMiniLmL6V2;
 import dev.modserv.onnx.OnnxBackend;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,7 @@ class DefaultModelBatchInvarianceTest {
 
   @Test
   void aTextGetsTheSameVectorAloneAndStackedWithOtherCallersTexts() throws Exception {
-    Path dir = DefaultModel.extract(tmp, new Progress(Long.MAX_VALUE, line -> { }));
+    Path dir = AllMiniLmL6V2.extract(tmp);
     RecordingBackend backend = new RecordingBackend(new OnnxBackend());
     // A batch goes when 32 rows are queued, so the 32 callers below stack into one engine call.
     ModelConfig stacking = ModelConfig.builder().warmup(false)
@@ -39,8 +40,8 @@ class DefaultModelBatchInvarianceTest {
         .build();
     try (ModelServer server = ModelServer.builder().discoverBackends(false).backend(backend)
         .build()) {
-      server.registry().configure(DefaultModel.NAME, stacking);
-      server.registry().load(DefaultModel.NAME, 1, dir).join();
+      server.registry().configure(AllMiniLmL6V2.NAME, stacking);
+      server.registry().load(AllMiniLmL6V2.NAME, 1, dir).join();
       float[] alone = embedAlone(server);
 
       List<String> others = new ArrayList<>();
@@ -73,7 +74,7 @@ class DefaultModelBatchInvarianceTest {
 
   /** With a preferred size of 32 a lone request waits the queue delay, then runs alone. */
   private static float[] embedAlone(ModelServer server) {
-    return server.embed(DefaultModel.NAME, List.of(PROBE))[0];
+    return server.embed(AllMiniLmL6V2.NAME, List.of(PROBE))[0];
   }
 
   private static float[] embedAfter(CyclicBarrier start, ModelServer server, String text) {
@@ -82,7 +83,7 @@ class DefaultModelBatchInvarianceTest {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-    return server.embed(DefaultModel.NAME, List.of(text))[0];
+    return server.embed(AllMiniLmL6V2.NAME, List.of(text))[0];
   }
 
   static double cosine(float[] a, float[] b) {

@@ -10,6 +10,7 @@ import dev.modserv.api.Tensor;
 import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
+import dev.modserv.onnx.AllMiniLmL6V2;
 import dev.modserv.onnx.OnnxBackend;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class EmbeddingCacheMiniLmTest {
 
   @BeforeAll
   static void extract() {
-    dir = DefaultModel.extract(tmp, new Progress(Long.MAX_VALUE, line -> { }));
+    dir = AllMiniLmL6V2.extract(tmp);
   }
 
   @BeforeEach

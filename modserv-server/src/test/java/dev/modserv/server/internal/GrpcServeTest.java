@@ -10,6 +10,7 @@ import dev.modserv.grpc.internal.proto.InferTensorContents;
 import dev.modserv.grpc.internal.proto.ModelInferRequest;
 import dev.modserv.grpc.internal.proto.ModelInferResponse;
 import dev.modserv.grpc.internal.proto.ServerReadyRequest;
+import dev.modserv.onnx.AllMiniLmL6V2;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -59,7 +60,7 @@ class GrpcServeTest {
     ManagedChannel unix = Grpc.newChannelBuilder("unix://" + socket.toAbsolutePath(),
         InsecureChannelCredentials.create()).build();
     try {
-      float[][] expected = server.modelServer().embed(DefaultModel.NAME, TEXTS);
+      float[][] expected = server.modelServer().embed(AllMiniLmL6V2.NAME, TEXTS);
       Metadata auth = new Metadata();
       auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer k3y");
       for (ManagedChannel ch : List.of(tcp, unix)) {
@@ -122,7 +123,7 @@ class GrpcServeTest {
   private static ModelInferRequest.Builder contents() {
     var c = InferTensorContents.newBuilder();
     TEXTS.forEach(t -> c.addBytesContents(ByteString.copyFromUtf8(t)));
-    return ModelInferRequest.newBuilder().setModelName(DefaultModel.NAME)
+    return ModelInferRequest.newBuilder().setModelName(AllMiniLmL6V2.NAME)
         .addInputs(text().setContents(c));
   }
 
@@ -134,7 +135,7 @@ class GrpcServeTest {
           0, 4);
       out.write(b, 0, b.length);
     }
-    return ModelInferRequest.newBuilder().setModelName(DefaultModel.NAME).addInputs(text())
+    return ModelInferRequest.newBuilder().setModelName(AllMiniLmL6V2.NAME).addInputs(text())
         .addRawInputContents(out.toByteString());
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modserv.onnx.AllMiniLmL6V2;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -102,7 +103,7 @@ class StandaloneServerTest {
       assertThat(predict.statusCode()).as(predict.body()).isEqualTo(200);
       JsonNode row = JSON.readTree(predict.body()).get("outputs").get("embedding").get(0);
       assertThat(row.size()).isEqualTo(384);
-      float[] direct = s.modelServer().embed(DefaultModel.NAME, List.of("hello world"))[0];
+      float[] direct = s.modelServer().embed(AllMiniLmL6V2.NAME, List.of("hello world"))[0];
       for (int i = 0; i < 384; i++) {
         assertThat(row.get(i).floatValue()).isCloseTo(direct[i], Offset.offset(1e-6f));
       }
@@ -120,7 +121,7 @@ class StandaloneServerTest {
           .isEqualTo("[4,5]");
       assertThat(out.get("shape").toString()).isEqualTo("[2,384]");
       // The int8 model quantizes activations per call, so compare with the same two texts.
-      float[][] pair = s.modelServer().embed(DefaultModel.NAME,
+      float[][] pair = s.modelServer().embed(AllMiniLmL6V2.NAME,
           List.of("hello world", "a second sentence"));
       for (int i = 0; i < 768; i++) {
         assertThat(out.get("data").get(i).floatValue())

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.Capability;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.GenerationChunk;
+import dev.modserv.api.GenerationListener;
 import dev.modserv.api.GenerationRequest;
 import dev.modserv.api.GenerationResult;
 import dev.modserv.api.GenerationStream;
 import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.ModelServingException;
 import dev.modserv.http.internal.ErrorShape;
 import dev.modserv.http.internal.Exchange;
 import dev.modserv.http.internal.Failure;
@@ -20,22 +22,20 @@ import dev.modserv.http.internal.Names;
 import dev.modserv.http.internal.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Flow;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Runs a generation for an LLM route and writes its answer with the dialect's {@link
  * GenerationWriter}: whole, or streamed as SSE or NDJSON.
  *
- * <p>The answer is written as a {@link Flow.Subscriber} on the stream's delivery thread, with
- * blocking writes: the I/O thread never waits for a token. A client that goes away fails the next
- * write (or Jetty reports the failure first), which cancels the generation and frees its sequence
- * at once.
+ * <p>The answer is written by a {@link GenerationListener} on the engine's thread that makes the
+ * chunks, with writes that never block: no thread waits for a token, and none is woken to pass
+ * one on. A client that goes away fails the next write (or Jetty reports the failure first), which
+ * cancels the generation and frees its sequence at once.
  */
 public final class Generations {
   private Generations() {}
@@ -51,11 +51,12 @@ public final class Generations {
   public static void run(Settings settings, Exchange ex, GenerationRequest request,
       GenerationWriter writer) {
     // Submitted here, so that the engine starts on the prompt at once; the answer is written on
-    // the stream's delivery thread, which starts with the first chunk.
+    // the engine's thread as the chunks come.
     ex.modelCalled();
-    GenerationStream stream = settings.server().generate(request);
-    ex.request().addFailureListener(failure -> stream.cancel());
-    stream.subscribe(new Answer(ex, writer, stream));
+    Answer answer = new Answer(ex, writer);
+    GenerationStream stream = settings.server().generate(request, answer);
+    answer.cancels(stream);
+    ex.onClientGone(stream::cancel);
   }
 
   /** 404 for an unknown model, 400 for one that does not generate (loaded models only). */
@@ -160,112 +161,161 @@ public final class Generations {
   }
 
   /**
-   * Writes one generation's answer as its chunks come. A refusal before the first chunk gets its
-   * own status; a failure after it goes in the body, as the dialect does; a client that went away
-   * cancels the generation.
+   * Writes one generation's answer as its chunks come, on the engine's thread that makes them,
+   * without blocking it: a chunk is rendered at once and written when the previous write is done,
+   * so chunks that come while the client is behind go out together, in one write. A refusal
+   * before the first chunk gets its own status; a failure after it goes in the body, as the
+   * dialect does; a client that went away, or a write that failed, cancels the generation.
    */
-  private static final class Answer implements Flow.Subscriber<GenerationChunk> {
+  private static final class Answer implements GenerationListener {
     private final Exchange ex;
     private final GenerationWriter writer;
-    private final GenerationStream stream;
     private final StringBuilder text = new StringBuilder();
-    /**
-     * What one engine chunk makes (with the first, what the stream opens with; with the last, the
-     * finish, the usage and the end) goes out in one write: each write is a chunk and a system
-     * call, and the client waits for all of them.
-     */
+    private volatile @Nullable GenerationStream stream;
+    private volatile boolean cancelWanted;
+    // Guarded by this: pending (what is rendered and not yet handed to Jetty), started, writing,
+    // finished (the last chunk, or the error that ends the stream, is rendered) and ended.
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream(512);
-    private @Nullable OutputStream out;
+    private boolean started;
+    private boolean writing;
+    private boolean finished;
     private boolean ended;
 
-    Answer(Exchange ex, GenerationWriter writer, GenerationStream stream) {
+    Answer(Exchange ex, GenerationWriter writer) {
       this.ex = ex;
       this.writer = writer;
-      this.stream = stream;
     }
 
-    @Override
-    public void onSubscribe(Flow.Subscription subscription) {
-      subscription.request(Long.MAX_VALUE);
-    }
-
-    @Override
-    public void onNext(GenerationChunk chunk) {
-      if (ended) {
-        return;
+    /** Takes the stream to cancel; cancels it at once when a write failed before it came. */
+    void cancels(GenerationStream s) {
+      stream = s;
+      if (cancelWanted) {
+        s.cancel();
       }
+    }
+
+    private void cancel() {
+      cancelWanted = true;
+      GenerationStream s = stream;
+      if (s != null) {
+        s.cancel();
+      }
+    }
+
+    @Override
+    public void onChunk(GenerationChunk chunk) {
       text.append(chunk.text());
       try {
         if (writer.streams()) {
           stream(chunk);
         } else if (chunk.last()) {
-          ended = true;
           GenerationResult r = new GenerationResult(text.toString(),
               chunk.finish().orElseThrow(), Objects.requireNonNull(chunk.usage()),
               Objects.requireNonNull(chunk.timings()));
           ex.json(200, Json.write(g -> writer.whole(g, r)));
         }
-      } catch (IOException e) {
-        // The client went away: the generation stops at once and frees its sequence.
-        ended = true;
-        stream.cancel();
-        ex.endStream(e);
-      } catch (RuntimeException e) {
-        ended = true;
-        stream.cancel();
+      } catch (IOException | RuntimeException e) {
+        cancel();
         fail(e);
       }
     }
 
     private void stream(GenerationChunk chunk) throws IOException {
-      OutputStream body = out;
-      if (body == null) {
-        body = ex.startStream(writer.framing().contentType());
-        out = body;
-        writer.open(pending);
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        if (!started) {
+          started = true;
+          ex.startStream(writer.framing().contentType());
+          writer.open(pending);
+        }
+        writer.chunk(pending, chunk, text);
+        finished = chunk.last();
       }
-      writer.chunk(pending, chunk, text);
-      if (pending.size() > 0) {
-        pending.writeTo(body);
-        pending.reset();
+      writeNext();
+    }
+
+    /** Hands Jetty what is pending unless a write is under way; ends the stream once all is out. */
+    private void writeNext() {
+      byte[] bytes;
+      synchronized (this) {
+        if (writing || ended) {
+          return;
+        }
+        if (pending.size() == 0) {
+          if (!finished) {
+            return;
+          }
+          ended = true;
+          bytes = null;
+        } else {
+          bytes = pending.toByteArray();
+          pending.reset();
+          writing = true;
+        }
       }
-      if (chunk.last()) {
-        ended = true;
+      if (bytes == null) {
         ex.endStream(null);
+      } else {
+        ex.write(bytes, failure -> {
+          if (failure == null) {
+            written();
+          } else {
+            writeFailed(failure);
+          }
+        });
       }
     }
 
-    @Override
-    public void onError(Throwable failure) {
-      if (!ended) {
+    private void written() {
+      synchronized (this) {
+        writing = false;
+      }
+      writeNext();
+    }
+
+    /** The client went away: the generation stops at once and frees its sequence. */
+    private void writeFailed(Throwable failure) {
+      synchronized (this) {
+        writing = false;
+        if (ended) {
+          return;
+        }
         ended = true;
-        fail(failure);
       }
+      cancel();
+      ex.endStream(failure);
     }
 
     @Override
-    public void onComplete() {
-      if (!ended) {
-        onError(new IllegalStateException("the generation ended without a last chunk"));
-      }
+    public void onError(ModelServingException error) {
+      fail(error);
     }
 
     /** Before the status: the error's own status; after it, the error in the body. */
     private void fail(Throwable failure) {
-      OutputStream body = out;
-      if (body == null) {
-        ex.fail(failure);
-        return;
+      boolean beforeStream;
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        finished = true;
+        beforeStream = !started;
+        if (!beforeStream) {
+          RuntimeException e = failure instanceof RuntimeException re ? re
+              : new IllegalStateException(failure);
+          try {
+            writer.error(pending, e);
+          } catch (IOException impossible) {
+            throw new java.io.UncheckedIOException(impossible);   // a byte array does not fail
+          }
+        }
       }
-      RuntimeException e = failure instanceof RuntimeException re ? re
-          : new IllegalStateException(failure);
-      try {
-        pending.reset();
-        writer.error(pending, e);
-        pending.writeTo(body);
-        ex.endStream(null);
-      } catch (IOException gone) {
-        ex.endStream(gone);
+      if (beforeStream) {
+        ex.fail(failure);   // its own status
+      } else {
+        writeNext();
       }
     }
   }

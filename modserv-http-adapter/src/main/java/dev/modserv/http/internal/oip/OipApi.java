@@ -174,7 +174,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
 
   void infer(Exchange ex) throws Exception {
     byte[] body = ex.body();
-    int jsonLength = OipBinary.headerLength(ex.request().getHeaders().get(OipBinary.HEADER),
+    int jsonLength = OipBinary.headerLength(ex.requestHeader(OipBinary.HEADER),
         body.length);
     if (jsonLength == 0) {
       OipBinary.rawInfer(settings, ex, ref(ex));

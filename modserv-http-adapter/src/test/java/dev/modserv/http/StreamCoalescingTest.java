@@ -1,0 +1,157 @@
+package dev.modserv.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.modserv.api.Capability;
+import dev.modserv.api.FinishReason;
+import dev.modserv.api.GenerationRequest;
+import dev.modserv.api.ModelMetadata;
+import dev.modserv.api.Tensor;
+import dev.modserv.api.Usage;
+import dev.modserv.core.ModelServer;
+import dev.modserv.spi.Backend;
+import dev.modserv.spi.GenerationHandle;
+import dev.modserv.spi.GenerationSink;
+import dev.modserv.spi.LoadedModel;
+import dev.modserv.spi.ModelSource;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A streamed answer is written without blocking the engine's thread: chunks that come while the
+ * client is behind go out together, in fewer writes than chunks, and none is lost or reordered.
+ */
+class StreamCoalescingTest {
+  /** Several times more SSE bytes (about 200 a token) than the server's socket buffer holds. */
+  static final int TOKENS = 100_000;
+
+  /** Generates {@code maxTokens} tokens "t0 ", "t1 ", ... as fast as it can, on a thread. */
+  static final class Burst implements Backend {
+    @Override
+    public String name() {
+      return "burst";
+    }
+
+    @Override
+    public boolean supports(ModelSource source) {
+      return source.fileName().endsWith(".burst");
+    }
+
+    @Override
+    public LoadedModel load(ModelSource source) {
+      ModelMetadata metadata = ModelMetadata.builder("burst")
+          .capabilities(Capability.GENERATIVE).build();
+      return new LoadedModel() {
+        @Override
+        public ModelMetadata metadata() {
+          return metadata;
+        }
+
+        @Override
+        public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+          throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public GenerationHandle generate(GenerationRequest request, GenerationSink sink) {
+          Thread.ofPlatform().daemon().start(() -> {
+            sink.prompt(1);
+            for (int i = 0; i < request.maxTokens(); i++) {
+              sink.token("t" + i + " ", 1);
+            }
+            sink.complete(FinishReason.LENGTH, new Usage(1, request.maxTokens()));
+          });
+          return () -> { };
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+  }
+
+  @Test
+  void chunksThatComeWhileTheClientIsBehindGoOutTogetherAndInOrder() throws Exception {
+    try (ModelServer server = ModelServer.builder().backend(new Burst())
+        .discoverBackends(false).build()) {
+      server.registry().load("burst", 1, Path.of("b.burst")).join();
+      try (HttpAdapter http = HttpAdapter.builder(server).port(0).build()) {
+        http.start();
+        byte[] body = ("{\"model\":\"burst\",\"messages\":[{\"role\":\"user\",\"content\":\"go\"}],"
+            + "\"max_tokens\":" + TOKENS + ",\"stream\":true}").getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket()) {
+          // Small and fixed (no autotuning): the server's socket buffer fills, and writes wait.
+          socket.setReceiveBufferSize(16 * 1024);
+          socket.connect(new InetSocketAddress("127.0.0.1", http.port()));
+          OutputStream out = socket.getOutputStream();
+          out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type:"
+              + " application/json\r\nContent-Length: " + body.length
+              + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          out.write(body);
+          out.flush();
+          // Behind: the engine is done long before the client reads a byte.
+          Thread.sleep(500);
+          InputStream in = socket.getInputStream();
+          String head = readHead(in);
+          assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase(
+              "transfer-encoding: chunked");
+          ByteArrayOutputStream events = new ByteArrayOutputStream();
+          int chunks = 0;
+          for (int size; (size = Integer.parseInt(line(in), 16)) > 0; ) {
+            events.write(in.readNBytes(size));
+            line(in);
+            chunks++;
+          }
+          String text = events.toString(StandardCharsets.UTF_8);
+          // The role event, one event a token, the finish event, then [DONE].
+          assertThat(text.split("\n\n")).hasSize(TOKENS + 3);
+          assertThat(text).contains("\"content\":\"t0 \"")
+              .contains("\"content\":\"t" + (TOKENS - 1) + " \"").endsWith("data: [DONE]\n\n");
+          int previous = -1;
+          for (String event : text.split("\n\n")) {
+            int at = event.indexOf("\"content\":\"t");
+            if (at >= 0) {
+              int n = Integer.parseInt(event.substring(at + 12, event.indexOf(' ', at)));
+              assertThat(n).isEqualTo(previous + 1);
+              previous = n;
+            }
+          }
+          assertThat(previous).isEqualTo(TOKENS - 1);
+          // One write per chunk makes TOKENS + 1 chunks; until the server's socket buffer (at most
+          // a few MB) is full, each write goes at once on its own.
+          assertThat(chunks).isLessThan(TOKENS / 2);
+        }
+      }
+    }
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    for (String l; !(l = line(in)).isEmpty(); ) {
+      head.append(l).append('\n');
+    }
+    return head.toString();
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder s = new StringBuilder();
+    for (int c; (c = in.read()) != '\n'; ) {
+      if (c < 0) {
+        throw new IOException("the answer ended early");
+      }
+      if (c != '\r') {
+        s.append((char) c);
+      }
+    }
+    return s.toString();
+  }
+}
