@@ -131,7 +131,11 @@ final class Batcher {
       levels[i] = new ArrayDeque<>();
     }
     this.freeInstances = policy.instances();
-    metrics.queueDepth(this::queued);
+    // A model that only generates never runs a batch: no queue or batch meters for it.
+    if (metadata.has(dev.modserv.api.Capability.TENSOR)
+        || metadata.has(dev.modserv.api.Capability.EMBEDDING)) {
+      metrics.queueDepth(this::queued);
+    }
   }
 
   int queued() {

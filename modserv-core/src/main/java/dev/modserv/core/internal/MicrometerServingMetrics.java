@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  * {@link ServingMetrics} over a Micrometer registry. The meters of a model version are built once
  * per process and kept when the version unloads, so that a version loaded again keeps counting
  * (a counter that restarts breaks every {@code rate()}); its gauges then read as unloaded. Meters
- * of what a model may not do (batches, generation) appear the first time it does it.
+ * of what a model cannot do are never registered: the queue and batch meters come with a model
+ * that takes tensors or embeds, the generation meters with one that generates.
  *
  * <p>Latency-like meters are histograms with fixed service-level buckets ({@code
  * docs/metrics.md}), so that quantiles aggregate across replicas and windows.
@@ -266,6 +267,7 @@ public final class MicrometerServingMetrics implements ServingMetrics {
     @Override
     public void queueDepth(IntSupplier depth) {
       this.depth = depth;
+      version.batches();   // a model that runs batches has their meters from its load on
     }
 
     @Override
@@ -287,6 +289,7 @@ public final class MicrometerServingMetrics implements ServingMetrics {
     public void generationSequences(IntSupplier running, IntSupplier waiting) {
       this.running = running;
       this.waiting = waiting;
+      version.generations();
       version.generationGauges();
     }
 
