@@ -6,6 +6,7 @@
 module dev.modserv.core {
   requires transitive dev.modserv.api;
   requires transitive micrometer.core;
+  requires transitive micrometer.observation;
   requires org.slf4j;
   requires com.github.benmanes.caffeine;
   requires static org.jspecify;

@@ -13,6 +13,7 @@ module dev.modserv.http {
   requires java.management;
   requires jdk.management;
   requires org.slf4j;
+  requires static micrometer.tracing;
   requires static org.jspecify;
 
   exports dev.modserv.http;

@@ -14,6 +14,16 @@ module dev.modserv.server {
   requires com.fasterxml.jackson.databind;
   requires com.fasterxml.jackson.dataformat.yaml;
   requires org.slf4j;
+  requires ch.qos.logback.classic;
+  requires ch.qos.logback.core;
+  requires micrometer.tracing;
+  requires micrometer.tracing.bridge.otel;
+  requires io.opentelemetry.api;
+  requires io.opentelemetry.context;
+  requires io.opentelemetry.sdk;
+  requires io.opentelemetry.sdk.common;
+  requires io.opentelemetry.sdk.trace;
+  requires io.opentelemetry.exporter.otlp;
   requires static org.jspecify;
 
   exports dev.modserv.server;

@@ -8,7 +8,11 @@ import dev.modserv.core.ModelServer;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.http.HttpAdapter;
+import dev.modserv.server.internal.Telemetry;
 import dev.modserv.spi.ModelSource;
+import io.micrometer.observation.ObservationRegistry;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -77,7 +81,9 @@ public final class HttpPredictBench {
     ADAPTER_TCP("adapter", "tcp"),
     ADAPTER_UDS("adapter", "uds"),
     BARE_TCP("bare jetty", "tcp"),
-    BARE_UDS("bare jetty", "uds");
+    BARE_UDS("bare jetty", "uds"),
+    /** The adapter with tracing on: every request, queue wait and batch a span (OpenTelemetry). */
+    TRACED_TCP("adapter+otel", "tcp");
 
     final String server;
     final String transport;
@@ -124,6 +130,9 @@ public final class HttpPredictBench {
   static final class Servers implements AutoCloseable {
     final ModelServer modelServer;
     final HttpAdapter adapter;
+    final Telemetry telemetry;
+    final ModelServer tracedServer;
+    final HttpAdapter traced;
     final Server bare;
     final int barePort;
     final Path dir;
@@ -137,6 +146,13 @@ public final class HttpPredictBench {
       modelServer = serveMlp();
       adapter = HttpAdapter.builder(modelServer).port(0).unixSocket(adapterSocket).build();
       adapter.start();
+      // As modserv serve --otlp-endpoint sets it up, every span sampled and exported in batches;
+      // to an exporter that drops them, so that the cost measured is the server's, not a network's.
+      telemetry = Telemetry.of(BatchSpanProcessor.builder(
+          SpanExporter.composite(java.util.List.of())).build());
+      tracedServer = serveMlp(telemetry.observationRegistry());
+      traced = HttpAdapter.builder(tracedServer).port(0).build();
+      traced.start();
 
       bare = new Server();
       ServerConnector tcp = new ServerConnector(bare);
@@ -158,14 +174,18 @@ public final class HttpPredictBench {
         case ADAPTER_UDS -> UnixDomainSocketAddress.of(adapterSocket);
         case BARE_TCP -> new InetSocketAddress("127.0.0.1", barePort);
         case BARE_UDS -> UnixDomainSocketAddress.of(bareSocket);
+        case TRACED_TCP -> new InetSocketAddress("127.0.0.1", traced.port());
       };
     }
 
     @Override
     public void close() throws Exception {
       adapter.close();
+      traced.close();
       bare.stop();
       modelServer.close();
+      tracedServer.close();
+      telemetry.close();
       Files.deleteIfExists(bareSocket);
       Files.deleteIfExists(adapterSocket);
       Files.deleteIfExists(dir);
@@ -174,11 +194,15 @@ public final class HttpPredictBench {
 
   /** The MLP served as {@link OnnxBenchmark} serves it (batches up to 32, one intra-op thread). */
   static ModelServer serveMlp() {
+    return serveMlp(ObservationRegistry.NOOP);
+  }
+
+  static ModelServer serveMlp(ObservationRegistry observations) {
     Path mlp = OnnxBenchmark.MLP;
     if (!Files.exists(mlp) && Files.exists(Path.of("..").resolve(mlp))) {
       mlp = Path.of("..").resolve(mlp); // the tests run in benchmarks/
     }
-    ModelServer server = ModelServer.builder().build();
+    ModelServer server = ModelServer.builder().observationRegistry(observations).build();
     server.registry().configure("mlp", ModelConfig.builder()
         .batching(BatchingPolicy.builder().maxBatchSize(32).maxQueueSize(1024).build())
         .build());

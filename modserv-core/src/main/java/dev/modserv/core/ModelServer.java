@@ -13,10 +13,12 @@ import dev.modserv.core.internal.BackendCatalog;
 import dev.modserv.core.internal.Generation;
 import dev.modserv.core.internal.GuardedListener;
 import dev.modserv.core.internal.GuardedServingMetrics;
+import dev.modserv.core.internal.Tracing;
 import dev.modserv.core.internal.Registry;
 import dev.modserv.spi.Backend;
 import dev.modserv.spi.ModelSource;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -68,8 +70,11 @@ public final class ModelServer implements AutoCloseable {
   private final Ticker ticker;
   private final List<AutoCloseable> owned;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final @Nullable MeterRegistry meterRegistry;
+  private final ObservationRegistry observations;
 
   private ModelServer(Builder b) {
+    this.meterRegistry = b.meterRegistry;
     this.ticker = b.ticker != null ? b.ticker : Ticker.system();
     List<AutoCloseable> own = new ArrayList<>();
     Executor executor = b.executor;
@@ -103,7 +108,8 @@ public final class ModelServer implements AutoCloseable {
     this.registry = new Registry(catalog, executor, closer, scheduler, ticker,
         b.clock != null ? b.clock : InstantSource.system(), metrics,
         new GuardedListener(b.listeners), b.maxLoadedBytes, b.defaultTimeout,
-        b.responseCacheBytes, b.embeddingCacheBytes);
+        b.responseCacheBytes, b.embeddingCacheBytes, Tracing.of(b.observations));
+    this.observations = b.observations;
     if (!catalog.discoveryFailures().isEmpty()) {
       log.warn("backend discovery had failures: {}", catalog.discoveryFailures());
     }
@@ -117,6 +123,22 @@ public final class ModelServer implements AutoCloseable {
 
   /** The response cache's bound when none is set: 64 MiB ({@link Builder#responseCacheBytes}). */
   public static final long DEFAULT_RESPONSE_CACHE_BYTES = 64L << 20;
+
+  /**
+   * Returns the registry given to {@link Builder#meterRegistry}, if one was: an adapter over this
+   * server shows its meters by default.
+   */
+  public java.util.Optional<MeterRegistry> meterRegistry() {
+    return java.util.Optional.ofNullable(meterRegistry);
+  }
+
+  /**
+   * Returns the registry given to {@link Builder#observationRegistry}, or the no-op one: an
+   * adapter over this server observes its requests into it by default.
+   */
+  public ObservationRegistry observationRegistry() {
+    return observations;
+  }
 
   /** Returns a builder. */
   public static Builder builder() {
@@ -395,6 +417,7 @@ public final class ModelServer implements AutoCloseable {
     private @Nullable ClassLoader classLoader;
     private @Nullable MeterRegistry meterRegistry;
     private @Nullable ServingMetrics metrics;
+    private ObservationRegistry observations = ObservationRegistry.NOOP;
     private @Nullable Executor executor;
     private @Nullable Ticker ticker;
     private @Nullable InstantSource clock;
@@ -515,6 +538,19 @@ public final class ModelServer implements AutoCloseable {
         throw new IllegalStateException("metrics were already set");
       }
       this.meterRegistry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Observes requests into {@code registry} (Micrometer Observation): with a tracing bridge, each
+     * request's queue wait and engine call, and each generation, become spans of the trace that
+     * submitted it ({@code docs/tracing.md}). Defaults to none, which costs nothing.
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      if (observations != ObservationRegistry.NOOP) {
+        throw new IllegalStateException("observationRegistry was already set");
+      }
+      this.observations = Objects.requireNonNull(registry, "registry");
       return this;
     }
 

@@ -11,6 +11,10 @@ import java.util.Locale;
 public enum ServingMeter {
   /** Requests finished, by {@code outcome}. */
   REQUESTS("modserv.requests", Type.COUNTER),
+  /** Requests admitted and not finished yet. */
+  REQUESTS_ACTIVE("modserv.requests.active", Type.GAUGE),
+  /** Failed requests, by {@code model} and {@code code} (the {@code ErrorCode}). */
+  ERRORS("modserv.errors", Type.COUNTER),
   /** End-to-end request latency, by {@code outcome}. */
   REQUEST_LATENCY("modserv.request.latency", Type.TIMER),
   /** Submission to the start of the engine call. */
@@ -23,6 +27,10 @@ public enum ServingMeter {
   INFERENCE_LATENCY("modserv.inference.latency", Type.TIMER),
   /** Versions ready to serve. */
   MODELS_LOADED("modserv.models.loaded", Type.GAUGE),
+  /** 1 while a version is READY, else 0. */
+  MODEL_LOADED("modserv.model.loaded", Type.GAUGE),
+  /** 1 for a version's lifecycle {@code state}, 0 for the others. */
+  MODEL_STATE("modserv.model.state", Type.GAUGE),
   /** Load start to ready or failure, by {@code outcome}. */
   MODEL_LOAD_DURATION("modserv.model.load.duration", Type.TIMER),
   /** Generations finished, by {@code finish_reason}. */
@@ -64,6 +72,15 @@ public enum ServingMeter {
       return name().toLowerCase(Locale.ROOT);
     }
   }
+
+  /**
+   * The service-level buckets of latency histograms, 1 ms to 60 s ({@code docs/metrics.md}); for
+   * HTTP timers too, so that they line up with the model ones.
+   */
+  public static final java.util.List<java.time.Duration> LATENCY_BUCKETS = java.util.stream
+      .DoubleStream.of(1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000,
+          60_000)
+      .mapToObj(ms -> java.time.Duration.ofNanos((long) (ms * 1e6))).toList();
 
   private final String meterName;
   private final Type type;

@@ -55,6 +55,12 @@ public interface ServingMetrics {
     return Noop.INSTANCE;
   }
 
+  /**
+   * Records a request to {@code model} that failed with {@code code}, whichever version (if any)
+   * it reached: a model not found counts too. Defaults to nothing.
+   */
+  default void error(String model, dev.modserv.api.ErrorCode code) {}
+
   /** Records for one cache of one model (every version together). */
   interface CacheMetrics {
     /** Records {@code count} lookups answered from the cache. */
@@ -85,6 +91,18 @@ public interface ServingMetrics {
     void queueDepth(IntSupplier depth);
 
     /**
+     * Binds the gauge of this version's requests in flight (admitted, not finished); called once
+     * when the version is created. Defaults to nothing.
+     */
+    default void active(IntSupplier inFlight) {}
+
+    /**
+     * Binds the gauges of this version's lifecycle state; called once when the version is
+     * created. Defaults to nothing.
+     */
+    default void state(java.util.function.Supplier<ModelState> state) {}
+
+    /**
      * Records a finished generation: its tokens, time to first token, time per output token and
      * tokens per second. Defaults to nothing.
      */
@@ -94,7 +112,10 @@ public interface ServingMetrics {
     /** Binds the gauges of running and waiting generation sequences. Defaults to nothing. */
     default void generationSequences(IntSupplier running, IntSupplier waiting) {}
 
-    /** Removes this version's meters; called once when the version unloads. */
+    /**
+     * Called once when the version unloads: its gauges read as unloaded from then on; a recorder
+     * may keep its counters, so that a version loaded again keeps counting.
+     */
     void close();
   }
 

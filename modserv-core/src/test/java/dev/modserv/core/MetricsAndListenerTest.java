@@ -46,10 +46,28 @@ class MetricsAndListenerTest {
           .isEqualTo(2);
       assertThat(meters.get("modserv.queue.depth").tag("model", "m").gauge().value()).isZero();
 
+      assertThat(meters.get("modserv.errors").tags("model", "m", "code", "INVALID_INPUT")
+          .counter().count()).isEqualTo(1);
+      assertThat(meters.get("modserv.model.loaded").tags("model", "m", "version", "1").gauge()
+          .value()).isEqualTo(1);
+      assertThat(meters.get("modserv.model.state").tags("model", "m", "state", "ready").gauge()
+          .value()).isEqualTo(1);
+      assertThat(meters.get("modserv.requests.active").tags("model", "m").gauge().value())
+          .isZero();
+
       server.registry().unload("m", 1).join();
       assertThat(meters.get("modserv.models.loaded").gauge().value()).isZero();
-      assertThat(meters.find("modserv.requests").tag("model", "m").counters())
-          .as("an unloaded version's meters are removed").isEmpty();
+      assertThat(meters.get("modserv.model.loaded").tags("model", "m", "version", "1").gauge()
+          .value()).as("an unloaded version reads 0").isZero();
+      assertThat(meters.get("modserv.model.state").tags("model", "m", "state", "unloaded")
+          .gauge().value()).isEqualTo(1);
+
+      server.registry().load("m", 1, MODEL).join();
+      server.infer("m", row(1, 2, 3, 4));
+      assertThat(meters.get("modserv.requests").tags("model", "m", "version", "1", "outcome",
+          "success").counter().count()).as("a version loaded again counts on").isEqualTo(3);
+      assertThat(meters.get("modserv.model.loaded").tags("model", "m", "version", "1").gauge()
+          .value()).isEqualTo(1);
     }
   }
 

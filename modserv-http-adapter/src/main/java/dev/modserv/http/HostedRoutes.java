@@ -9,6 +9,7 @@ import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -51,7 +52,9 @@ public final class HostedRoutes {
     Settings settings = new Settings(b.server, null, b.maxBodyBytes, Set.of(), null,
         new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), List.of(), false),
             accepting),
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), new RequestTimers(meters),
+        meters, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+        // A host observes (traces) its own requests; the model server's spans join them.
+        ObservationRegistry.NOOP, new RequestTimers(meters),
         new ModelCalls(b.server), accepting, HttpAdapter.version(), FitSettings.DEFAULTS);
     this.router = new Router(settings, HttpAdapter.dialectRoutes(settings, b.dialects),
         Duration.ofSeconds(60));

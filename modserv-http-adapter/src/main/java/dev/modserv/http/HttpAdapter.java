@@ -18,6 +18,9 @@ import dev.modserv.http.internal.oip.OipApi;
 import dev.modserv.http.internal.ollama.OllamaApi;
 import dev.modserv.http.internal.openai.OpenAiApi;
 import dev.modserv.http.internal.operations.Operations;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -99,16 +102,55 @@ public final class HttpAdapter implements AutoCloseable {
     this.socketFile = b.unixSocket == null ? null : new UnixSocketFile(b.unixSocket);
     this.gracePeriod = b.gracePeriod;
     this.headerDeadline = new HeaderDeadline(b.headerTimeout);
-    PrometheusMeterRegistry registry = b.registry != null ? b.registry
-        : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Meters meters = meters(b.registry != null ? b.registry
+        : b.server.meterRegistry().orElse(null));
     AtomicBoolean accepting = new AtomicBoolean(true);
     this.settings = new Settings(b.server, b.apiKey == null ? null : Router.hash(b.apiKey),
         b.maxBodyBytes, Set.copyOf(b.corsOrigins), b.modelRoot,
         new Readiness(dev.modserv.core.Readiness.of(b.server.registry(), b.requiredModels,
             b.strictReadiness), accepting),
-        registry, new RequestTimers(registry), new ModelCalls(b.server), accepting, version(),
+        meters.registry(), meters.prometheus(), b.observations != null ? b.observations
+            : b.server.observationRegistry(), new RequestTimers(meters.registry()),
+        new ModelCalls(b.server), accepting, version(),
         new FitSettings(b.fitCatalog, b.fitMemory, b.fitMaxContext));
     this.router = new Router(settings, routes(settings, b.dialects), b.bodyTimeout);
+  }
+
+  /** Where HTTP meters go, and the Prometheus registry {@code /metrics} scrapes. */
+  private record Meters(MeterRegistry registry, PrometheusMeterRegistry prometheus) {}
+
+  private static Meters meters(@Nullable MeterRegistry given) {
+    if (given == null) {
+      PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      return new Meters(own, own);
+    }
+    PrometheusMeterRegistry found = prometheusIn(given);
+    if (found != null) {
+      return new Meters(given, found);
+    }
+    PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    if (given instanceof CompositeMeterRegistry composite) {
+      composite.add(own);
+      return new Meters(composite, own);
+    }
+    // Another kind of registry keeps its meters; /metrics shows the adapter's own.
+    return new Meters(new CompositeMeterRegistry().add(given).add(own), own);
+  }
+
+  /** The Prometheus registry {@code registry} is, or holds (a composite's, recursively). */
+  private static @Nullable PrometheusMeterRegistry prometheusIn(MeterRegistry registry) {
+    if (registry instanceof PrometheusMeterRegistry p) {
+      return p;
+    }
+    if (registry instanceof CompositeMeterRegistry composite) {
+      for (MeterRegistry r : composite.getRegistries()) {
+        PrometheusMeterRegistry p = prometheusIn(r);
+        if (p != null) {
+          return p;
+        }
+      }
+    }
+    return null;
   }
 
   /** Operations first, then each enabled dialect's routes, in the enum's order. */
@@ -241,9 +283,9 @@ public final class HttpAdapter implements AutoCloseable {
     return router.routes();
   }
 
-  /** Returns the registry whose meters {@code /metrics} shows. */
+  /** Returns the Prometheus registry whose meters {@code /metrics} shows. */
   public PrometheusMeterRegistry meterRegistry() {
-    return settings.registry();
+    return settings.prometheus();
   }
 
   /**
@@ -330,7 +372,8 @@ public final class HttpAdapter implements AutoCloseable {
     private Duration headerTimeout = Duration.ofSeconds(20);
     private Duration bodyTimeout = Duration.ofSeconds(60);
     private boolean readTimeoutsSet;
-    private @Nullable PrometheusMeterRegistry registry;
+    private @Nullable MeterRegistry registry;
+    private @Nullable ObservationRegistry observations;
     private final Set<Dialect> dialects = EnumSet.allOf(Dialect.class);
     private boolean dialectsSet;
     private List<FitCandidate> fitCatalog = List.of();
@@ -485,12 +528,28 @@ public final class HttpAdapter implements AutoCloseable {
     }
 
     /**
-     * The registry {@code /metrics} shows and HTTP meters go to; give the {@code ModelServer} the
-     * same one to see its meters too. Defaults to a new registry of the adapter's own.
+     * The registry HTTP meters go to, any Micrometer registry: {@code /metrics} shows the {@code
+     * PrometheusMeterRegistry} it is or holds (in a composite); a composite that holds none gets
+     * one of the adapter's added, and for any other registry {@code /metrics} shows one of the
+     * adapter's own. Defaults to the {@code ModelServer}'s registry ({@code
+     * ModelServer.Builder.meterRegistry}), else a new Prometheus registry ({@code docs/metrics.md}).
      */
-    public Builder meterRegistry(PrometheusMeterRegistry registry) {
+    public Builder meterRegistry(MeterRegistry registry) {
       once(this.registry != null, "meterRegistry");
       this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Observes every request into {@code registry} ({@value
+     * dev.modserv.http.internal.RequestObservation#NAME}): with a tracing bridge, an incoming W3C
+     * {@code traceparent} is continued, the answer carries the request span's {@code traceparent},
+     * and the model server's spans are its children ({@code docs/tracing.md}). Defaults to the
+     * {@code ModelServer}'s ({@code ModelServer.Builder.observationRegistry}), none unless set.
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      once(this.observations != null, "observationRegistry");
+      this.observations = Objects.requireNonNull(registry, "registry");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package dev.modserv.server;
 
+import dev.modserv.server.internal.Logging;
 import dev.modserv.server.internal.ServeCommand;
 import dev.modserv.server.internal.StandaloneServer;
 import java.util.Map;
@@ -32,9 +33,20 @@ public final class Main implements Runnable {
   /** Runs the command line; exits with its status. */
   public static void main(String[] args) {
     Map<String, String> env = System.getenv();
-    String level = logLevel(args, env);
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+    String level = option(args, env, "--log-level", "info");
+    String access = option(args, env, "--access-log", "false");
+    try {
+      Logging.configure(level, Logging.Format.parse(option(args, env, "--log-format", "text")),
+          !java.util.Arrays.asList(args).contains("--no-access-log")
+              && (access.isEmpty() || Boolean.parseBoolean(access)));
+    } catch (IllegalArgumentException e) {
+      System.err.println("modserv: cannot start: " + e.getMessage());
+      System.exit(ServeCommand.STARTUP_FAILED);
+    } catch (LinkageError noLogback) {
+      // Run with another SLF4J backend (tests that embed the server with slf4j-simple).
+      if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+      }
     }
     Lifecycle lifecycle = new Lifecycle();
     ServeCommand serve = new ServeCommand(lifecycle::started);
@@ -52,17 +64,22 @@ public final class Main implements Runnable {
     System.exit(status);
   }
 
-  private static String logLevel(String[] args, Map<String, String> env) {
+  /**
+   * Reads a logging option before picocli does (logging is set up before anything logs): its
+   * value, "" for a flag given with none, else its environment variable, else {@code otherwise}.
+   */
+  private static String option(String[] args, Map<String, String> env, String name,
+      String otherwise) {
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--log-level") && i + 1 < args.length) {
-        return args[i + 1];
+      if (args[i].equals(name)) {
+        return i + 1 < args.length && !args[i + 1].startsWith("-") ? args[i + 1] : "";
       }
-      if (args[i].startsWith("--log-level=")) {
-        return args[i].substring("--log-level=".length());
+      if (args[i].startsWith(name + "=")) {
+        return args[i].substring(name.length() + 1);
       }
     }
-    String fromEnv = env.get("MODSERV_LOG_LEVEL");
-    return fromEnv == null || fromEnv.isBlank() ? "info" : fromEnv;
+    String fromEnv = env.get(ServeCommand.envName(name));
+    return fromEnv == null || fromEnv.isBlank() ? otherwise : fromEnv;
   }
 
   @Override

@@ -28,6 +28,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.MDC;
 
 /**
  * The bounded queue and dynamic batcher of one model version (DESIGN.md, "The batching
@@ -74,6 +75,8 @@ final class Batcher {
 
   private final String name;
   private final long version;
+  /** The version as the logs' MDC carries it. */
+  private final String versionText;
   private final BatchingPolicy policy;
   private final boolean batchable;
   private final boolean stacking;
@@ -111,6 +114,7 @@ final class Batcher {
       ServingMetrics.VersionMetrics metrics) {
     this.name = name;
     this.version = version;
+    this.versionText = Long.toString(version);
     this.policy = policy;
     this.batchable = metadata.has(Capability.BATCHABLE);
     this.stacking = batchable && policy.maxBatchSize() > 1;
@@ -127,7 +131,11 @@ final class Batcher {
       levels[i] = new ArrayDeque<>();
     }
     this.freeInstances = policy.instances();
-    metrics.queueDepth(this::queued);
+    // A model that only generates never runs a batch: no queue or batch meters for it.
+    if (metadata.has(dev.modserv.api.Capability.TENSOR)
+        || metadata.has(dev.modserv.api.Capability.EMBEDDING)) {
+      metrics.queueDepth(this::queued);
+    }
   }
 
   int queued() {
@@ -480,6 +488,18 @@ final class Batcher {
    * before it started does not run.
    */
   private void run(List<Call> batch) {
+    // What the engine logs while it runs names the model (the JSON log's model and version).
+    MDC.put("model", name);
+    MDC.put("version", versionText);
+    try {
+      runInMdc(batch);
+    } finally {
+      MDC.remove("model");
+      MDC.remove("version");
+    }
+  }
+
+  private void runInMdc(List<Call> batch) {
     long start = ticker.read();
     long totalRows = 0;
     Map<String, Tensor> results = null;
@@ -490,6 +510,12 @@ final class Batcher {
       for (Call call : batch) {
         metrics.queueWait(start - call.submittedNanos);
         totalRows += call.rows;
+      }
+      for (Call call : batch) {
+        Tracing.CallSpans spans = call.spans;
+        if (spans != null) {
+          spans.running(batch.size(), totalRows);
+        }
       }
       if (!cancel.isCancelled()) {
         results = engine.run(inputs(batch), outputsWanted(batch),
@@ -645,6 +671,10 @@ final class Batcher {
       finish(call, null, timeout(call), Outcome.TIMEOUT);
     } else if (!removed && call.answerEarly()) {
       metrics.request(Outcome.TIMEOUT, ticker.read() - call.submittedNanos);
+      Tracing.CallSpans spans = call.spans;
+      if (spans != null) {
+        spans.done(Outcome.TIMEOUT, null);
+      }
       complete(call, null, new ModelServingException(ErrorCode.TIMEOUT, "request to '" + name
           + "' version " + version + " did not finish within its timeout of "
           + timeoutMillis(call) + " ms; it was answered at its deadline, and the engine stops"
@@ -713,6 +743,10 @@ final class Batcher {
       timeoutTask.cancel(false);
     }
     metrics.request(outcome, ticker.read() - call.submittedNanos);
+    Tracing.CallSpans spans = call.spans;
+    if (spans != null) {
+      spans.done(outcome, error);
+    }
     // The lease goes first: once a caller sees its answer, the version is no longer in use by it
     // (an unload or an idle eviction right after must not wait for, or skip, this request).
     try {

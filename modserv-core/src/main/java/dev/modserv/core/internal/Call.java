@@ -30,6 +30,8 @@ final class Call {
   final Runnable release;
   private final AtomicInteger stage = new AtomicInteger(QUEUED);
   volatile @Nullable Future<?> timeoutTask;
+  /** Its queue and batch observations; null when tracing is off. */
+  volatile Tracing.@Nullable CallSpans spans;
   /** The batch this call runs in; set when it is taken off the queue. */
   volatile Batcher.@Nullable Running running;
 

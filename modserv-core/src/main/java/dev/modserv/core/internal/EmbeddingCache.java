@@ -151,6 +151,10 @@ final class EmbeddingCache {
         // Nothing of this request went through the batcher, which records the others.
         v.metrics.request(error == null ? Outcome.SUCCESS : Outcome.ERROR,
             ticker.read() - call.submittedNanos);
+        Tracing.CallSpans spans = call.spans;
+        if (spans != null) {
+          spans.done(error == null ? Outcome.SUCCESS : Outcome.ERROR, error);
+        }
       }
       // The lease goes first, as the batcher does: once a caller sees its answer, the version is
       // no longer in use by it.
@@ -263,6 +267,7 @@ final class EmbeddingCache {
     call.request.timeout().ifPresent(b::timeout);
     Call misses = new Call(b.build(), call.submittedNanos, call.deadlineNanos, call.level,
         () -> { });
+    misses.spans = call.spans;   // the batcher ends them
     v.batcher().submit(misses, callerWaits);
     return misses.future.handle((result, failure) -> {
       List<Map.Entry<Key, CompletableFuture<Embedded>>> slots = new ArrayList<>(own.entrySet());

@@ -39,6 +39,9 @@ public final class GenerationCall implements GenerationSink {
   /** Runs after each event is queued, on the thread that queued it; null for none. */
   private volatile @Nullable Runnable onEachEvent;
   private volatile ServingMetrics.VersionMetrics metrics = ServingMetrics.noop().version("", 0);
+  private volatile ServingMetrics errors = ServingMetrics.noop();
+  /** The generation's observation; null when tracing is off. */
+  volatile Tracing.@Nullable GenerationSpan span;
   private volatile @Nullable GenerationHandle handle;
   /** Fires at the deadline; cancelled when the call ends first. */
   private volatile @Nullable Future<?> deadlineTask;
@@ -64,17 +67,26 @@ public final class GenerationCall implements GenerationSink {
    * Sets what runs when the call ends; returns false when it already ended (cancelled while its
    * model was loading), and then {@code onDone} is the caller's to run.
    */
-  synchronized boolean bind(ServingMetrics.VersionMetrics metrics, Runnable onDone) {
+  synchronized boolean bind(ServingMetrics.VersionMetrics metrics, long version, Runnable onDone) {
     if (done.get()) {
       return false;
     }
     this.metrics = metrics;
     this.onDone = onDone;
+    Tracing.GenerationSpan s = span;
+    if (s != null) {
+      s.version(version);
+    }
     return true;
   }
 
   private synchronized Runnable onDone() {
     return onDone;
+  }
+
+  /** Counts the error this call may end with in {@code metrics}, by model and code. */
+  void countErrorsIn(ServingMetrics metrics) {
+    this.errors = metrics;
   }
 
   LinkedBlockingQueue<Object> events() {
@@ -191,6 +203,12 @@ public final class GenerationCall implements GenerationSink {
     try {
       metrics.generation(FinishReason.ERROR, new Usage(promptTokens, steps),
           timings(ticker.read()));
+      errors.error(error.code() == ErrorCode.MODEL_NOT_FOUND ? "" : request.model().name(),
+          error.code());
+      Tracing.GenerationSpan s = span;
+      if (s != null) {
+        s.done(FinishReason.ERROR, promptTokens, steps, error);
+      }
       onDone().run();
     } finally {
       queue(error);
@@ -240,6 +258,10 @@ public final class GenerationCall implements GenerationSink {
     // Metrics and the freed sequence first: a caller that sees the end sees them too.
     try {
       metrics.generation(reason, usage, timings);
+      Tracing.GenerationSpan s = span;
+      if (s != null) {
+        s.done(reason, usage.promptTokens(), usage.completionTokens(), null);
+      }
       onDone().run();
     } finally {
       events.add(GenerationChunk.last("", reason, usage, timings));

@@ -68,6 +68,15 @@ public final class GuardedServingMetrics implements ServingMetrics {
   }
 
   @Override
+  public void error(String model, dev.modserv.api.ErrorCode code) {
+    try {
+      delegate.error(model, code);
+    } catch (RuntimeException e) {
+      failed("error", e);
+    }
+  }
+
+  @Override
   public CacheMetrics cache(String cache, String model) {
     CacheMetrics c;
     try {
@@ -147,6 +156,24 @@ public final class GuardedServingMetrics implements ServingMetrics {
         v.queueDepth(depth);
       } catch (RuntimeException e) {
         failed("queueDepth", e);
+      }
+    }
+
+    @Override
+    public void active(IntSupplier inFlight) {
+      try {
+        v.active(inFlight);
+      } catch (RuntimeException e) {
+        failed("active", e);
+      }
+    }
+
+    @Override
+    public void state(java.util.function.Supplier<dev.modserv.core.ModelState> state) {
+      try {
+        v.state(state);
+      } catch (RuntimeException e) {
+        failed("state", e);
       }
     }
 

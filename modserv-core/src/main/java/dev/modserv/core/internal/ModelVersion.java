@@ -93,6 +93,12 @@ public final class ModelVersion {
     this.onClosed = onClosed;
   }
 
+  /** Binds the version's gauges (requests in flight, state); after construction, not in it. */
+  void bindGauges() {
+    metrics.active(this::inFlight);
+    metrics.state(this::state);
+  }
+
   private static Map<ModelState, Set<ModelState>> legalMoves() {
     Map<ModelState, Set<ModelState>> moves = new EnumMap<>(ModelState.class);
     moves.put(ModelState.LOADING, EnumSet.of(ModelState.WARMING, ModelState.FAILED));

@@ -64,7 +64,8 @@ public final class Registry implements ModelRegistry {
   public Registry(BackendCatalog catalog, Executor executor, Executor closeExecutor,
       ScheduledExecutorService scheduler, Ticker ticker, InstantSource clock,
       ServingMetrics metrics, ModelServerListener listener, long maxLoadedBytes,
-      @Nullable Duration defaultTimeout, long responseCacheBytes, long embeddingCacheBytes) {
+      @Nullable Duration defaultTimeout, long responseCacheBytes, long embeddingCacheBytes,
+      Tracing tracing) {
     this.catalog = catalog;
     this.listener = listener;
     this.cache = new ModelCache(table, catalog, scheduler, ticker, listener, maxLoadedBytes);
@@ -77,7 +78,7 @@ public final class Registry implements ModelRegistry {
         });
     OnDemandLoader onDemand = new OnDemandLoader(table, lifecycle, cache, scheduler, ticker);
     this.requests = new RequestPath(table, cache, onDemand, responses, embeddings, ticker,
-        defaultTimeout);
+        defaultTimeout, metrics, tracing);
     metrics.loadedModels(table::readyCount);
   }
 

@@ -8,9 +8,11 @@ import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.ModelRef;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.core.ModelStatus;
+import dev.modserv.core.ServingMetrics;
 import dev.modserv.core.ServingMetrics.Outcome;
 import dev.modserv.core.Ticker;
 import dev.modserv.core.internal.cache.ResponseCache;
+import io.micrometer.observation.Observation;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,10 +42,14 @@ final class RequestPath {
   private final Ticker ticker;
   private final @Nullable Duration serverTimeout;
   private final EmbeddingCache embeddings;
+  private final ServingMetrics metrics;
+  private final Tracing tracing;
 
   RequestPath(ModelTable table, ModelCache cache, OnDemandLoader onDemand,
       ResponseCache responses, EmbeddingCache embeddings, Ticker ticker,
-      @Nullable Duration serverTimeout) {
+      @Nullable Duration serverTimeout, ServingMetrics metrics, Tracing tracing) {
+    this.metrics = metrics;
+    this.tracing = tracing;
     this.table = table;
     this.cache = cache;
     this.onDemand = onDemand;
@@ -86,11 +92,25 @@ final class RequestPath {
   CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
       boolean callerWaits) {
     Deadline deadline = deadline(request.model(), request.timeout(), submittedNanos);
-    return submit(request, submittedNanos, deadline, LOADS_PER_REQUEST, callerWaits);
+    CompletableFuture<InferenceResult> result = submit(request, submittedNanos, deadline,
+        LOADS_PER_REQUEST, callerWaits, tracing.parent());
+    if (result.isDone() && !result.isCompletedExceptionally()) {
+      return result;   // a cache hit: no callback to allocate
+    }
+    String model = request.model().name();
+    result.whenComplete((r, failure) -> {
+      if (failure != null) {
+        ErrorCode code = ModelServingException.find(failure).map(ModelServingException::code)
+            .orElse(ErrorCode.BACKEND_ERROR);
+        // A name the server does not know is the client's: as a tag it could grow without bound.
+        metrics.error(code == ErrorCode.MODEL_NOT_FOUND ? "" : model, code);
+      }
+    });
+    return result;
   }
 
   private CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
-      Deadline deadline, int loadsLeft, boolean callerWaits) {
+      Deadline deadline, int loadsLeft, boolean callerWaits, @Nullable Observation parent) {
     ModelVersion v;
     try {
       v = table.acquire(request.model());
@@ -102,9 +122,9 @@ final class RequestPath {
         return CompletableFuture.failedFuture(notServable);
       }
       return onDemand.afterLoad(entry, loading, request.model(), deadline,
-          () -> submit(request, submittedNanos, deadline, loadsLeft - 1, false));
+          () -> submit(request, submittedNanos, deadline, loadsLeft - 1, false, parent));
     }
-    return queue(v, request, submittedNanos, deadline, callerWaits);
+    return queue(v, request, submittedNanos, deadline, callerWaits, parent);
   }
 
   /**
@@ -112,7 +132,7 @@ final class RequestPath {
    * from the response cache when the model keeps one.
    */
   private CompletableFuture<InferenceResult> queue(ModelVersion v, InferenceRequest request,
-      long submittedNanos, Deadline deadline, boolean callerWaits) {
+      long submittedNanos, Deadline deadline, boolean callerWaits, @Nullable Observation parent) {
     Batcher batcher = v.batcher();
     int level;
     try {
@@ -132,6 +152,7 @@ final class RequestPath {
     Supplier<CompletableFuture<InferenceResult>> enqueue = () -> {
       Call call = new Call(request, submittedNanos, deadline.nanos(), priorityLevel,
           () -> cache.released(v));
+      call.spans = tracing.call(v.name, v.version, parent);
       return embeddings.submit(v, call, callerWaits);
     };
     return v.config.responseCache() ? responses.serve(v.name, v.version, v.load, request,
@@ -154,6 +175,8 @@ final class RequestPath {
   Generation generate(GenerationRequest request, long submittedNanos) {
     Deadline deadline = deadline(request.model(), request.timeout(), submittedNanos);
     GenerationCall call = new GenerationCall(request, submittedNanos, deadline.nanos(), ticker);
+    call.countErrorsIn(metrics);
+    call.span = tracing.generation(request.model().name(), tracing.parent());
     Generation stream = new Generation(call);
     startGeneration(call, true);
     return stream;
@@ -194,7 +217,7 @@ final class RequestPath {
       generations.done(call);
       cache.released(v);
     };
-    if (call.bind(v.metrics, onDone)) {
+    if (call.bind(v.metrics, v.version, onDone)) {
       generations.submit(call);
     } else {
       cache.released(v);
@@ -226,6 +249,7 @@ final class RequestPath {
   Generation refused(GenerationRequest request, long submittedNanos,
       ModelServingException error) {
     GenerationCall call = new GenerationCall(request, submittedNanos, Long.MAX_VALUE, ticker);
+    call.countErrorsIn(metrics);
     call.failNow(error);
     return new Generation(call);
   }

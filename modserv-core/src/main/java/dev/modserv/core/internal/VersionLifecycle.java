@@ -101,6 +101,7 @@ final class VersionLifecycle {
           closed(e, self[0]);
         });
     self[0] = v;
+    v.bindGauges();
     e.versions.put(version, v);
     e.sources.put(version, source);
     e.changed();

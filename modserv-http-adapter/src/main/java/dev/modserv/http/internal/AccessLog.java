@@ -3,6 +3,7 @@ package dev.modserv.http.internal;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.time.Instant;
 import org.eclipse.jetty.server.Request;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -20,23 +21,40 @@ public final class AccessLog {
   public static final String MDC_KEY = "request_id";
 
   private static final Logger log = LoggerFactory.getLogger(LOGGER);
+  /** Routes of liveness, readiness and metrics, which orchestrators and scrapers poll. */
+  private static final java.util.Set<String> PROBES = java.util.Set.of("/health", "/ready",
+      "/metrics", "/v2/health/live", "/v2/health/ready", "/api/health");
 
   private AccessLog() {}
+
+  /** The MDC key of the trace id, while a traced request is handled. */
+  public static final String TRACE_KEY = "trace_id";
 
   /** Puts {@code requestId} in the MDC; {@link #exit()} removes it. */
   static void enter(String requestId) {
     MDC.put(MDC_KEY, requestId);
   }
 
-  /** Removes the request id from the MDC. */
+  /** Puts {@code requestId}, and {@code traceId} when traced, in the MDC. */
+  static void enter(String requestId, @Nullable String traceId) {
+    MDC.put(MDC_KEY, requestId);
+    if (traceId != null) {
+      MDC.put(TRACE_KEY, traceId);
+    }
+  }
+
+  /** Removes the request and trace ids from the MDC. */
   static void exit() {
     MDC.remove(MDC_KEY);
+    MDC.remove(TRACE_KEY);
   }
 
   /** Writes the line of one answered request, when the access logger is on. */
   static void log(Request request, String route, int status, long bytes, long requestBytes,
-      long nanos, String requestId) {
-    if (!log.isInfoEnabled()) {
+      long nanos, String requestId, @Nullable String traceId) {
+    // Probes and scrapes come every few seconds from machines: only at DEBUG.
+    boolean probe = PROBES.contains(route);
+    if (probe ? !log.isDebugEnabled() : !log.isInfoEnabled()) {
       return;
     }
     JsonStringEncoder enc = JsonStringEncoder.getInstance();
@@ -56,12 +74,20 @@ public final class AccessLog {
         .append(",\"remote\":\"");
     String remote = Request.getRemoteAddr(request);
     enc.quoteAsString(remote == null ? "" : remote, b);
-    b.append("\"}");
-    MDC.put(MDC_KEY, requestId);
+    b.append('"');
+    if (traceId != null) {
+      b.append(",\"trace_id\":\"").append(traceId).append('"');
+    }
+    b.append('}');
+    enter(requestId, traceId);
     try {
-      log.info(b.toString());
+      if (probe) {
+        log.debug(b.toString());
+      } else {
+        log.info(b.toString());
+      }
     } finally {
-      MDC.remove(MDC_KEY);
+      exit();
     }
   }
 }

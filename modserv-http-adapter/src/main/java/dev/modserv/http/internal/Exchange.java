@@ -1,7 +1,9 @@
 package dev.modserv.http.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.modserv.api.ErrorCode;
 import dev.modserv.http.HostExchange;
+import io.micrometer.observation.Observation;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -30,6 +32,9 @@ public final class Exchange {
   private final String requestId;
   private final long startNanos;
   private final AtomicBoolean done = new AtomicBoolean();
+  private volatile boolean modelCalled;
+  private volatile @Nullable Observation observation;
+  private volatile @Nullable String traceId;
   private String route = "unmatched";
   private Map<String, String> params = Map.of();
   private byte[] body = EMPTY;
@@ -46,6 +51,32 @@ public final class Exchange {
     this.settings = settings;
     this.requestId = requestId;
     this.startNanos = startNanos;
+  }
+
+  /**
+   * Notes that the model server was called for this request: it counts the errors it answers
+   * ({@code modserv.errors}), the adapter only those it finds before.
+   */
+  public void modelCalled() {
+    modelCalled = true;
+  }
+
+  /** Observes this request with {@code o}, whose span is {@code traceparent} (when traced). */
+  void observe(Observation o, @Nullable String traceparent) {
+    this.observation = o;
+    // 00-<32 hex trace id>-<16 hex span id>-<flags>
+    this.traceId = traceparent == null || traceparent.length() < 35 ? null
+        : traceparent.substring(3, 35);
+  }
+
+  /** Returns the request's observation; null when requests are not observed. */
+  @Nullable Observation observation() {
+    return observation;
+  }
+
+  /** Returns the trace id of the request's span; null when it is not traced. */
+  public @Nullable String traceId() {
+    return traceId;
   }
 
   /**
@@ -154,6 +185,10 @@ public final class Exchange {
   /** Answers with the status and message {@code failure} maps to, in the route's dialect. */
   public void fail(Throwable failure) {
     Failure f = failure(failure);
+    ErrorCode code = f.code();
+    if (!modelCalled && code != null) {
+      settings.timers().refused(code);
+    }
     Duration retry = f.retryAfter();
     if (retry != null) {
       long seconds = Math.max(1, retry.getSeconds() + (retry.getNano() > 0 ? 1 : 0));
@@ -251,7 +286,14 @@ public final class Exchange {
     Request request = jetty;
     if (request != null) {
       // A host's server keeps its own access log.
-      AccessLog.log(request, route, status, bytes, body.length, nanos, requestId);
+      AccessLog.log(request, route, status, bytes, body.length, nanos, requestId, traceId);
+    }
+    Observation o = observation;
+    if (o != null) {
+      o.contextualName(wire.method() + " " + route)
+          .lowCardinalityKeyValue("route", route)
+          .lowCardinalityKeyValue("status", Integer.toString(status))
+          .stop();
     }
   }
 }

@@ -72,6 +72,7 @@ public final class ModelCalls {
   public void infer(Exchange ex, InferenceRequest request, ModelProcessing processing,
       Answer answer) throws Exception {
     String model = request.model().name();
+    ex.modelCalled();
     Lane lane = lanes.get(model);
     if (lane == null) {
       if (server.registry().versions(model).isEmpty()) {

@@ -16,6 +16,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -37,6 +39,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Router extends Handler.Abstract.NonBlocking {
   private static final int MAX_REQUEST_ID = 128;
+  private static final String TRACEPARENT = "traceparent";
 
   private final Settings settings;
   private final List<Route> routes;
@@ -83,7 +86,16 @@ public final class Router extends Handler.Abstract.NonBlocking {
     Exchange ex = new Exchange(wire, request, settings, requestId, start);
     self[0] = ex;
     inFlight.add(ex);
-    AccessLog.enter(requestId);
+    ObservationRegistry observations = settings.observations();
+    if (!observations.isNoop()) {
+      Observation observation = RequestObservation.start(observations, request);
+      String traceparent = RequestObservation.traceparent(observation);
+      if (traceparent != null) {
+        response.getHeaders().put(TRACEPARENT, traceparent);
+      }
+      ex.observe(observation, traceparent);
+    }
+    AccessLog.enter(requestId, ex.traceId());
     try {
       if (cors(request, response, ex)) {
         return true;
@@ -208,7 +220,10 @@ public final class Router extends Handler.Abstract.NonBlocking {
   }
 
   private static void run(Exchange ex, Route matched) {
-    AccessLog.enter(ex.requestId());
+    AccessLog.enter(ex.requestId(), ex.traceId());
+    Observation observation = ex.observation();
+    // In scope while the route runs: what it submits to the model server becomes its child.
+    Observation.Scope scope = observation == null ? null : observation.openScope();
     try {
       Route route = matched.choose(ex);
       if (route != matched) {
@@ -218,6 +233,9 @@ public final class Router extends Handler.Abstract.NonBlocking {
     } catch (Throwable t) {
       ex.fail(t);
     } finally {
+      if (scope != null) {
+        scope.close();
+      }
       AccessLog.exit();
     }
   }

@@ -1,6 +1,8 @@
 package dev.modserv.http.internal;
 
 import dev.modserv.core.ModelServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.Set;
@@ -16,7 +18,9 @@ import org.jspecify.annotations.Nullable;
  * @param corsOrigins origins allowed cross-origin ({@code *} for any); empty for none
  * @param modelRoot the real path of the management API's model root, or null when it is off
  * @param readiness whether the adapter is ready ({@code /ready})
- * @param registry where HTTP meters go and what {@code /metrics} shows
+ * @param registry where HTTP meters go (the JSON summary of {@code /metrics} reads it)
+ * @param prometheus what {@code /metrics} scrapes: {@code registry}, or a registry it holds
+ * @param observations where requests are observed (traced); the no-op registry for none
  * @param timers the HTTP request timers, registered in {@code registry}
  * @param calls how routes call the model server
  * @param accepting false once shutdown began: readiness answers 503
@@ -30,7 +34,9 @@ public record Settings(
     Set<String> corsOrigins,
     @Nullable Path modelRoot,
     Readiness readiness,
-    PrometheusMeterRegistry registry,
+    MeterRegistry registry,
+    PrometheusMeterRegistry prometheus,
+    ObservationRegistry observations,
     RequestTimers timers,
     ModelCalls calls,
     AtomicBoolean accepting,

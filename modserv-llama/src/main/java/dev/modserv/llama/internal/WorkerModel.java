@@ -364,6 +364,7 @@ public final class WorkerModel implements LoadedModel {
 
   private void pump(InputStream stream, String which, long pid) {
     Thread.ofPlatform().daemon().name("modserv-llama-" + which + "-" + pid).start(() -> {
+      org.slf4j.MDC.put("model", label);   // a field of its own in JSON logs
       try (BufferedReader r = new BufferedReader(new InputStreamReader(stream,
           StandardCharsets.UTF_8))) {
         String line;

@@ -137,6 +137,21 @@ public final class ServeCommand implements Callable<Integer> {
       description = "trace, debug, info, warn or error. Default: ${DEFAULT-VALUE}.")
   String logLevel = "info";
 
+  @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "text",
+      description = "text, or json: one JSON object per line, with the request id, trace id,"
+          + " model and version where known. Default: ${DEFAULT-VALUE}.")
+  String logFormat = "text";
+
+  @Option(names = "--access-log", negatable = true, arity = "0..1", defaultValue = "false",
+      fallbackValue = "true", description = "Log every answered request (asynchronously; probes"
+          + " and scrapes at debug). Default: ${DEFAULT-VALUE}.")
+  boolean accessLog;
+
+  @Option(names = "--otlp-endpoint", paramLabel = "URL", description = "Export traces over"
+      + " OTLP/HTTP to this collector URL (http://HOST:4318/v1/traces); an incoming traceparent is"
+      + " continued. Default: none (no tracing).")
+  @Nullable String otlpEndpoint;
+
   private final Consumer<StandaloneServer> onStarted;
   private Runnable beforeStart = () -> { };
 
@@ -218,16 +233,25 @@ public final class ServeCommand implements Callable<Integer> {
       System.err.println("modserv: cannot start: " + oneLine(e));
       return STARTUP_FAILED;
     }
+    Telemetry telemetry;
+    try {
+      telemetry = otlpEndpoint == null || otlpEndpoint.isBlank() ? Telemetry.OFF
+          : Telemetry.otlp(otlpEndpoint.strip());
+    } catch (IllegalArgumentException e) {
+      System.err.println("modserv: cannot start: " + oneLine(e));
+      return STARTUP_FAILED;
+    }
     beforeStart.run();
     StandaloneServer started;
     try {
-      started = StandaloneServer.start(options);
+      started = StandaloneServer.start(options, telemetry);
     } catch (RuntimeException e) {
+      telemetry.close();
       log.debug("the start failed", e);
       System.err.println("modserv: cannot start: " + oneLine(e));
       return STARTUP_FAILED;
     }
-    try (StandaloneServer server = started) {
+    try (telemetry; StandaloneServer server = started) {
       onStarted.accept(server);
       server.awaitClose();
     }

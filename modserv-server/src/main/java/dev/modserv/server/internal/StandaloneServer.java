@@ -7,6 +7,14 @@ import dev.modserv.core.ModelStatus;
 import dev.modserv.grpc.GrpcAdapter;
 import dev.modserv.http.HttpAdapter;
 import dev.modserv.onnx.AllMiniLmL6V2;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -46,18 +54,39 @@ public final class StandaloneServer implements AutoCloseable {
     this.repository = repository;
   }
 
+  /** The JVM's and the process's meters: memory, GC, threads, classes, CPU, files, uptime. */
+  static void bindJvmAndProcess(MeterRegistry meters) {
+    new ClassLoaderMetrics().bindTo(meters);
+    new JvmMemoryMetrics().bindTo(meters);
+    // Its GC listener lives as long as the process, as the server does.
+    @SuppressWarnings("resource")
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(meters);
+    new JvmThreadMetrics().bindTo(meters);
+    new ProcessorMetrics().bindTo(meters);
+    new FileDescriptorMetrics().bindTo(meters);
+    new UptimeMetrics().bindTo(meters);
+  }
+
   /**
    * Starts: HTTP first (so liveness answers while models load), then the models; returns once
    * every model at start has loaded or failed.
    */
   public static StandaloneServer start(ServeOptions o) {
+    return start(o, Telemetry.OFF);
+  }
+
+  /** Starts as {@link #start(ServeOptions)}, tracing into {@code telemetry}. */
+  public static StandaloneServer start(ServeOptions o, Telemetry telemetry) {
     long started = System.nanoTime();
     Runtime rt = Runtime.getRuntime();
     log.info("modserv {} starting on Java {} ({} CPUs, max heap {})", version(),
         Runtime.version().feature(), rt.availableProcessors(), Units.human(rt.maxMemory()));
     Progress progress = new Progress(o.progressThreshold(), line -> log.info("{}", line));
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    bindJvmAndProcess(meters);
     ModelServer.Builder sb = ModelServer.builder().meterRegistry(meters)
+        .observationRegistry(telemetry.observationRegistry())
         .responseCacheBytes(o.responseCacheBytes())
         .embeddingCacheBytes(o.embeddingCacheBytes());
     if (o.maxLoadedBytes() > 0) {
@@ -104,7 +133,7 @@ public final class StandaloneServer implements AutoCloseable {
       }
 
       HttpAdapter.Builder hb = HttpAdapter.builder(server).host(o.host()).port(o.port())
-          .gracePeriod(o.gracePeriod()).meterRegistry(meters);
+          .gracePeriod(o.gracePeriod());
       if (o.socket() != null) {
         hb.unixSocket(o.socket());
       }

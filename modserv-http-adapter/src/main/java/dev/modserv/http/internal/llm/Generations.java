@@ -52,6 +52,7 @@ public final class Generations {
       GenerationWriter writer) {
     // Submitted here, so that the engine starts on the prompt at once; the answer is written on
     // the engine's thread as the chunks come.
+    ex.modelCalled();
     Answer answer = new Answer(ex, writer);
     GenerationStream stream = settings.server().generate(request, answer);
     answer.cancels(stream);

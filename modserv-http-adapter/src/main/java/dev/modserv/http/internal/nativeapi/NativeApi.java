@@ -193,6 +193,7 @@ public record NativeApi(Settings settings) implements DialectRoutes {
       Parsed parsed = items.parse(p, prefix);
       InferenceRequest request = toRequest(parsed);
       boolean topK = answersTopK(parsed);
+      ex.modelCalled();
       one = after.thenCompose(ignored -> {
         long start = System.nanoTime();
         return settings.server().inferAsync(request, parsed.processing())

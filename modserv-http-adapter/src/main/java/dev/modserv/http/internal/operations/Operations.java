@@ -31,6 +31,11 @@ import org.eclipse.jetty.http.HttpHeader;
  * ({@code /metrics}, Prometheus text or a JSON summary).
  */
 public record Operations(Settings settings) implements DialectRoutes {
+  private static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
+  private static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0;"
+      + " charset=utf-8";
+  private static final String PROTOBUF = "application/vnd.google.protobuf;"
+      + " proto=io.prometheus.client.MetricFamily; encoding=delimited";
   private static final byte[] HEALTHY = "{\"status\":\"healthy\"}".getBytes(StandardCharsets.UTF_8);
 
 
@@ -70,8 +75,16 @@ public record Operations(Settings settings) implements DialectRoutes {
       ex.json(200, Json.write(this::writeSummary));
       return;
     }
-    ex.send(200, "text/plain; version=0.0.4; charset=utf-8",
-        settings.registry().scrape().getBytes(StandardCharsets.UTF_8));
+    // The scraper's Accept picks the format: Prometheus text, OpenMetrics or protobuf.
+    String type = accept == null ? TEXT : accept.contains("application/vnd.google.protobuf")
+        ? PROTOBUF : accept.contains("application/openmetrics-text") ? OPENMETRICS : TEXT;
+    var out = new java.io.ByteArrayOutputStream(16 << 10);
+    try {
+      settings.prometheus().scrape(out, type);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    ex.send(200, type, out.toByteArray());
   }
 
   /** Counts of one scope (the server or a model) read from the registry. */
