@@ -151,6 +151,7 @@ class DocsCodeBlocksTest {
         import dev.modserv.spi.*;
         import com.google.protobuf.ByteString;
         import io.grpc.*;
+        import io.micrometer.observation.ObservationRegistry;
         import java.nio.file.*;
         import java.time.Duration;
         import java.util.*;
