@@ -3,12 +3,14 @@ package dev.modserv.benchmarks;
 import dev.modserv.core.MemoryEstimate;
 import dev.modserv.core.ModelServer;
 import dev.modserv.spi.ModelSource;
+import dev.modserv.testkit.ResidentMemory;
 import dev.modserv.testkit.SlowOnnxModel;
 import dev.modserv.testkit.TinyLlama;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -127,15 +129,12 @@ public final class FitMemoryBench {
       ModelSource source = ModelSource.of(model);
       MemoryEstimate e = server.estimateMemory(name, source, 0).orElseThrow();
       Thread.sleep(200);
-      long before = rss(ProcessHandle.current().pid());
-      server.registry().load(name, 1, source).join();
-      Thread.sleep(500);
-      long after = rss(ProcessHandle.current().pid());
-      long workers = ProcessHandle.current().descendants().mapToLong(h -> rss(h.pid())).sum();
+      long added = ResidentMemory.addedBy(() -> server.registry().load(name, 1, source).join(),
+          Duration.ofMillis(500));
       long artifact = Files.isDirectory(model) ? dirBytes(model) : Files.size(model);
       // A fresh process: the engine's once-per-process runtime is part of what the load added.
       System.out.println("RESULT\t" + e.engine() + "\t" + artifact + "\t"
-          + (e.modelBytes() + e.engineRuntimeBytes()) + "\t" + (after - before + workers));
+          + (e.modelBytes() + e.engineRuntimeBytes()) + "\t" + added);
     }
   }
 
@@ -143,19 +142,5 @@ public final class FitMemoryBench {
     try (var files = Files.walk(dir)) {
       return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
     }
-  }
-
-  /** VmRSS of a process, in bytes; 0 when it is gone. */
-  static long rss(long pid) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
-    } catch (IOException | RuntimeException gone) {
-      return 0;
-    }
-    return 0;
   }
 }

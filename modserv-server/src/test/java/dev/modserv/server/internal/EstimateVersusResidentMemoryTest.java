@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.modserv.core.MemoryEstimate;
 import dev.modserv.core.ModelServer;
 import dev.modserv.spi.ModelSource;
+import dev.modserv.testkit.ResidentMemory;
 import dev.modserv.testkit.SlowOnnxModel;
 import dev.modserv.testkit.TinyLlama;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,26 +93,10 @@ class EstimateVersusResidentMemoryTest {
     Path model = Path.of(args[0]);
     try (ModelServer server = ModelServer.builder().build()) {
       MemoryEstimate e = server.estimateMemory("m", ModelSource.of(model), 0).orElseThrow();
-      long before = rss(ProcessHandle.current().pid());
-      server.registry().load("m", 1, model).join();
-      Thread.sleep(300);
-      long after = rss(ProcessHandle.current().pid());
-      long workers = ProcessHandle.current().descendants().mapToLong(h -> rss(h.pid())).sum();
+      long added = ResidentMemory.addedBy(() -> server.registry().load("m", 1, model).join(),
+          Duration.ofMillis(300));
       System.out.println("MEASURED " + e.engine() + " " + (e.modelBytes()
-          + e.engineRuntimeBytes()) + " " + (after - before + workers));
+          + e.engineRuntimeBytes()) + " " + added);
     }
-  }
-
-  static long rss(long pid) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
-    } catch (IOException | RuntimeException gone) {
-      return 0;
-    }
-    return 0;
   }
 }
