@@ -8,6 +8,8 @@
 #   SKIP_BUILD=1 benchmarks/run-batcher.sh   # run the jar already built
 #   SUMMARY_ONLY=1 benchmarks/run-batcher.sh # print the summary of the last results again
 #   JMH_OPTS="-wi 3 -i 5 -w 3s -r 5s -f 2" benchmarks/run-batcher.sh   # longer, steadier
+#   JAR=before.jar RESULTS=results-before SKIP_BUILD=1 benchmarks/run-batcher.sh
+#                                            # another build (a before/after run), other results
 #
 # Needs a JDK >= 21 to run the jar: $JAVA, else $JAVA_HOME/bin/java, else the newest JDK under
 # /usr/lib/jvm, else java on the PATH. The summary needs awk.
@@ -15,8 +17,8 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-jar="$here/target/benchmarks.jar"
-results="$here/results"
+jar="${JAR:-$here/target/benchmarks.jar}"
+results="${RESULTS:-$here/results}"
 opts="${JMH_OPTS:--wi 2 -i 3 -w 2s -r 3s -f 1}"
 
 if [[ -z "${SKIP_BUILD:-}" && -z "${SUMMARY_ONLY:-}" ]]; then
@@ -59,7 +61,8 @@ csv() { tr -d '"\r' < "$1"; }
   echo "Dynamic batcher, fake engine 200 us/call + 20 us/row, one instance; JMH $opts"
   echo "$(nproc 2>/dev/null || echo '?') CPUs; $("$java_bin" -version 2>&1 | head -1)"
   echo
-  printf '%-8s %-10s %12s %10s %10s %11s\n' callers mode 'ops/s' 'p50 us' 'p99 us' 'mean batch'
+  printf '%-8s %-10s %12s %10s %10s %11s %12s\n' callers mode 'ops/s' 'p50 us' 'p99 us' \
+    'mean batch' 'engine busy'
   awk '
     # "dev.x.Class.callers008:p0.50" -> method "callers008", pct "p0.50"
     function split_name(b,   n, p, c) {
@@ -77,7 +80,9 @@ csv() { tr -d '"\r' < "$1"; }
     }
     file == 3 {  # batch log, tab-separated; the throughput runs only
       split($0, f, "\t"); if (f[2] != "thrpt") next
-      mode = f[4]; sub(/^mode=/, "", mode); batch[callers(split_name(f[1])) " " mode] = f[7]; next
+      mode = f[4]; sub(/^mode=/, "", mode); k = callers(split_name(f[1])) " " mode
+      batch[k] = f[7]; if (f[8] != "" && f[8] != "NaN") busy[k] = sprintf("%.1f%%", 100 * f[8])
+      next
     }
     END {
       n = 0; for (k in keys) order[++n] = k
@@ -89,8 +94,8 @@ csv() { tr -d '"\r' < "$1"; }
       }
       for (i = 1; i <= n; i++) {
         k = order[i]; split(k, a, " ")
-        printf "%-8s %-10s %12.0f %10.1f %10.1f %11s\n", a[1], a[2], thr[k], p50[k], p99[k], \
-          (k in batch ? batch[k] : "-")
+        printf "%-8s %-10s %12.0f %10.1f %10.1f %11s %12s\n", a[1], a[2], thr[k], p50[k], p99[k], \
+          (k in batch ? batch[k] : "-"), (k in busy ? busy[k] : "-")
       }
     }
   ' <(csv "$results/throughput-thrpt.csv") <(csv "$results/throughput-sample.csv") "$batch_log"

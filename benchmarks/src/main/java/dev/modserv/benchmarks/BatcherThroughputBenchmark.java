@@ -44,8 +44,9 @@ import org.openjdk.jmh.runner.IterationType;
  * thread: on a machine with few cores the callers' wake-ups compete with the engine's spinning for
  * CPU, as in an application.
  *
- * <p>Each trial appends the mean batch size over its measurement iterations to the batch log (see
- * {@link BenchModels#BATCH_LOG_PROPERTY}); {@code run-batcher.sh} prints it.
+ * <p>Each trial appends the mean batch size over its measurement iterations, and the engine's busy
+ * fraction (the cost of its calls over the iterations' wall time), to the batch log (see {@link
+ * BenchModels#BATCH_LOG_PROPERTY}); {@code run-batcher.sh} prints both.
  */
 @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -69,8 +70,10 @@ public class BatcherThroughputBenchmark {
 
     private long runsAtStart;
     private long rowsAtStart;
+    private long iterationStartNanos;
     private long measuredRuns;
     private long measuredRows;
+    private long measuredNanos;
 
     @Setup(Level.Trial)
     public void start() {
@@ -88,20 +91,32 @@ public class BatcherThroughputBenchmark {
     public void markIteration() {
       runsAtStart = model.runCalls();
       rowsAtStart = model.totalRows();
+      iterationStartNanos = System.nanoTime();
     }
 
     @TearDown(Level.Iteration)
     public void countIteration(IterationParams iteration) {
       if (iteration.getType() == IterationType.MEASUREMENT) {
+        measuredNanos += System.nanoTime() - iterationStartNanos;
         measuredRuns += model.runCalls() - runsAtStart;
         measuredRows += model.totalRows() - rowsAtStart;
       }
     }
 
+    /**
+     * The engine's busy fraction: the time its calls cost (the fake engine spins exactly its cost)
+     * over the wall time of the measurement iterations.
+     */
+    static double engineBusy(long runs, long rows, long wallNanos) {
+      double busy = runs * (double) CALL_COST.toNanos() + rows * (double) ROW_COST.toNanos();
+      return wallNanos <= 0 ? 0 : busy / wallNanos;
+    }
+
     @TearDown(Level.Trial)
     public void stop(BenchmarkParams params) {
       BenchModels.logBatches(params.getBenchmark(), params.getMode().shortLabel(),
-          params.getThreads(), "mode=" + mode, measuredRuns, measuredRows);
+          params.getThreads(), "mode=" + mode, measuredRuns, measuredRows,
+          engineBusy(measuredRuns, measuredRows, measuredNanos));
       server.close();
     }
   }

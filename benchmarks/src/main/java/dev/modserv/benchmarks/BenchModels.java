@@ -80,16 +80,17 @@ final class BenchModels {
 
   /**
    * Appends one line to the batch log, if {@link #BATCH_LOG_PROPERTY} names one: tab-separated
-   * benchmark, JMH mode, threads, parameters, engine runs, rows, mean rows per run.
+   * benchmark, JMH mode, threads, parameters, engine runs, rows, mean rows per run, and the
+   * engine's busy fraction (NaN when the benchmark does not know it).
    */
   static void logBatches(String benchmark, String mode, int threads, String params, long runs,
-      long rows) {
+      long rows, double engineBusy) {
     String file = System.getProperty(BATCH_LOG_PROPERTY);
     if (file == null || file.isBlank()) {
       return;
     }
-    String line = String.format(Locale.ROOT, "%s\t%s\t%d\t%s\t%d\t%d\t%.2f%n", benchmark, mode,
-        threads, params, runs, rows, runs == 0 ? 0.0 : (double) rows / runs);
+    String line = String.format(Locale.ROOT, "%s\t%s\t%d\t%s\t%d\t%d\t%.2f\t%.3f%n", benchmark,
+        mode, threads, params, runs, rows, runs == 0 ? 0.0 : (double) rows / runs, engineBusy);
     try {
       Files.writeString(Path.of(file), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);
