@@ -8,7 +8,7 @@
 #   SKIP_BUILD=1 benchmarks/run-batcher.sh   # run the jar already built
 #   SUMMARY_ONLY=1 benchmarks/run-batcher.sh # print the summary of the last results again
 #   JMH_OPTS="-wi 3 -i 5 -w 3s -r 5s -f 2" benchmarks/run-batcher.sh   # longer, steadier
-#   JAR=before.jar RESULTS=results-before SKIP_BUILD=1 benchmarks/run-batcher.sh
+#   JAR=before.jar RESULTS=benchmarks/results/before SKIP_BUILD=1 benchmarks/run-batcher.sh
 #                                            # another build (a before/after run), other results
 #
 # Needs a JDK >= 21 to run the jar: $JAVA, else $JAVA_HOME/bin/java, else the newest JDK under

@@ -244,7 +244,11 @@ public final class ModelServer implements AutoCloseable {
 
   /**
    * Submits {@code request}. Bad input, an unknown model or a version that cannot serve complete
-   * the future at once, exceptionally, with a {@link ModelServingException}; nothing blocks.
+   * the future at once, exceptionally, with a {@link ModelServingException}. Nothing waits: when
+   * an engine instance is free and the model's recent engine time is short (under 100 µs), the
+   * batch runs on the calling thread and the future is complete on return, which saves two thread
+   * hand-offs; otherwise the request is queued and the future completes on the thread that runs
+   * its batch.
    */
   public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request) {
     return inferAsync(request, ModelProcessing.NOT_GIVEN);
@@ -252,7 +256,8 @@ public final class ModelServer implements AutoCloseable {
 
   /**
    * Submits {@code request} with {@code processing} for this call, as {@link
-   * #infer(InferenceRequest, ModelProcessing)} runs it; nothing blocks.
+   * #infer(InferenceRequest, ModelProcessing)} runs it; nothing waits (see {@link
+   * #inferAsync(InferenceRequest)}).
    */
   public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request,
       ModelProcessing processing) {

@@ -27,6 +27,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.MDC;
 
@@ -36,8 +37,20 @@ import org.slf4j.MDC;
  *
  * <p>There is no batcher thread. Whoever changes the queue's state (a submitting caller, a
  * finishing batch, a timer at the end of a delay window) calls {@link #pump()}, which forms every
- * batch it can while an engine instance is free and hands each to the executor. The lock guards
- * the queue only: it is never held while the engine runs or while a future completes.
+ * batch it can while an engine instance is free. A batch runs on a thread that is there already,
+ * where it can, since a hand-off to another thread costs tens of microseconds on a small machine:
+ * <ul>
+ *   <li>a batch that holds the submitting caller's own request runs on the caller's thread when
+ *       the caller waits anyway ({@code infer}), or when the engine is short ({@link
+ *       #INLINE_LIMIT_NANOS}, so that {@code inferAsync} from an I/O thread returns a completed
+ *       future without blocking that thread for long);
+ *   <li>on a thread of the executor, the batch formed when the engine returns runs next on the
+ *       same thread (a chain), and the finished batch is answered on another executor thread,
+ *       so that the engine is not idle while callers are woken;
+ *   <li>every other batch goes to the executor.
+ * </ul>
+ * A caller's thread never chains: it answers its batch and returns. The lock guards the queue
+ * only: it is never held while the engine runs or while a future completes.
  */
 final class Batcher {
   /** Runs one batch on the engine; {@code cancel} fires once no request of it waits. */
@@ -68,6 +81,19 @@ final class Batcher {
     }
   }
 
+  /**
+   * Longest engine time, estimated for the batch at hand from recent batches, that still runs on
+   * the thread of a caller that does not wait ({@code inferAsync}, an adapter's I/O thread).
+   */
+  static final long INLINE_LIMIT_NANOS = 100_000;
+
+  /**
+   * Most batches one executor thread runs in a row. The answers it hands off run on the same
+   * executor, whose threads a chain may all hold (instances as many as the virtual threads'
+   * carriers, an engine call pinning its carrier): a chain ends now and then, so that they run.
+   */
+  static final int CHAIN_LIMIT = 8;
+
   /** Schedules a task after a delay; returns a handle to cancel it. */
   interface Scheduler {
     Future<?> schedule(Runnable task, long delayNanos);
@@ -88,6 +114,8 @@ final class Batcher {
   private final Scheduler scheduler;
   private final Ticker ticker;
   private final ServingMetrics.VersionMetrics metrics;
+  /** Whether batches may run on threads that are there already (see the class comment). */
+  private final boolean avoidHandOffs;
 
   private final ReentrantLock lock = new ReentrantLock();
   @GuardedBy("lock")
@@ -107,11 +135,27 @@ final class Batcher {
   private double nanosPerRequest = -1;
   @GuardedBy("lock")
   private long lastDispatchNanos = Long.MIN_VALUE;
+  // Moving averages of the engine's time per batch and per row; unknown (so never inline for a
+  // caller that does not wait) until a batch has run. Written racily by concurrent batches: a lost
+  // update only makes the average a little older.
+  private volatile long engineNanosPerBatch = Long.MAX_VALUE;
+  private volatile long engineNanosPerRow = Long.MAX_VALUE;
 
-  @SuppressWarnings("unchecked")
   Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, Engine engine,
       Executor executor, Scheduler scheduler, Ticker ticker,
       ServingMetrics.VersionMetrics metrics) {
+    this(name, version, metadata, policy, engine, executor, scheduler, ticker, metrics, true);
+  }
+
+  /**
+   * With {@code avoidHandOffs} false, every batch runs on the executor and is answered there: a
+   * discrete-event simulation, whose executor stands for the engine's time, needs that.
+   */
+  @SuppressWarnings("unchecked")
+  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, Engine engine,
+      Executor executor, Scheduler scheduler, Ticker ticker,
+      ServingMetrics.VersionMetrics metrics, boolean avoidHandOffs) {
+    this.avoidHandOffs = avoidHandOffs;
     this.name = name;
     this.version = version;
     this.versionText = Long.toString(version);
@@ -202,10 +246,11 @@ final class Batcher {
   }
 
   /**
-   * Queues a call; with {@code callerRuns}, a batch formed now that holds it runs on the calling
-   * thread, which is about to wait for it anyway (a synchronous call), saving a thread hand-off.
+   * Queues a call; a batch formed now that holds it runs on the calling thread, saving two thread
+   * hand-offs, when {@code callerWaits} (a synchronous call: the thread is about to wait for it
+   * anyway) or when the engine is short for that batch ({@link #INLINE_LIMIT_NANOS}).
    */
-  void submit(Call call, boolean callerRuns) {
+  void submit(Call call, boolean callerWaits) {
     ModelServingException refusal = null;
     lock.lock();
     try {
@@ -234,7 +279,27 @@ final class Batcher {
       long delay = Math.max(0, call.deadlineNanos - ticker.read());
       call.timeoutTask = scheduler.schedule(() -> expire(call), delay);
     }
-    pump(callerRuns ? call : null);
+    List<Call> mine = pump(batch -> avoidHandOffs && batch.contains(call)
+        && (callerWaits || shortEnough(batch)));
+    if (mine != null) {
+      run(mine, false);
+    }
+  }
+
+  /** Whether recent batches say that {@code batch} takes the engine under the inline limit. */
+  private boolean shortEnough(List<Call> batch) {
+    long perBatch = engineNanosPerBatch;
+    long perRow = engineNanosPerRow;
+    if (perBatch >= INLINE_LIMIT_NANOS || perRow >= INLINE_LIMIT_NANOS) {
+      return false;
+    }
+    long rows = 0;
+    for (Call call : batch) {
+      rows += call.rows;
+    }
+    // The larger of the two: a batch bigger than recent ones costs more, a smaller one no less
+    // than a call's fixed cost.
+    return rows < INLINE_LIMIT_NANOS / Math.max(1, perRow);
   }
 
   @GuardedBy("lock")
@@ -248,10 +313,15 @@ final class Batcher {
 
   /** Forms and dispatches every batch it can now; schedules a wake-up for a delay window. */
   void pump() {
-    pump(null);
+    pump(batch -> false);
   }
 
-  private void pump(@Nullable Call mine) {
+  /**
+   * Forms every batch it can now, dispatches each to the executor except the first that {@code
+   * keep} accepts, which it returns for the calling thread to run; schedules a wake-up for a delay
+   * window.
+   */
+  private @Nullable List<Call> pump(Predicate<List<Call>> keep) {
     List<List<Call>> batches = null;
     List<Call> expired = null;
     long wakeIn = -1;
@@ -289,11 +359,11 @@ final class Batcher {
         finish(call, null, timeout(call), Outcome.TIMEOUT);
       }
     }
-    List<Call> inline = null;
+    List<Call> kept = null;
     if (batches != null) {
       for (List<Call> batch : batches) {
-        if (mine != null && inline == null && batch.contains(mine)) {
-          inline = batch;
+        if (kept == null && keep.test(batch)) {
+          kept = batch;
         } else {
           dispatch(batch);
         }
@@ -302,9 +372,7 @@ final class Batcher {
     if (wakeIn > 0) {
       scheduler.schedule(this::wake, wakeIn);
     }
-    if (inline != null) {
-      run(inline);
-    }
+    return kept;
   }
 
   private void wake() {
@@ -470,14 +538,14 @@ final class Batcher {
 
   private void dispatch(List<Call> batch) {
     try {
-      executor.execute(() -> run(batch));
+      executor.execute(() -> run(batch, avoidHandOffs));
     } catch (RejectedExecutionException e) {
       ModelServingException refusal = new ModelServingException(ErrorCode.SHUTTING_DOWN,
           "the server's executor refused the batch of '" + name + "'");
       for (Call call : batch) {
         end(call, null, refusal, Outcome.REJECTED);
       }
-      instanceFree();
+      instanceFree(false);
     }
   }
 
@@ -486,20 +554,43 @@ final class Batcher {
    * is given back as soon as the engine returns, so that the next batch starts while this one's
    * results are split and handed out. A batch whose every call was answered at its deadline
    * before it started does not run.
+   *
+   * <p>With {@code chain} (a thread of the executor), a batch formed when the engine returns runs
+   * next on this thread, up to {@link #CHAIN_LIMIT} in a row, and the finished one is answered on
+   * another executor thread; without it (a caller's thread), any such batch goes to the executor
+   * and this thread answers its own.
    */
-  private void run(List<Call> batch) {
+  private void run(List<Call> batch, boolean chain) {
     // What the engine logs while it runs names the model (the JSON log's model and version).
     MDC.put("model", name);
     MDC.put("version", versionText);
     try {
-      runInMdc(batch);
+      List<Call> current = batch;
+      for (int ran = 1; current != null; ran++) {
+        Ran done = runEngine(current);
+        List<Call> next = instanceFree(chain && ran < CHAIN_LIMIT
+            && !(done.failure instanceof VirtualMachineError));
+        if (next != null && answerElsewhere(done)) {
+          current = next;
+          continue;
+        }
+        if (next != null) {
+          dispatch(next);
+        }
+        answer(done);
+        current = null;
+      }
     } finally {
       MDC.remove("model");
       MDC.remove("version");
     }
   }
 
-  private void runInMdc(List<Call> batch) {
+  /** A batch back from the engine: its outputs, or what failed, and when it started and ended. */
+  private record Ran(List<Call> batch, long totalRows, long start, long end,
+      @Nullable Map<String, Tensor> results, @Nullable Throwable failure) {}
+
+  private Ran runEngine(List<Call> batch) {
     long start = ticker.read();
     long totalRows = 0;
     Map<String, Tensor> results = null;
@@ -523,10 +614,49 @@ final class Batcher {
       }
     } catch (Throwable t) {
       failure = t;
-    } finally {
-      instanceFree();
     }
     long end = ticker.read();
+    if (results != null) {
+      measured(end - start, totalRows);
+    }
+    return new Ran(batch, totalRows, start, end, results, failure);
+  }
+
+  /** Updates the engine's moving averages with a batch that took {@code nanos}. */
+  private void measured(long nanos, long rows) {
+    // Clamped, so that one slow batch (a GC pause, a cold cache) moves an average by at most a
+    // quarter of the limit: an engine must be slow again and again to leave callers' threads.
+    long clamped = Math.min(nanos, 2 * INLINE_LIMIT_NANOS);
+    long perRow = Math.min(nanos / Math.max(1, rows), 2 * INLINE_LIMIT_NANOS);
+    long previousBatch = engineNanosPerBatch;
+    engineNanosPerBatch = previousBatch == Long.MAX_VALUE ? clamped
+        : previousBatch - (previousBatch >> 3) + (clamped >> 3);
+    long previousRow = engineNanosPerRow;
+    engineNanosPerRow = previousRow == Long.MAX_VALUE ? perRow
+        : previousRow - (previousRow >> 3) + (perRow >> 3);
+  }
+
+  /**
+   * Hands the answering of {@code ran} to the executor, so that this thread can run the next
+   * batch at once; false when the executor refuses it (this thread answers then).
+   */
+  private boolean answerElsewhere(Ran ran) {
+    try {
+      executor.execute(() -> answer(ran));
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
+    }
+  }
+
+  /** Completes each call of a batch back from the engine with its own rows, or with the error. */
+  private void answer(Ran ran) {
+    List<Call> batch = ran.batch;
+    long start = ran.start;
+    long end = ran.end;
+    long totalRows = ran.totalRows;
+    Map<String, Tensor> results = ran.results;
+    Throwable failure = ran.failure;
     metrics.batch((int) Math.min(Integer.MAX_VALUE, totalRows), end - start);
     if (failure != null || results == null) {
       ModelServingException error = failure instanceof ModelServingException mse ? mse
@@ -565,14 +695,18 @@ final class Batcher {
     }
   }
 
-  private void instanceFree() {
+  /**
+   * Gives an engine instance back and forms what can go now; with {@code chain}, returns one
+   * formed batch for this thread to run.
+   */
+  private @Nullable List<Call> instanceFree(boolean chain) {
     lock.lock();
     try {
       freeInstances++;
     } finally {
       lock.unlock();
     }
-    pump();
+    return pump(batch -> chain);
   }
 
   private Map<String, Tensor> inputs(List<Call> batch) {

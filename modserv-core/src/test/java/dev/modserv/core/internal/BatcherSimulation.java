@@ -103,6 +103,12 @@ final class BatcherSimulation {
   private long mustDispatchBy = Long.MAX_VALUE;
   boolean draining;
 
+  /**
+   * Every batch runs on the simulated executor, whose tasks stand for the engine's time: the
+   * batcher's runs on callers' threads and chains on its own need threads that take time, which
+   * a discrete-event simulation does not have ({@code BatcherStressProperties} and {@code
+   * BatcherHandOffTest} run those paths on real threads).
+   */
   BatcherSimulation(BatchingPolicy policy, long[] engineTimes) {
     this.policy = policy;
     this.engineTimes = engineTimes;
@@ -114,7 +120,7 @@ final class BatcherSimulation {
     this.batcher = new Batcher("m", 1, FakeBackend.defaultMetadata(), policy, this::engine,
         task -> running.add(new Running(task, now[0], now[0] + nextEngineTime(), seq++,
             ids(batcherQueue()))),
-        scheduler, () -> now[0], ServingMetrics.Noop.INSTANCE);
+        scheduler, () -> now[0], ServingMetrics.Noop.INSTANCE, false);
   }
 
   private List<Call> batcherQueue() {
