@@ -109,8 +109,8 @@ final class Batcher {
   private long lastDispatchNanos = Long.MIN_VALUE;
 
   @SuppressWarnings("unchecked")
-  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, Engine engine,
-      Executor executor, Scheduler scheduler, Ticker ticker,
+  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, int instances,
+      Engine engine, Executor executor, Scheduler scheduler, Ticker ticker,
       ServingMetrics.VersionMetrics metrics) {
     this.name = name;
     this.version = version;
@@ -130,7 +130,7 @@ final class Batcher {
     for (int i = 0; i < levels.length; i++) {
       levels[i] = new ArrayDeque<>();
     }
-    this.freeInstances = policy.instances();
+    this.freeInstances = instances;
     // A model that only generates never runs a batch: no queue or batch meters for it.
     if (metadata.has(dev.modserv.api.Capability.TENSOR)
         || metadata.has(dev.modserv.api.Capability.EMBEDDING)) {
