@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * What several engine instances cost in memory (issue 17): serves the int8 all-MiniLM-L6-v2 (one
  * intra-op thread) with {@code instances} engine calls at once and drives it with 64 closed-loop
- * callers of one 128-token row each (batches of up to 32 rows) for a few seconds, then prints the
+ * callers of one 128-token row each (batches of up to {@code maxBatch} rows, 8 by default, so that
+ * every instance runs a batch of the same size) for a few seconds, then prints the
  * process's resident memory after the load and its peak ({@code VmRSS}, {@code VmHWM}). Each
  * concurrent run holds its own activations, which ONNX Runtime's arena keeps once grown. Run it
  * once per figure, each in a fresh JVM, from the repository root:
@@ -26,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * for n in 1 2 4 8; do java --enable-native-access=ALL-UNNAMED -Xms256m -Xmx256m \
  *   -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar \
- *   dev.modserv.benchmarks.InstanceMemoryBench $n; done
+ *   dev.modserv.benchmarks.InstanceMemoryBench $n [maxBatch]; done
  * </pre>
  */
 public final class InstanceMemoryBench {
@@ -38,10 +39,11 @@ public final class InstanceMemoryBench {
 
   public static void main(String[] args) throws Exception {
     int instances = Integer.parseInt(args[0]);
+    int maxBatch = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     long before = status("VmRSS");
     try (ModelServer server = ModelServer.builder().build()) {
       server.registry().configure("minilm", ModelConfig.builder().batching(BatchingPolicy
-          .builder().maxBatchSize(32).instances(instances).build()).build());
+          .builder().maxBatchSize(maxBatch).instances(instances).build()).build());
       server.registry().load("minilm", 1, ModelSource.of(OnnxBenchmark.MINILM)
           .withOption("intra-op-threads", "1")).join();
       long loaded = status("VmRSS");
@@ -64,8 +66,9 @@ public final class InstanceMemoryBench {
       }
       long after = status("VmRSS");
       long peak = status("VmHWM");
-      System.out.printf(Locale.ROOT, "instances\t%d\tloaded_mib\t%.1f\tafter_load_mib\t%.1f"
-          + "\tpeak_mib\t%.1f\trows_per_s\t%.0f%n", instances, mib(loaded - before),
+      System.out.printf(Locale.ROOT, "instances\t%d\tmax_batch\t%d\tloaded_mib\t%.1f"
+          + "\tafter_load_mib\t%.1f\tpeak_mib\t%.1f\trows_per_s\t%.0f%n", instances, maxBatch,
+          mib(loaded - before),
           mib(after - before), mib(peak - before), rows.get() / (double) SECONDS);
     }
   }

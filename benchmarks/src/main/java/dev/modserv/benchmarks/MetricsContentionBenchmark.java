@@ -1,5 +1,6 @@
 package dev.modserv.benchmarks;
 
+import dev.modserv.api.ErrorCode;
 import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.core.BatchingPolicy;
@@ -32,7 +33,9 @@ import org.openjdk.jmh.annotations.Threads;
  *       difference is what recording costs under contention;
  *   <li>{@link #record}: the meters alone, what one successful request records ({@code
  *       modserv.requests}, {@code modserv.request.latency}, {@code modserv.queue.wait}, {@code
- *       modserv.batch.size}, {@code modserv.inference.latency}), from 16 threads.
+ *       modserv.batch.size}, {@code modserv.inference.latency}), from 16 threads;
+ *   <li>{@link #error}: what one refused request records ({@code modserv.errors}, here {@code
+ *       QUEUE_FULL}, as an overloaded server records it for every request it turns away).
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -71,12 +74,13 @@ public class MetricsContentionBenchmark {
   /** One model version's meters in a Prometheus registry. */
   @State(Scope.Benchmark)
   public static class Meters {
+    ServingMetrics metrics;
     ServingMetrics.VersionMetrics version;
 
     @Setup(Level.Trial)
     public void start() {
-      version = ServingMetrics.micrometer(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
-          .version(BenchModels.MODEL, 1);
+      metrics = ServingMetrics.micrometer(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+      version = metrics.version(BenchModels.MODEL, 1);
       version.queueDepth(() -> 0);
     }
   }
@@ -84,6 +88,11 @@ public class MetricsContentionBenchmark {
   @Benchmark
   public InferenceResult infer(Served s) {
     return s.server.infer(s.request);
+  }
+
+  @Benchmark
+  public void error(Meters m) {
+    m.metrics.error(BenchModels.MODEL, ErrorCode.QUEUE_FULL);
   }
 
   @Benchmark
