@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * all-MiniLM-L6-v2 (16 tokens, one intra-op thread) through the server, batched up to 32 rows,
  * with the engine's instances (one per available processor) and with one; against one thread
  * calling the session directly with a batch of 16 and of 32 rows (the engine's best offline
- * batch, as {@link OnnxBenchmark} measures it). Prints rows/s per round and the median per setup.
+ * batch, as {@link OnnxBenchmark} measures it). Prints rows/s per round, and per setup the median
+ * and the median of each round's ratio to that round's best offline batch.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
@@ -58,10 +59,18 @@ public final class MiniLmCallersBench {
     }
     double bestOffline = Math.max(median(results.get("offline batch 16")),
         median(results.get("offline batch 32")));
+    List<Double> offline16 = results.get("offline batch 16");
+    List<Double> offline32 = results.get("offline batch 32");
     for (Map.Entry<String, List<Double>> e : results.entrySet()) {
       double m = median(e.getValue());
-      System.out.printf(Locale.ROOT, "median\t%s\t%.0f rows/s\t%.1f%% of the best offline batch%n",
-          e.getKey(), m, 100 * m / bestOffline);
+      // Each round's own ratio too: a round's setups ran seconds apart, under the same load.
+      List<Double> ratios = new ArrayList<>();
+      for (int r = 0; r < e.getValue().size(); r++) {
+        ratios.add(e.getValue().get(r) / Math.max(offline16.get(r), offline32.get(r)));
+      }
+      System.out.printf(Locale.ROOT, "median\t%s\t%.0f rows/s\t%.1f%% of the best offline batch"
+          + "\tmedian of the rounds' ratios %.1f%%%n", e.getKey(), m, 100 * m / bestOffline,
+          100 * median(ratios));
     }
   }
 
