@@ -22,7 +22,7 @@ public final class Sessions {
      * Returns how many runs the session takes at once: {@code OrtSession.run} is thread-safe, so
      * on the CPU one per available processor, each on its caller's thread (concurrent runs share
      * the session's intra-op pool rather than each starting its own, so they do not multiply its
-     * threads: {@code docs/configuration.md}). On a GPU the runs would share one device and
+     * threads: {@code docs/onnx.md}). On a GPU the runs would share one device and
      * queue there, each holding its own activations: one at a time.
      */
     public int concurrentRuns() {
