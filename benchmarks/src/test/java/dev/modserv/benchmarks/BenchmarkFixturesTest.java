@@ -196,6 +196,16 @@ class BenchmarkFixturesTest {
         .doesNotContain("OIP"); // not measured, so not judged
   }
 
+  @Test
+  void httpCodecAllocationParsesTheBenchRequestAndWritesAnAnswer() throws Exception {
+    Tensor parsed = HttpCodecAllocation.parse();
+    assertThat(parsed.shape()).containsExactly(1, 4);
+    assertThat(parsed.toFloatArray()).containsExactly(0.5f, -0.25f, 1.0f, 0.75f);
+    JsonNode answer = HttpPredictBench.MAPPER.readTree(HttpCodecAllocation.answer());
+    assertThat(answer.get("model").asText()).isEqualTo("mlp");
+    assertThat(floats(answer.get("outputs").get(0))).hasSize(3);
+  }
+
   /** A JSON array of numbers as floats. */
   private static float[] floats(JsonNode array) {
     float[] got = new float[array.size()];
