@@ -21,7 +21,8 @@ final class JsonBuffers implements RecyclerPool<BufferRecycler> {
   /** Array elements between two slots: a cache line of references. */
   private static final int SPACING = 16;
 
-  private final RecyclerPool<BufferRecycler> perPlatformThread = JsonRecyclerPools.threadLocalPool();
+  private final RecyclerPool<BufferRecycler> perPlatformThread =
+      JsonRecyclerPools.threadLocalPool();
   private final transient AtomicReferenceArray<BufferRecycler> slots =
       new AtomicReferenceArray<>(STRIPES * SPACING);
 
@@ -43,6 +44,11 @@ final class JsonBuffers implements RecyclerPool<BufferRecycler> {
   public void releasePooled(BufferRecycler recycler) {
     // A slot already taken keeps its set; this one is left to the garbage collector.
     slots.compareAndSet(slot(), null, recycler);
+  }
+
+  /** A pool read back from a serialized factory starts empty, as Jackson's own pools do. */
+  private Object readResolve() {
+    return new JsonBuffers();
   }
 
   private static int slot() {
