@@ -36,22 +36,24 @@ import java.util.concurrent.TimeUnit;
 /**
  * The load study an LLM server publishes, through the real standalone server started as a process
  * ({@code ./modserv serve --model-repository}) on the generated 384-wide GGUF ({@link
- * LlamaBenchmark#writeModel}), with {@code parallel: 4}, {@code threads: 2} and a queue bound of
- * 50 in its {@code model.yaml}. For 1, 4, 16 and 60 closed-loop clients, each streaming chat
- * completions ({@code POST /v1/chat/completions}, SSE, a fixed prompt and {@code max_tokens}) one
- * after the other: success rate, time to first token and total latency (p50, p99), tokens/s per
- * client and in total. A client answered 503 counts a failure and waits the {@code Retry-After} the
- * server names, as a polite client does. At 1 client every round also runs one {@link
- * ModelServer#generate} in this process on the same model and options (its own worker), so the
- * ratio of the two compares generations run side by side under the same machine load (both sides
- * are warmed up alike first, with short and with full-length generations). Then a
- * burst of 100 requests (256 tokens each, so that all arrive while the first 4 run) released
- * together against the queue of 50: 4 run, 50 wait, and exactly
- * the other 46 must be answered 503 with {@code Retry-After}; every other one must complete.
+ * LlamaBenchmark#writeModel}), with {@code parallel: 4}, {@code threads: 1} (one core left for the
+ * server's I/O and the client; alike in process) and a queue bound of 50 in its {@code
+ * model.yaml}. For 1, 4, 16 and 60 closed-loop clients, each streaming chat completions ({@code
+ * POST /v1/chat/completions}, SSE, a fixed prompt and {@code max_tokens}) one after the other on
+ * a connection it keeps alive: success rate, time to first token and total latency (p50, p99),
+ * tokens/s per client and in total. A client answered 503 counts a failure and waits the {@code
+ * Retry-After} the server names, as a polite client does. At 1 client every round also runs one
+ * {@link ModelServer#generate} in this process on the same model and options (its own worker), so
+ * the ratio of the two compares generations run side by side under the same machine load (both
+ * sides are warmed up alike first, with short and with full-length generations), and it prints
+ * the CPU each process spent per request on either side. Then a burst of 100 requests (256 tokens
+ * each, so that all arrive while the first 4 run) released together against the queue of 50: 4
+ * run, 50 wait, and exactly the other 46 must be answered 503 with {@code Retry-After}; every
+ * other one must complete.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
- *     dev.modserv.benchmarks.LlmServerBench LAUNCHER TSV [tokens=64] [warm-ups=200]
+ *     dev.modserv.benchmarks.LlmServerBench LAUNCHER TSV [tokens=64] [warm-ups=3000] [threads=1]
  * </pre>
  */
 public final class LlmServerBench {
@@ -65,12 +67,18 @@ public final class LlmServerBench {
    */
   private static final int BURST_TOKENS = 256;
   private static final int[] CLIENTS = {1, 4, 16, 60};
+  /**
+   * Short generations per side first: enough that the server's per-request path (HTTP parsing,
+   * routing, JSON, the scheduler) is compiled by C2 before it is measured; with 200 its JIT still
+   * took 3–14 ms of CPU per request during the measured rounds.
+   */
+  private static final int WARMUPS = 3000;
   /** Full-length generations per side after the short warm-ups. */
   private static final int FULL_WARMUPS = 100;
   /** Rounds at 1 client: each one in-process generation and one through the server. */
   private static final int SIDE_BY_SIDE_ROUNDS = 48;
   /** Decoding threads of the engine, alike on both sides (the fifth argument overrides it). */
-  private static final int ENGINE_THREADS = 2;
+  private static final int ENGINE_THREADS = 1;
   /** Where a chunk's text starts (the opening role event's is empty). */
   private static final String CONTENT = "\"content\":\"";
   private static final String COMPLETION_TOKENS = "\"completion_tokens\":";
@@ -85,7 +93,7 @@ public final class LlmServerBench {
     Path launcher = Path.of(args[0]);
     Path tsv = Path.of(args[1]);
     int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
-    int warmups = args.length > 3 ? Integer.parseInt(args[3]) : 200;
+    int warmups = args.length > 3 ? Integer.parseInt(args[3]) : WARMUPS;
     int threads = args.length > 4 ? Integer.parseInt(args[4]) : ENGINE_THREADS;
     Path model = LlamaBenchmark.writeModel();
     Path repository = Files.createTempDirectory("modserv-llm-server-bench-");
@@ -133,7 +141,7 @@ public final class LlmServerBench {
       Client single = new Client(address);   // the 1-client phase's connection
       long warmStart = System.nanoTime();
       // Short generations warm each request's path; full ones the path of each token (the JSON
-      // chunk, the write, the client's parse), which short ones barely run: without them the JIT
+      // chunk, the write, the client's read), which short ones barely run: without them the JIT
       // still compiles the server's token path during the 1-client rounds that come first.
       for (int i = 0; i < warmups; i++) {
         generate(inProcess, shortRequest);
