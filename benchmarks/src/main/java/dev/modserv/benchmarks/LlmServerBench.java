@@ -28,6 +28,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -76,7 +77,7 @@ public final class LlmServerBench {
   /** Full-length generations per side after the short warm-ups. */
   private static final int FULL_WARMUPS = 100;
   /** Rounds at 1 client: each one in-process generation and one through the server. */
-  private static final int SIDE_BY_SIDE_ROUNDS = 48;
+  private static final int SIDE_BY_SIDE_ROUNDS = 96;
   /** Decoding threads of the engine, alike on both sides (the fifth argument overrides it). */
   private static final int ENGINE_THREADS = 1;
   /** Where a chunk's text starts (the opening role event's is empty). */
@@ -163,7 +164,7 @@ public final class LlmServerBench {
       System.out.flush();
       double[] ratio = new double[2];
       double[] roundRatios = new double[0];
-      // CPU nanoseconds over the 1-client rounds: in process (this JVM, its thread, its worker),
+      // CPU nanoseconds over the 1-client rounds: in process (this JVM, its worker, its thread),
       // then through the server (the server JVM, its worker, this JVM as the client, its thread).
       long[] cpu = new long[7];
       for (int clients : CLIENTS) {
@@ -172,31 +173,28 @@ public final class LlmServerBench {
         long[] clientWall = new long[clients];
         long start = System.nanoTime();
         if (clients == 1) {
-          // Side by side: each round one in-process generation, then one through the server.
+          // Side by side: each round one in-process generation and one through the server, the
+          // side that goes first alternating from round to round.
           List<Result> results = new ArrayList<>();
           long inProcessTokens = 0;
           roundRatios = new double[perClient];
           long inProcessNanos = 0;
+          ModelServer embedded = inProcess;
           for (int r = 0; r < perClient; r++) {
-            long[] before = {cpu(benchJvm), threadCpu.getCurrentThreadCpuTime(),
-                cpu(inProcessWorker)};
-            Result direct = generate(inProcess, request);
-            long[] between = {cpu(benchJvm), threadCpu.getCurrentThreadCpuTime(),
-                cpu(inProcessWorker), cpu(serverJvm), cpu(serverWorker)};
-            inProcessTokens += direct.tokens();
-            inProcessNanos += direct.total();
-            Result served = single.stream(body);
+            Callable<Result> direct = () -> metered(() -> generate(embedded, request), cpu, 0,
+                threadCpu, benchJvm, inProcessWorker);
+            Callable<Result> through = () -> metered(() -> single.stream(body), cpu, 3, threadCpu,
+                serverJvm, serverWorker, benchJvm);
+            Result first = (r % 2 == 0 ? direct : through).call();
+            Result second = (r % 2 == 0 ? through : direct).call();
+            Result inProcessResult = r % 2 == 0 ? first : second;
+            Result served = r % 2 == 0 ? second : first;
+            inProcessTokens += inProcessResult.tokens();
+            inProcessNanos += inProcessResult.total();
             results.add(served);
-            cpu[0] += between[0] - before[0];
-            cpu[1] += between[1] - before[1];
-            cpu[2] += between[2] - before[2];
-            cpu[3] += cpu(serverJvm) - between[3];
-            cpu[4] += cpu(serverWorker) - between[4];
-            cpu[5] += cpu(benchJvm) - between[0];
-            cpu[6] += threadCpu.getCurrentThreadCpuTime() - between[1];
             // Tokens/s through the server over tokens/s in process, this round.
-            roundRatios[r] = (double) served.tokens() / served.total() * direct.total()
-                / direct.tokens();
+            roundRatios[r] = (double) served.tokens() / served.total() * inProcessResult.total()
+                / inProcessResult.tokens();
           }
           byClient.add(results);
           clientWall[0] = results.stream().mapToLong(Result::total).sum();
@@ -267,7 +265,7 @@ public final class LlmServerBench {
       String cpuLine = String.format(Locale.ROOT, "# 1 client, CPU per request: in process: this"
           + " JVM %.1f ms (its consuming thread %.1f ms), its worker %.1f ms; through the server:"
           + " the server JVM %.1f ms, its worker %.1f ms, this JVM as the client %.1f ms (its"
-          + " thread %.1f ms)%n", cpu[0] / perRound, cpu[1] / perRound, cpu[2] / perRound,
+          + " thread %.1f ms)%n", cpu[0] / perRound, cpu[2] / perRound, cpu[1] / perRound,
           cpu[3] / perRound, cpu[4] / perRound, cpu[5] / perRound, cpu[6] / perRound);
       out.append(cpuLine);
       System.out.print(cpuLine);
@@ -503,6 +501,25 @@ public final class LlmServerBench {
     public void close() throws IOException {
       socket.close();
     }
+  }
+
+  /**
+   * Runs one side's request, adding to {@code cpu} from {@code at} what each of {@code processes}
+   * and then this thread spent on it.
+   */
+  private static Result metered(Callable<Result> side, long[] cpu, int at, ThreadMXBean threads,
+      ProcessHandle... processes) throws Exception {
+    long[] before = new long[processes.length];
+    for (int i = 0; i < processes.length; i++) {
+      before[i] = cpu(processes[i]);
+    }
+    long thread = threads.getCurrentThreadCpuTime();
+    Result r = side.call();
+    for (int i = 0; i < processes.length; i++) {
+      cpu[at + i] += cpu(processes[i]) - before[i];
+    }
+    cpu[at + processes.length] += threads.getCurrentThreadCpuTime() - thread;
+    return r;
   }
 
   /** The CPU time {@code process} has used so far, in nanoseconds (the kernel counts ticks). */
