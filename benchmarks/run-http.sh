@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds benchmarks/target/benchmarks.jar and runs HttpPredictBench: POST /api/predict on the tiny
-# ONNX MLP through the REST adapter (HttpAdapter) over TCP and over a Unix domain socket, side by
-# side with a bare Jetty core handler that parses the same JSON and answers a constant, at 1 and 16
-# connections. Loopback only. Results go to benchmarks/results/ (ignored by git): http.tsv and
-# http.log.
+# ONNX MLP through the REST adapter (HttpAdapter) over TCP and over a Unix domain socket, and POST
+# /v2/models/mlp/infer (Open Inference Protocol v2) over TCP, side by side with a bare Jetty core
+# handler that parses the same JSON and answers a constant, at 1, 16 and 64 connections; the log
+# ends with the adapter-against-bare lines of issue 17. Loopback only. Results go to
+# benchmarks/results/ (ignored by git): http.tsv and http.log.
 #
-#   benchmarks/run-http.sh                     # build, then run (3 rounds of 8 configurations x 11 s, ~5 min)
+#   benchmarks/run-http.sh                     # build, then run (3 rounds of 15 configurations x 9 s, ~7.5 min)
 #   SKIP_BUILD=1 benchmarks/run-http.sh        # run the jar already built
 #   HTTP_OPTS="--warmup 10 --measure 30 --rounds 5 --connections 1,16,64" benchmarks/run-http.sh
 #
@@ -18,7 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 jar="$here/target/benchmarks.jar"
 results="$here/results"
-opts="${HTTP_OPTS:---warmup 5 --measure 10 --connections 1,16}"
+opts="${HTTP_OPTS:---warmup 5 --measure 8 --connections 1,16,64}"
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
   echo "== building $jar"

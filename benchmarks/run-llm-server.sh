@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Builds the server and benchmarks/target/benchmarks.jar, then runs LlmServerBench: the real server
 # started through ./modserv serve on the generated 384-wide GGUF (parallel 4, queue bound 50),
-# driven by 1, 4, 16 and 60 closed-loop streaming chat clients, with in-process generate side by
-# side at 1 client, then a burst of 100 requests. Loopback only. Writes
+# driven by 1, 4, 16 and 60 closed-loop streaming chat clients (engine threads 1), with in-process
+# generate side by side at 1 client, then a burst of 100 requests. Loopback only. Writes
 # benchmarks/results/llm-server.tsv and .log (ignored by git); docs/charts/llm-server.tsv is the
 # committed copy that docs/performance.md quotes (copy it there by hand, then run
 # docs/charts/llm_server_chart.py).
 #
 #   benchmarks/run-llm-server.sh                 # build, then run (a few minutes)
 #   SKIP_BUILD=1 benchmarks/run-llm-server.sh    # run what is built
-#   LLM_OPTS="64 200" benchmarks/run-llm-server.sh   # tokens per request, warm-up generations
+#   LLM_OPTS="64 3000 2" benchmarks/run-llm-server.sh   # tokens per request, short warm-ups,
+#                                                       # engine threads (alike on both sides)
 #
 # Run it on a quiet machine: the clients, the server and the engine's worker share its cores.
 set -euo pipefail
@@ -18,7 +19,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 jar="$here/target/benchmarks.jar"
 results="$here/results"
-opts="${LLM_OPTS:-64 200}"
+opts="${LLM_OPTS:-64 3000 1}"
 
 if [[ -z "${SKIP_BUILD:-}" ]]; then
   echo "== building the server and $jar"

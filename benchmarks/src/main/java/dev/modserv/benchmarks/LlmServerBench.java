@@ -13,18 +13,22 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,22 +37,24 @@ import java.util.concurrent.TimeUnit;
 /**
  * The load study an LLM server publishes, through the real standalone server started as a process
  * ({@code ./modserv serve --model-repository}) on the generated 384-wide GGUF ({@link
- * LlamaBenchmark#writeModel}), with {@code parallel: 4}, {@code threads: 2} and a queue bound of
- * 50 in its {@code model.yaml}. For 1, 4, 16 and 60 closed-loop clients, each streaming chat
- * completions ({@code POST /v1/chat/completions}, SSE, a fixed prompt and {@code max_tokens}) one
- * after the other: success rate, time to first token and total latency (p50, p99), tokens/s per
- * client and in total. A client answered 503 counts a failure and waits the {@code Retry-After} the
- * server names, as a polite client does. At 1 client every round also runs one {@link
- * ModelServer#generate} in this process on the same model and options (its own worker), so the
- * ratio of the two compares generations run side by side under the same machine load (both sides
- * are warmed up alike first, with short and with full-length generations). Then a
- * burst of 100 requests (256 tokens each, so that all arrive while the first 4 run) released
- * together against the queue of 50: 4 run, 50 wait, and exactly
- * the other 46 must be answered 503 with {@code Retry-After}; every other one must complete.
+ * LlamaBenchmark#writeModel}), with {@code parallel: 4}, {@code threads: 1} (one core left for the
+ * server's I/O and the client; alike in process) and a queue bound of 50 in its {@code
+ * model.yaml}. For 1, 4, 16 and 60 closed-loop clients, each streaming chat completions ({@code
+ * POST /v1/chat/completions}, SSE, a fixed prompt and {@code max_tokens}) one after the other on
+ * a connection it keeps alive: success rate, time to first token and total latency (p50, p99),
+ * tokens/s per client and in total. A client answered 503 counts a failure and waits the {@code
+ * Retry-After} the server names, as a polite client does. At 1 client every round also runs one
+ * {@link ModelServer#generate} in this process on the same model and options (its own worker), so
+ * the ratio of the two compares generations run side by side under the same machine load (both
+ * sides are warmed up alike first, with short and with full-length generations), and it prints
+ * the CPU each process spent per request on either side. Then a burst of 100 requests (256 tokens
+ * each, so that all arrive while the first 4 run) released together against the queue of 50: 4
+ * run, 50 wait, and exactly the other 46 must be answered 503 with {@code Retry-After}; every
+ * other one must complete.
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
- *     dev.modserv.benchmarks.LlmServerBench LAUNCHER TSV [tokens=64] [warm-ups=200]
+ *     dev.modserv.benchmarks.LlmServerBench LAUNCHER TSV [tokens=64] [warm-ups=3000] [threads=1]
  * </pre>
  */
 public final class LlmServerBench {
@@ -62,10 +68,21 @@ public final class LlmServerBench {
    */
   private static final int BURST_TOKENS = 256;
   private static final int[] CLIENTS = {1, 4, 16, 60};
+  /**
+   * Short generations per side first: enough that the server's per-request path (HTTP parsing,
+   * routing, JSON, the scheduler) is compiled by C2 before it is measured; with 200 its JIT still
+   * took 3–14 ms of CPU per request during the measured rounds.
+   */
+  private static final int WARMUPS = 3000;
   /** Full-length generations per side after the short warm-ups. */
   private static final int FULL_WARMUPS = 100;
   /** Rounds at 1 client: each one in-process generation and one through the server. */
-  private static final int SIDE_BY_SIDE_ROUNDS = 48;
+  private static final int SIDE_BY_SIDE_ROUNDS = 96;
+  /** Decoding threads of the engine, alike on both sides (the fifth argument overrides it). */
+  private static final int ENGINE_THREADS = 1;
+  /** Where a chunk's text starts (the opening role event's is empty). */
+  private static final String CONTENT = "\"content\":\"";
+  private static final String COMPLETION_TOKENS = "\"completion_tokens\":";
 
   private LlmServerBench() {}
 
@@ -77,7 +94,8 @@ public final class LlmServerBench {
     Path launcher = Path.of(args[0]);
     Path tsv = Path.of(args[1]);
     int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
-    int warmups = args.length > 3 ? Integer.parseInt(args[3]) : 200;
+    int warmups = args.length > 3 ? Integer.parseInt(args[3]) : WARMUPS;
+    int threads = args.length > 4 ? Integer.parseInt(args[4]) : ENGINE_THREADS;
     Path model = LlamaBenchmark.writeModel();
     Path repository = Files.createTempDirectory("modserv-llm-server-bench-");
     Path version = Files.createDirectories(repository.resolve("bench").resolve("1"));
@@ -86,10 +104,10 @@ public final class LlmServerBench {
         engine-options:
           context-size: 2048
           parallel: %d
-          threads: 2
+          threads: %d
         batching:
           max-queue-size: %d
-        """.formatted(PARALLEL, QUEUE));
+        """.formatted(PARALLEL, threads, QUEUE));
     int port;
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
@@ -100,63 +118,83 @@ public final class LlmServerBench {
         .redirectErrorStream(true)
         .redirectOutput(tsv.resolveSibling("llm-server.server.log").toFile()).start();
     InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
-    String body = body(tokens);
+    byte[] body = request(address, tokens);
     ModelServer inProcess = null;
     try {
       awaitServing(address, server);
       inProcess = ModelServer.builder().backend(new LlamaBackend()).discoverBackends(false).build();
       inProcess.registry().load("bench", 1, new ModelSource(model, Map.of("context-size", "2048",
-          "threads", "2", "parallel", Integer.toString(PARALLEL)))).join();
+          "threads", Integer.toString(threads), "parallel", Integer.toString(PARALLEL))))
+          .join();
+      ProcessHandle serverJvm = server.toHandle();
+      ProcessHandle benchJvm = ProcessHandle.current();
+      ProcessHandle serverWorker = serverJvm.children().findFirst().orElseThrow();
+      ProcessHandle inProcessWorker = benchJvm.children()
+          .filter(p -> p.pid() != serverJvm.pid()).findFirst().orElseThrow();
+      ThreadMXBean threadCpu = ManagementFactory.getThreadMXBean();
       GenerationRequest request = GenerationRequest.builder("bench")
           .messages(List.of(ChatMessage.user(LlamaBenchmark.PROMPT))).maxTokens(tokens)
           .temperature(0).seed(1).build();
       GenerationRequest shortRequest = GenerationRequest.builder("bench")
           .messages(List.of(ChatMessage.user(LlamaBenchmark.PROMPT))).maxTokens(2)
           .temperature(0).seed(1).build();
-      String shortBody = body(2);
+      byte[] shortBody = request(address, 2);
+      Client single = new Client(address);   // the 1-client phase's connection
       long warmStart = System.nanoTime();
       // Short generations warm each request's path; full ones the path of each token (the JSON
-      // chunk, the write, the client's parse), which short ones barely run: without them the JIT
+      // chunk, the write, the client's read), which short ones barely run: without them the JIT
       // still compiles the server's token path during the 1-client rounds that come first.
       for (int i = 0; i < warmups; i++) {
         generate(inProcess, shortRequest);
-        stream(address, shortBody);
+        single.stream(shortBody);
       }
       for (int i = 0; i < FULL_WARMUPS; i++) {
         generate(inProcess, request);
-        stream(address, body);
+        single.stream(body);
       }
       StringBuilder out = new StringBuilder(
           "clients\trequests\tsucceeded\tsuccess_pct\tttft_p50_ms\tttft_p99_ms\ttotal_p50_ms"
               + "\ttotal_p99_ms\ttok_s_per_client\ttok_s_total\n");
-      System.err.printf(Locale.ROOT, "LlmServerBench: %d tokens, parallel %d, queue %d, %d CPUs,"
-          + " warm-up %d short and %d full generations per side in %.1f s%n", tokens, PARALLEL,
-          QUEUE, Runtime.getRuntime().availableProcessors(), warmups, FULL_WARMUPS,
+      System.err.printf(Locale.ROOT, "LlmServerBench: %d tokens, parallel %d, threads %d, queue"
+          + " %d, %d CPUs, warm-up %d short and %d full generations per side in %.1f s%n", tokens,
+          PARALLEL, threads, QUEUE, Runtime.getRuntime().availableProcessors(), warmups,
+          FULL_WARMUPS,
           (System.nanoTime() - warmStart) / 1e9);
       System.out.print(out);
       System.out.flush();
       double[] ratio = new double[2];
       double[] roundRatios = new double[0];
+      // CPU nanoseconds over the 1-client rounds: in process (this JVM, its worker, its thread),
+      // then through the server (the server JVM, its worker, this JVM as the client, its thread).
+      long[] cpu = new long[7];
       for (int clients : CLIENTS) {
         int perClient = clients == 1 ? SIDE_BY_SIDE_ROUNDS : Math.max(2, 24 / clients);
         List<List<Result>> byClient = new ArrayList<>();
         long[] clientWall = new long[clients];
         long start = System.nanoTime();
         if (clients == 1) {
-          // Side by side: each round one in-process generation, then one through the server.
+          // Side by side: each round one in-process generation and one through the server, the
+          // side that goes first alternating from round to round.
           List<Result> results = new ArrayList<>();
           long inProcessTokens = 0;
           roundRatios = new double[perClient];
           long inProcessNanos = 0;
+          ModelServer embedded = inProcess;
           for (int r = 0; r < perClient; r++) {
-            Result direct = generate(inProcess, request);
-            inProcessTokens += direct.tokens();
-            inProcessNanos += direct.total();
-            Result served = stream(address, body);
+            Callable<Result> direct = () -> metered(() -> generate(embedded, request), cpu, 0,
+                threadCpu, benchJvm, inProcessWorker);
+            Callable<Result> through = () -> metered(() -> single.stream(body), cpu, 3, threadCpu,
+                serverJvm, serverWorker, benchJvm);
+            Result first = (r % 2 == 0 ? direct : through).call();
+            Result second = (r % 2 == 0 ? through : direct).call();
+            Result inProcessResult = r % 2 == 0 ? first : second;
+            Result served = r % 2 == 0 ? second : first;
+            inProcessTokens += inProcessResult.tokens();
+            inProcessNanos += inProcessResult.total();
             results.add(served);
             // Tokens/s through the server over tokens/s in process, this round.
-            roundRatios[r] = (double) served.tokens() / served.total() * direct.total()
-                / direct.tokens();
+            roundRatios[r] = (double) served.tokens() / served.total() * inProcessResult.total()
+                / inProcessResult.tokens();
           }
           byClient.add(results);
           clientWall[0] = results.stream().mapToLong(Result::total).sum();
@@ -171,11 +209,11 @@ public final class LlmServerBench {
             int client = c;
             pool.execute(() -> {
               ready.countDown();
-              try {
+              try (Client connection = new Client(address)) {
                 go.await();
                 long t0 = System.nanoTime();
                 for (int r = 0; r < perClient; r++) {
-                  Result res = stream(address, body);
+                  Result res = connection.stream(body);
                   results.add(res);
                   if (res.status() == 503) {
                     Thread.sleep(res.retrySeconds() * 1000);
@@ -223,8 +261,17 @@ public final class LlmServerBench {
           100 * quantile(roundRatios, 0.9), roundRatios.length);
       out.append(ratioLine);
       System.out.print(ratioLine);
+      double perRound = 1e6 * SIDE_BY_SIDE_ROUNDS;
+      String cpuLine = String.format(Locale.ROOT, "# 1 client, CPU per request: in process: this"
+          + " JVM %.1f ms (its consuming thread %.1f ms), its worker %.1f ms; through the server:"
+          + " the server JVM %.1f ms, its worker %.1f ms, this JVM as the client %.1f ms (its"
+          + " thread %.1f ms)%n", cpu[0] / perRound, cpu[2] / perRound, cpu[1] / perRound,
+          cpu[3] / perRound, cpu[4] / perRound, cpu[5] / perRound, cpu[6] / perRound);
+      out.append(cpuLine);
+      System.out.print(cpuLine);
       System.out.flush();
-      String burstLine = burst(address, body(BURST_TOKENS));
+      single.close();
+      String burstLine = burst(address, request(address, BURST_TOKENS));
       out.append(burstLine);
       System.out.print(burstLine);
       System.out.flush();
@@ -243,7 +290,7 @@ public final class LlmServerBench {
   }
 
   /** 100 streaming requests released together; the line that counts their answers. */
-  private static String burst(InetSocketAddress address, String body) throws Exception {
+  private static String burst(InetSocketAddress address, byte[] body) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(BURST);
     CountDownLatch ready = new CountDownLatch(BURST);
     CountDownLatch go = new CountDownLatch(1);
@@ -252,9 +299,9 @@ public final class LlmServerBench {
     for (int i = 0; i < BURST; i++) {
       pool.execute(() -> {
         ready.countDown();
-        try {
+        try (Client client = new Client(address)) {
           go.await();
-          Result r = stream(address, body);
+          Result r = client.stream(body);
           synchronized (results) {
             results.add(r);
           }
@@ -280,24 +327,31 @@ public final class LlmServerBench {
         lost.size() + (BURST - results.size() - lost.size()));
   }
 
-  private static String body(int tokens) throws IOException {
-    return "{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":"
+  /** A streamed chat completion of {@code tokens}, as the bytes one write sends. */
+  private static byte[] request(InetSocketAddress address, int tokens) throws IOException {
+    byte[] json = ("{\"model\":\"bench\",\"messages\":[{\"role\":\"user\",\"content\":"
         + JSON.writeValueAsString(LlamaBenchmark.PROMPT) + "}],\"max_tokens\":" + tokens
         + ",\"temperature\":0,\"seed\":1,\"stream\":true,"
-        + "\"stream_options\":{\"include_usage\":true}}";
+        + "\"stream_options\":{\"include_usage\":true}}").getBytes(StandardCharsets.UTF_8);
+    byte[] head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + address.getPort()
+        + "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: "
+        + json.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] request = Arrays.copyOf(head, head.length + json.length);
+    System.arraycopy(json, 0, request, head.length, json.length);
+    return request;
   }
 
   /** Polls with one short generation until the model answers (it is READY after its warm-up). */
   private static void awaitServing(InetSocketAddress address, Process server) throws Exception {
-    String probe = body(8);
+    byte[] probe = request(address, 8);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);  // the launcher may build
     while (System.nanoTime() < deadline) {
       if (!server.isAlive()) {
         throw new IllegalStateException("the server ended with " + server.exitValue()
             + "; see llm-server.server.log");
       }
-      try {
-        if (stream(address, probe).complete()) {
+      try (Client client = new Client(address)) {
+        if (client.stream(probe).complete()) {
           return;
         }
       } catch (IOException notYet) {
@@ -326,25 +380,59 @@ public final class LlmServerBench {
   }
 
   /**
-   * One streamed chat completion on a new connection, read off the socket: the time to the first
-   * event that carries text, the total time, and the completion tokens of the usage event.
+   * One client's connection, kept alive from one request to the next as an HTTP client's pool
+   * keeps it, and read off the raw socket; opened again after the server closed it (it does after
+   * a 503). Per event it does what the in-process side's consumer does per chunk: it looks whether
+   * the event carries text (for the time to first token) and reads the completion tokens of the
+   * usage event, without parsing the rest of the JSON.
    */
-  private static Result stream(InetSocketAddress address, String body) throws IOException {
-    byte[] json = body.getBytes(StandardCharsets.UTF_8);
-    byte[] head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + address.getPort()
-        + "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nConnection: close"
-        + "\r\nContent-Length: " + json.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-    byte[] request = Arrays.copyOf(head, head.length + json.length);
-    System.arraycopy(json, 0, request, head.length, json.length);
-    long start = System.nanoTime();
-    try (Socket socket = new Socket()) {
+  private static final class Client implements AutoCloseable {
+    private final InetSocketAddress address;
+    private Socket socket = closedSocket();
+    private InputStream in = InputStream.nullInputStream();
+    private OutputStream out = OutputStream.nullOutputStream();
+
+    Client(InetSocketAddress address) {
+      this.address = address;
+    }
+
+    private static Socket closedSocket() {
+      Socket s = new Socket();
+      try {
+        s.close();
+      } catch (IOException impossible) {
+        throw new java.io.UncheckedIOException(impossible);
+      }
+      return s;
+    }
+
+    private void connect() throws IOException {
+      socket = new Socket();
       socket.setTcpNoDelay(true);
       socket.connect(address);
-      InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
-      OutputStream out = socket.getOutputStream();
-      out.write(request);
-      out.flush();
-      String statusLine = HttpLines.read(in);
+      in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+      out = socket.getOutputStream();
+    }
+
+    /**
+     * One streamed chat completion: the time to the first event that carries text, the total
+     * time, and the completion tokens of the usage event.
+     */
+    Result stream(byte[] request) throws IOException {
+      long start = System.nanoTime();
+      String statusLine;
+      if (socket.isClosed()) {
+        connect();
+        statusLine = send(request);
+      } else {
+        try {
+          statusLine = send(request);
+        } catch (IOException closedWhileIdle) {
+          close();
+          connect();
+          statusLine = send(request);
+        }
+      }
       int status = Integer.parseInt(statusLine.split(" ")[1]);
       boolean chunked = false;
       long retry = -1;
@@ -355,7 +443,8 @@ public final class LlmServerBench {
           retry = Long.parseLong(h.substring("retry-after:".length()).trim());
         }
       }
-      if (status != 200) {
+      if (status != 200 || !chunked) {
+        close();   // its body is not read: this connection is done
         return new Result(status, retry >= 0, false, 0, 0, System.nanoTime() - start,
             Math.max(retry, 0));
       }
@@ -363,42 +452,79 @@ public final class LlmServerBench {
       int tokens = 0;
       boolean done = false;
       StringBuilder events = new StringBuilder();
-      byte[] buffer = new byte[1 << 14];
       while (true) {
-        // With Connection: close the server sends the events unframed until it closes.
-        byte[] piece;
-        if (chunked) {
-          int size = Integer.parseInt(HttpLines.read(in).trim(), 16);
-          piece = size == 0 ? null : in.readNBytes(size);
-          if (piece != null) {
-            HttpLines.read(in);                         // the CRLF after the chunk's data
-          }
-        } else {
-          int n = in.read(buffer);
-          piece = n < 0 ? null : Arrays.copyOf(buffer, n);
+        String sizeLine = HttpLines.read(in);
+        if (sizeLine.isEmpty()) {
+          // The CRLF that ends a chunk's data comes with the next chunk: events are handed over
+          // as soon as their chunk's data is read, not one chunk late.
+          sizeLine = HttpLines.read(in);
         }
-        if (piece == null) {
+        int size = Integer.parseInt(sizeLine.trim(), 16);
+        if (size == 0) {
+          HttpLines.read(in);                           // the empty trailer
           break;
         }
-        events.append(new String(piece, StandardCharsets.UTF_8));
+        events.append(new String(in.readNBytes(size), StandardCharsets.UTF_8));
         for (int end; (end = events.indexOf("\n\n")) >= 0; ) {
           String event = events.substring(0, end);
           events.delete(0, end + 2);
           if (event.equals("data: [DONE]")) {
             done = true;
-          } else if (event.startsWith("data: ")) {
-            JsonNode chunk = JSON.readTree(event.substring(6));
-            if (first == 0 && !chunk.path("choices").path(0).path("delta").path("content")
-                .asText("").isEmpty()) {
-              first = System.nanoTime();
+            continue;
+          }
+          int content = event.indexOf(CONTENT);
+          if (first == 0 && content >= 0 && event.charAt(content + CONTENT.length()) != '"') {
+            first = System.nanoTime();
+          }
+          int usage = event.indexOf(COMPLETION_TOKENS);
+          if (usage >= 0) {
+            int from = usage + COMPLETION_TOKENS.length();
+            int to = from;
+            while (Character.isDigit(event.charAt(to))) {
+              to++;
             }
-            tokens = Math.max(tokens, chunk.path("usage").path("completion_tokens").asInt(0));
+            tokens = Integer.parseInt(event, from, to, 10);
           }
         }
       }
       long end = System.nanoTime();
       return new Result(status, false, done, tokens, first - start, end - start, 0);
     }
+
+    private String send(byte[] request) throws IOException {
+      out.write(request);
+      out.flush();
+      return HttpLines.read(in);
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  /**
+   * Runs one side's request, adding to {@code cpu} from {@code at} what each of {@code processes}
+   * and then this thread spent on it.
+   */
+  private static Result metered(Callable<Result> side, long[] cpu, int at, ThreadMXBean threads,
+      ProcessHandle... processes) throws Exception {
+    long[] before = new long[processes.length];
+    for (int i = 0; i < processes.length; i++) {
+      before[i] = cpu(processes[i]);
+    }
+    long thread = threads.getCurrentThreadCpuTime();
+    Result r = side.call();
+    for (int i = 0; i < processes.length; i++) {
+      cpu[at + i] += cpu(processes[i]) - before[i];
+    }
+    cpu[at + processes.length] += threads.getCurrentThreadCpuTime() - thread;
+    return r;
+  }
+
+  /** The CPU time {@code process} has used so far, in nanoseconds (the kernel counts ticks). */
+  private static long cpu(ProcessHandle process) {
+    return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
   }
 
   /** The nearest-rank quantile {@code q} of sorted values. */

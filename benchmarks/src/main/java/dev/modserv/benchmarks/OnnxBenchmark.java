@@ -36,7 +36,8 @@ import org.openjdk.jmh.annotations.Threads;
  *       the tiny MLP (4 -> 8 -> 3) and for the int8 all-MiniLM-L6-v2 at 16 tokens (its token
  *       tensors in, {@code last_hidden_state} out: no tokenizer, so both sides do the same work);
  *   <li>{@code callers32}: 32 concurrent single-row MiniLM callers through the server, {@code
- *       batched} (up to 32 rows per engine call) or {@code unbatched} (one row per call), against
+ *       batched} (up to 32 rows per engine call) or {@code unbatched} (one row per call), with
+ *       the engine's number of instances (one per available processor) or one, against
  *       {@code offline}: one thread calling the session directly with a batch of {@code rows}; its
  *       rows per second are ops/s times {@code rows}.
  * </ul>
@@ -110,12 +111,27 @@ public class OnnxBenchmark {
   }
 
   static ModelServer serve(String model, int maxBatch) {
+    return serve(model, maxBatch, "engine", "1");
+  }
+
+  /**
+   * Serves {@code model} with {@code instances} engine calls at once ({@code engine}: as many as
+   * the engine says, the default) and {@code intraOpThreads} per run ({@code default}: ONNX
+   * Runtime's).
+   */
+  static ModelServer serve(String model, int maxBatch, String instances, String intraOpThreads) {
     ModelServer server = ModelServer.builder().build();
-    server.registry().configure(model, ModelConfig.builder()
-        .batching(BatchingPolicy.builder().maxBatchSize(maxBatch).maxQueueSize(1024).build())
-        .build());
-    server.registry().load(model, 1,
-        ModelSource.of(path(model)).withOption("intra-op-threads", "1")).join();
+    BatchingPolicy.Builder policy = BatchingPolicy.builder().maxBatchSize(maxBatch)
+        .maxQueueSize(1024);
+    if (!instances.equals("engine")) {
+      policy.instances(Integer.parseInt(instances));
+    }
+    server.registry().configure(model, ModelConfig.builder().batching(policy.build()).build());
+    ModelSource source = ModelSource.of(path(model));
+    if (!intraOpThreads.equals("default")) {
+      source = source.withOption("intra-op-threads", intraOpThreads);
+    }
+    server.registry().load(model, 1, source).join();
     return server;
   }
 
@@ -167,12 +183,20 @@ public class OnnxBenchmark {
     @Param({"batched", "unbatched"})
     public String mode = "batched";
 
+    /** Engine calls at once: {@code engine} (the engine's figure, the default) or a number. */
+    @Param({"engine", "1"})
+    public String instances = "engine";
+
+    /** Intra-op threads per run: a number, or {@code default} for ONNX Runtime's. */
+    @Param({"1"})
+    public String intraOpThreads = "1";
+
     ModelServer server;
     InferenceRequest request;
 
     @Setup
     public void start() {
-      server = serve("minilm", mode.equals("batched") ? 32 : 1);
+      server = serve("minilm", mode.equals("batched") ? 32 : 1, instances, intraOpThreads);
       request = InferenceRequest.builder("minilm").inputs(inputs("minilm", 1)).build();
     }
 

@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.offset;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.Tensor;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -136,26 +139,28 @@ class BenchmarkFixturesTest {
   }
 
   @Test
-  void httpPredictBenchGetsTheAnswerFromBothServersOnBothTransports() throws Exception {
+  void httpPredictBenchGetsTheAnswerFromEveryTarget() throws Exception {
     try (HttpPredictBench.Servers servers = new HttpPredictBench.Servers()) {
       Tensor expected = servers.modelServer.infer(dev.modserv.api.InferenceRequest.builder("mlp")
           .input("x", Tensor.of(new float[] {0.5f, -0.25f, 1.0f, 0.75f}, 1, 4)).build())
           .requireOutput("y");
       for (HttpPredictBench.Target t : HttpPredictBench.Target.values()) {
-        try (HttpPredictBench.Conn conn = new HttpPredictBench.Conn(servers.address(t),
-            "/api/predict", HttpPredictBench.BODY)) {
+        try (HttpPredictBench.Conn conn = new HttpPredictBench.Conn(servers.address(t), t.path,
+            t.body)) {
           for (int i = 0; i < 3; i++) { // keep-alive: the same connection answers again
             assertThat(conn.call(true)).as(t.name()).isEqualTo(200);
           }
           JsonNode body = HttpPredictBench.MAPPER.readTree(conn.lastBody());
-          if (t.server.startsWith("adapter")) { // the plain adapter and the traced one
+          if (t.path.equals(HttpPredictBench.OIP_PATH)) {
+            JsonNode output = body.get("outputs").get(0);
+            assertThat(output.get("name").asText()).isEqualTo("y");
+            assertThat(output.get("shape").toString()).isEqualTo("[1,3]");
+            assertThat(floats(output.get("data"))).as(t.name())
+                .containsExactly(expected.toFloatArray());
+          } else if (t.server.startsWith("adapter")) { // the plain adapter and the traced one
             assertThat(body.get("n_samples").asInt()).isEqualTo(1);
-            JsonNode row = body.get("outputs").get(0);
-            float[] got = new float[row.size()];
-            for (int j = 0; j < got.length; j++) {
-              got[j] = (float) row.get(j).asDouble();
-            }
-            assertThat(got).as(t.name()).containsExactly(expected.toFloatArray());
+            assertThat(floats(body.get("outputs").get(0))).as(t.name())
+                .containsExactly(expected.toFloatArray());
           } else {
             assertThat(body).isEqualTo(HttpPredictBench.MAPPER.readTree(HttpPredictBench.CONSTANT));
           }
@@ -167,6 +172,47 @@ class BenchmarkFixturesTest {
       assertThat(r.errors()).isZero();
       assertThat(r.p50Nanos()).isPositive().isLessThanOrEqualTo(r.p99Nanos());
     }
+  }
+
+  @Test
+  void httpPredictBenchJudgesTheAdapterAgainstTheBareHandlerOfTheSameRun() {
+    Map<String, HttpPredictBench.Median> m = new LinkedHashMap<>();
+    m.put("ADAPTER_TCP/16", new HttpPredictBench.Median(40_000, 300, 1_300));
+    m.put("BARE_TCP/16", new HttpPredictBench.Median(50_000, 250, 600));
+    m.put("ADAPTER_TCP/1", new HttpPredictBench.Median(9_000, 110, 200));
+    m.put("BARE_TCP/1", new HttpPredictBench.Median(11_000, 85, 150));
+    m.put("ADAPTER_UDS/1", new HttpPredictBench.Median(12_000, 80, 150));
+    m.put("BARE_UDS/1", new HttpPredictBench.Median(17_000, 55, 100));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    HttpPredictBench.Derived.print(new PrintStream(bytes, true, StandardCharsets.UTF_8), m);
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(out).containsPattern("ADAPTER_TCP / BARE_TCP req/s at 16 connections: 80% +met")
+        .containsPattern("ADAPTER_TCP p50 - BARE_TCP p50 at 1 connection: \\+25.0 us +MISSED")
+        .containsPattern("ADAPTER_UDS p50 - BARE_UDS p50 at 1 connection: \\+25.0 us +MISSED")
+        .containsPattern("ADAPTER socket-over-TCP p50 gain at 1 connection: 30.0 us \\(1.38x\\)"
+            + " against bare 30.0 us \\(1.55x\\): 100% of bare's +met")
+        .containsPattern("ADAPTER_TCP p99 / BARE_TCP p99 at 16 connections: 1300 / 600 us"
+            + " = 2.17x +MISSED")
+        .doesNotContain("OIP"); // not measured, so not judged
+  }
+
+  @Test
+  void httpCodecAllocationParsesTheBenchRequestAndWritesAnAnswer() throws Exception {
+    Tensor parsed = HttpCodecAllocation.parse();
+    assertThat(parsed.shape()).containsExactly(1, 4);
+    assertThat(parsed.toFloatArray()).containsExactly(0.5f, -0.25f, 1.0f, 0.75f);
+    JsonNode answer = HttpPredictBench.MAPPER.readTree(HttpCodecAllocation.answer());
+    assertThat(answer.get("model").asText()).isEqualTo("mlp");
+    assertThat(floats(answer.get("outputs").get(0))).hasSize(3);
+  }
+
+  /** A JSON array of numbers as floats. */
+  private static float[] floats(JsonNode array) {
+    float[] got = new float[array.size()];
+    for (int j = 0; j < got.length; j++) {
+      got[j] = (float) array.get(j).asDouble();
+    }
+    return got;
   }
 
   /** The softmax regression of {@link TensorFlowBenchmark} in plain Java. */

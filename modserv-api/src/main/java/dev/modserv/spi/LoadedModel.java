@@ -8,10 +8,11 @@ import java.util.Set;
 /**
  * One loaded model version, owned by the model server.
  *
- * <p>The server guarantees: {@link #run} may be called from several threads at once (up to the
- * model's configured concurrency); inputs were checked against {@link #metadata()} (names, types,
- * ranks, fixed dimensions) before {@code run} is called; {@link #close()} is called exactly once,
- * after the last {@code run} has returned, and no call follows it.
+ * <p>The server guarantees: {@link #run} is called from at most {@link #concurrentRuns()} threads
+ * at once (or the model's configured {@code instances}, when its user set them); inputs were
+ * checked against {@link #metadata()} (names, types, ranks, fixed dimensions) before {@code run}
+ * is called; {@link #close()} is called exactly once, after the last {@code run} has returned,
+ * and no call follows it.
  */
 public interface LoadedModel extends AutoCloseable {
   /** Returns what the model takes and gives. Must not change while the model is loaded. */
@@ -94,6 +95,17 @@ public interface LoadedModel extends AutoCloseable {
    * queues the rest. Defaults to 1.
    */
   default int generationSlots() {
+    return 1;
+  }
+
+  /**
+   * Returns how many batches this model can run at once, on as many threads: the number of
+   * engine instances the server gives it when the model's batching policy sets none. An engine
+   * whose runs are thread-safe says more than 1 (ONNX Runtime: one per available processor); one
+   * that serialises runs itself, or is not thread-safe, keeps the default of 1. Each concurrent run
+   * holds its own activations, so more runs cost more memory while they overlap.
+   */
+  default int concurrentRuns() {
     return 1;
   }
 

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
@@ -40,7 +41,7 @@ public final class BatchingPolicy {
   private final int maxQueueSize;
   private final int priorityLevels;
   private final @Nullable Duration defaultTimeout;
-  private final int instances;
+  private final OptionalInt instances;
   private final Map<String, Double> padding;
   private final Map<String, Integer> trimmedOutputs;
 
@@ -55,7 +56,7 @@ public final class BatchingPolicy {
     this.maxQueueSize = b.maxQueueSize;
     this.priorityLevels = b.priorityLevels;
     this.defaultTimeout = b.defaultTimeout;
-    this.instances = b.instances;
+    this.instances = b.instancesSet ? OptionalInt.of(b.instances) : OptionalInt.empty();
     this.padding = Collections.unmodifiableMap(new LinkedHashMap<>(b.padding));
     this.trimmedOutputs = Collections.unmodifiableMap(new LinkedHashMap<>(b.trimmedOutputs));
   }
@@ -100,8 +101,12 @@ public final class BatchingPolicy {
     return Optional.ofNullable(defaultTimeout);
   }
 
-  /** Returns how many engine calls of this model may run at once; defaults to 1. */
-  public int instances() {
+  /**
+   * Returns how many engine calls of this model may run at once, when set. When empty (the
+   * default), the model runs as many as its engine says it can ({@code LoadedModel.concurrentRuns},
+   * e.g. one per available processor for ONNX Runtime, 1 for engines that serialise runs).
+   */
+  public OptionalInt instances() {
     return instances;
   }
 
@@ -125,7 +130,8 @@ public final class BatchingPolicy {
   public String toString() {
     return "BatchingPolicy[maxBatchSize=" + maxBatchSize + ", preferred=" + preferredBatchSizes
         + ", maxQueueDelay=" + maxQueueDelay + ", maxQueueSize=" + maxQueueSize
-        + ", priorityLevels=" + priorityLevels + ", instances=" + instances + "]";
+        + ", priorityLevels=" + priorityLevels + ", instances="
+        + (instances.isPresent() ? Integer.toString(instances.getAsInt()) : "engine's") + "]";
   }
 
   /** Builds a {@link BatchingPolicy}; each setting is checked when set and may be set once. */
@@ -219,7 +225,10 @@ public final class BatchingPolicy {
       return this;
     }
 
-    /** Sets how many engine calls of the model may run at once; at least 1. */
+    /**
+     * Sets how many engine calls of the model may run at once; at least 1. Unset, the engine's
+     * own figure applies.
+     */
     public Builder instances(int count) {
       once(instancesSet, "instances", instances);
       if (count < 1) {

@@ -172,6 +172,45 @@ class BatchingTest {
   }
 
   @Test
+  void aModelRunsAsManyBatchesAtOnceAsItsEngineSaysUnlessThePolicySetsInstances()
+      throws Exception {
+    // The engine says 3: three held batches run at once, a fourth request waits in the queue.
+    assertBatchesAtOnce(BatchingPolicy.builder().maxBatchSize(1).build(), 3, 3);
+    // The policy says 1: it wins over the engine's 3.
+    assertBatchesAtOnce(BatchingPolicy.builder().maxBatchSize(1).instances(1).build(), 3, 1);
+    // The policy says 2 for an engine that says nothing (1).
+    assertBatchesAtOnce(BatchingPolicy.builder().maxBatchSize(1).instances(2).build(), 1, 2);
+    assertThat(BatchingPolicy.defaults().instances()).isEmpty();
+    assertThat(BatchingPolicy.defaults().toString()).contains("instances=engine's");
+  }
+
+  private static void assertBatchesAtOnce(BatchingPolicy policy, int engineRuns, int expected)
+      throws Exception {
+    Gate gate = new Gate(expected);
+    FakeBackend backend = FakeBackend.builder().duringRun(gate).build();
+    try (ModelServer server = ModelServer.builder().backend(backend).discoverBackends(false)
+        .build()) {
+      server.registry().configure("m", ModelConfig.builder().warmup(false).batching(policy)
+          .build());
+      server.registry().load("m", 1, dev.modserv.spi.ModelSource.of(MODEL)
+          .withOption("concurrent-runs", Integer.toString(engineRuns))).join();
+      java.util.List<CompletableFuture<InferenceResult>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < expected; i++) {
+        calls.add(server.inferAsync(request(42, 1)));
+      }
+      gate.awaitEntered();
+      calls.add(server.inferAsync(request(42, 1)));
+      assertThat(backend.loaded().get(0).activeRuns()).isEqualTo(expected);
+      assertThat(server.registry().status("m", 1).orElseThrow().queuedRequests()).isEqualTo(1);
+      gate.open();
+      for (CompletableFuture<InferenceResult> call : calls) {
+        call.get(10, TimeUnit.SECONDS);
+      }
+      assertThat(backend.loaded().get(0).maxConcurrentRuns()).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void policyBuilderChecksItsSettings() {
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> BatchingPolicy.builder().maxBatchSize(4).preferredBatchSizes(8).build())

@@ -95,9 +95,11 @@ public final class OnnxBackend extends FileBackend {
       long memory = memoryBytes(options.memoryBytes(),
           ModelFiles.artifactBytes(location, modelFile), SESSION_OVERHEAD_BYTES);
       Map<String, String> properties = properties(env, session, opened.provider());
+      int runs = opened.concurrentRuns();
       LoadedModel model = tokenizer == null
-          ? new OnnxModel(env, session, NAME, properties, memory)
-          : EmbeddingModel.create(env, session, tokenizer, options, NAME, properties, memory);
+          ? new OnnxModel(env, session, NAME, properties, memory, runs)
+          : EmbeddingModel.create(env, session, tokenizer, options, NAME, properties, memory,
+              runs);
       LOG.debug("loaded {} ({}) on {}", modelFile, tokenizer == null ? "tensors" : "embeddings",
           opened.provider());
       return model;

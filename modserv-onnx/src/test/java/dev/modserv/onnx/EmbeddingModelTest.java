@@ -63,6 +63,38 @@ class EmbeddingModelTest {
   }
 
   @Test
+  void concurrentRunsGiveWhatRunsOneAfterAnotherGive() throws Exception {
+    // The server runs up to concurrentRuns() batches at once: tokenizer and session are shared.
+    assertThat(minilm.concurrentRuns()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    String[][] batches = {{"hello world"}, {"a man is eating food", "a cat sleeps"},
+        {"the quick brown fox jumps over the lazy dog"}, {"embeddings", "of", "short texts"}};
+    float[][][] alone = new float[batches.length][][];
+    for (int i = 0; i < batches.length; i++) {
+      alone[i] = embed(batches[i]);
+    }
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(batches.length);
+    try {
+      for (int round = 0; round < 5; round++) {
+        java.util.List<java.util.concurrent.Future<float[][]>> together =
+            new java.util.ArrayList<>();
+        for (String[] batch : batches) {
+          together.add(pool.submit(() -> embed(batch)));
+        }
+        for (int i = 0; i < batches.length; i++) {
+          float[][] got = together.get(i).get(60, java.util.concurrent.TimeUnit.SECONDS);
+          for (int r = 0; r < got.length; r++) {
+            assertThat(cosine(got[r], alone[i][r])).as("batch %d row %d", i, r)
+                .isGreaterThan(0.9999);
+          }
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void metadataIsTheEmbeddingConvention() {
     assertThat(minilm.metadata().inputs())
         .containsExactly(TensorSpec.of(Capability.EMBEDDING_INPUT, DataType.STRING, -1));

@@ -194,6 +194,8 @@ class OnnxBackendTest {
     assertThat(m.memoryBytes()).isEqualTo(12345);
     assertThat(load("mlp.onnx").memoryBytes())
         .isEqualTo(2 * Files.size(TestModels.model("mlp.onnx")) + (16L << 20));
+    // On the CPU a session takes one run per available processor at once.
+    assertThat(m.concurrentRuns()).isEqualTo(Runtime.getRuntime().availableProcessors());
   }
 
   @Test

@@ -261,8 +261,8 @@ public class ModservProperties {
     /** The most requests queued; one more is refused with QUEUE_FULL (503). */
     private int maxQueueSize = 1024;
 
-    /** How many batches of this model run at once. */
-    private int instances = 1;
+    /** How many batches of this model run at once; unset, as many as its engine can. */
+    private @Nullable Integer instances;
 
     /** The deadline of this model's requests that give none; none by default. */
     private @Nullable Duration defaultTimeout;
@@ -299,11 +299,11 @@ public class ModservProperties {
       this.maxQueueSize = maxQueueSize;
     }
 
-    public int getInstances() {
+    public @Nullable Integer getInstances() {
       return instances;
     }
 
-    public void setInstances(int instances) {
+    public void setInstances(@Nullable Integer instances) {
       this.instances = instances;
     }
 

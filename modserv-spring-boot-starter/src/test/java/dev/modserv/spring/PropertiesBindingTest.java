@@ -142,7 +142,7 @@ class PropertiesBindingTest {
     assertThat(b.preferredBatchSizes()).containsExactly(4, 8);
     assertThat(b.maxQueueDelay()).isEqualTo(Duration.ofMillis(5));
     assertThat(b.maxQueueSize()).isEqualTo(64);
-    assertThat(b.instances()).isEqualTo(2);
+    assertThat(b.instances()).hasValue(2);
     assertThat(b.defaultTimeout()).contains(Duration.ofSeconds(3));
     assertThat(iris.keepAlive()).isEqualTo(Duration.ofMinutes(10));
     assertThat(iris.memoryBytes()).isEqualTo(2L << 20);

@@ -65,6 +65,11 @@ class TensorFlowBackendTest {
   }
 
   @Test
+  void aSessionTakesOneRunPerProcessorAtOnce() {
+    assertThat(SOFTMAX.concurrentRuns()).isEqualTo(Runtime.getRuntime().availableProcessors());
+  }
+
+  @Test
   void metadataComesFromTheSignature() {
     ModelMetadata m = SOFTMAX.metadata();
     assertThat(m.engine()).isEqualTo("tensorflow");

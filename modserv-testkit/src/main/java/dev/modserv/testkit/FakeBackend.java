@@ -39,7 +39,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code scale}: the factor, a decimal number; defaults to 2;
  *   <li>{@code offset}: added after scaling, a decimal number; defaults to 0 (give each version of
  *       a model its own offset to tell their answers apart);
- *   <li>{@code memory-bytes}: what {@link FakeModel#memoryBytes()} reports; defaults to -1.
+ *   <li>{@code memory-bytes}: what {@link FakeModel#memoryBytes()} reports; defaults to -1;
+ *   <li>{@code concurrent-runs}: what {@link FakeModel#concurrentRuns()} reports, at least 1 (the
+ *       model itself is thread-safe whatever it says); defaults to 1.
  * </ul>
  *
  * <h2>How the cost is spent</h2>
@@ -67,7 +69,8 @@ public final class FakeBackend implements Backend {
   private static final long SPIN_BELOW_NANOS = 1_000_000;
 
   /** Option keys a source may carry. */
-  static final List<String> OPTIONS = List.of("scale", "offset", "memory-bytes");
+  static final List<String> OPTIONS = List.of("scale", "offset", "memory-bytes",
+      "concurrent-runs");
 
   private final ModelMetadata metadata;
   private final Duration cost;
@@ -163,11 +166,17 @@ public final class FakeBackend implements Backend {
     double scale = decimal(source, "scale", 2);
     double offset = decimal(source, "offset", 0);
     long memoryBytes = wholeNumber(source, "memory-bytes", -1);
+    long concurrentRuns = wholeNumber(source, "concurrent-runs", 1);
+    if (concurrentRuns < 1 || concurrentRuns > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "option 'concurrent-runs' must be a whole number from 1, got " + concurrentRuns);
+    }
     sleep(loadDelay);
     if (loadFailure != null && loadFailure.when().test(source)) {
       throw loadFailure.cause().get();
     }
-    FakeModel model = new FakeModel(this, source, metadata, scale, offset, memoryBytes);
+    FakeModel model = new FakeModel(this, source, metadata, scale, offset, memoryBytes,
+        (int) concurrentRuns);
     loaded.add(model);
     return model;
   }

@@ -39,6 +39,7 @@ public final class FakeModel implements LoadedModel {
   private final double scale;
   private final double offset;
   private final long memoryBytes;
+  private final int concurrentRuns;
 
   private final AtomicInteger runCalls = new AtomicInteger();
   private final AtomicInteger activeRuns = new AtomicInteger();
@@ -55,8 +56,10 @@ public final class FakeModel implements LoadedModel {
       ModelMetadata metadata,
       double scale,
       double offset,
-      long memoryBytes) {
+      long memoryBytes,
+      int concurrentRuns) {
     this.backend = backend;
+    this.concurrentRuns = concurrentRuns;
     this.source = source;
     this.metadata = metadata;
     this.scale = scale;
@@ -155,6 +158,12 @@ public final class FakeModel implements LoadedModel {
       result.put(name, Tensor.of(y, in.shape()));
     }
     return result;
+  }
+
+  /** Returns the option {@code concurrent-runs} of the source, 1 by default. */
+  @Override
+  public int concurrentRuns() {
+    return concurrentRuns;
   }
 
   /** Returns the option {@code memory-bytes} of the source, -1 (unknown) by default. */

@@ -354,7 +354,7 @@ class FakeBackendTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "unknown option 'threads' for the fake backend; it reads [scale, offset,"
-                + " memory-bytes]");
+                + " memory-bytes, concurrent-runs]");
     assertThatThrownBy(() -> backend.load(SOURCE.withOption("memory-bytes", "1.5")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("option 'memory-bytes' must be a whole number, got '1.5'");

@@ -141,10 +141,11 @@ final class Batcher {
   private volatile long engineNanosPerBatch = Long.MAX_VALUE;
   private volatile long engineNanosPerRow = Long.MAX_VALUE;
 
-  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, Engine engine,
-      Executor executor, Scheduler scheduler, Ticker ticker,
+  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, int instances,
+      Engine engine, Executor executor, Scheduler scheduler, Ticker ticker,
       ServingMetrics.VersionMetrics metrics) {
-    this(name, version, metadata, policy, engine, executor, scheduler, ticker, metrics, true);
+    this(name, version, metadata, policy, instances, engine, executor, scheduler, ticker, metrics,
+        true);
   }
 
   /**
@@ -152,8 +153,8 @@ final class Batcher {
    * discrete-event simulation, whose executor stands for the engine's time, needs that.
    */
   @SuppressWarnings("unchecked")
-  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, Engine engine,
-      Executor executor, Scheduler scheduler, Ticker ticker,
+  Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, int instances,
+      Engine engine, Executor executor, Scheduler scheduler, Ticker ticker,
       ServingMetrics.VersionMetrics metrics, boolean avoidHandOffs) {
     this.avoidHandOffs = avoidHandOffs;
     this.name = name;
@@ -174,7 +175,7 @@ final class Batcher {
     for (int i = 0; i < levels.length; i++) {
       levels[i] = new ArrayDeque<>();
     }
-    this.freeInstances = policy.instances();
+    this.freeInstances = instances;
     // A model that only generates never runs a batch: no queue or batch meters for it.
     if (metadata.has(dev.modserv.api.Capability.TENSOR)
         || metadata.has(dev.modserv.api.Capability.EMBEDDING)) {

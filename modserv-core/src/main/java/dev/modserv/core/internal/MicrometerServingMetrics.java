@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -55,7 +56,9 @@ public final class MicrometerServingMetrics implements ServingMetrics {
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<Tags, Version> versions = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> errors = new ConcurrentHashMap<>();
+  /** Each model's error counters, by error code: found without building a key per request. */
+  private final ConcurrentHashMap<String, AtomicReferenceArray<Counter>> errors =
+      new ConcurrentHashMap<>();
   // Gauges hold their state weakly: keep the suppliers reachable.
   private final List<Object> strongGaugeRefs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -98,12 +101,18 @@ public final class MicrometerServingMetrics implements ServingMetrics {
 
   @Override
   public void error(String model, ErrorCode code) {
-    Counter c = errors.get(model + '\0' + code);
+    AtomicReferenceArray<Counter> byCode = errors.get(model);
+    if (byCode == null) {
+      byCode = errors.computeIfAbsent(model,
+          m -> new AtomicReferenceArray<>(ErrorCode.values().length));
+    }
+    Counter c = byCode.get(code.ordinal());
     if (c == null) {
-      c = errors.computeIfAbsent(model + '\0' + code, k -> Counter
-          .builder(ServingMeter.ERRORS.meterName())
+      // Registering the same meter twice returns the first: a race here is harmless.
+      c = Counter.builder(ServingMeter.ERRORS.meterName())
           .description("Failed requests, by error code")
-          .tags("model", model, "code", code.name()).register(registry));
+          .tags("model", model, "code", code.name()).register(registry);
+      byCode.set(code.ordinal(), c);
     }
     c.increment();
   }

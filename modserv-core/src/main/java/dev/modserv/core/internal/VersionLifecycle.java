@@ -156,7 +156,8 @@ final class VersionLifecycle {
 
   private void prepareQueues(ModelVersion v, ModelMetadata metadata) {
     LoadedModel model = v.model();
-    v.batcher(new Batcher(v.name, v.version, metadata, v.config.batching(), model::run, executor,
+    v.batcher(new Batcher(v.name, v.version, metadata, v.config.batching(), instances(v, model),
+        model::run, executor,
         (task, delay) -> scheduler.schedule(task, delay, TimeUnit.NANOSECONDS), ticker,
         v.metrics));
     if (metadata.has(Capability.GENERATIVE)) {
@@ -164,6 +165,21 @@ final class VersionLifecycle {
           model.generationSlots(), v.config.batching().maxQueueSize(), executor, scheduler,
           ticker, v.metrics));
     }
+  }
+
+  /** The engine calls a version may run at once: its policy's, else what its engine says. */
+  private static int instances(ModelVersion v, LoadedModel model) {
+    java.util.OptionalInt set = v.config.batching().instances();
+    if (set.isPresent()) {
+      return set.getAsInt();
+    }
+    int engine = model.concurrentRuns();
+    if (engine < 1) {
+      log.warn("'{}' version {}: its engine says it runs {} batches at once; running 1", v.name,
+          v.version, engine);
+      return 1;
+    }
+    return engine;
   }
 
   /** WARMING → READY, or → DRAINING when it was unloaded (or the server closed) meanwhile. */

@@ -117,7 +117,8 @@ final class BatcherSimulation {
       timers.add(new Timer(now[0] + delay, seq++, task, handle));
       return handle;
     };
-    this.batcher = new Batcher("m", 1, FakeBackend.defaultMetadata(), policy, this::engine,
+    this.batcher = new Batcher("m", 1, FakeBackend.defaultMetadata(), policy,
+        policy.instances().orElse(1), this::engine,
         task -> running.add(new Running(task, now[0], now[0] + nextEngineTime(), seq++,
             ids(batcherQueue()))),
         scheduler, () -> now[0], ServingMetrics.Noop.INSTANCE, false);

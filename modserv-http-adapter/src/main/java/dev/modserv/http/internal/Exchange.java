@@ -128,6 +128,11 @@ public final class Exchange {
     return v;
   }
 
+  /** Returns the path parameter {@code name}, or null when the matched route has none. */
+  public @Nullable String optionalParam(String name) {
+    return params.get(name);
+  }
+
   Map<String, String> params() {
     return params;
   }

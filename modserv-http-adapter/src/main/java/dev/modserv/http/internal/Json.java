@@ -22,7 +22,8 @@ public final class Json {
 
   /** The factory the translators parse and write with. */
   public static final JsonFactory FACTORY = MAPPER.getFactory().rebuild()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).recyclerPool(new JsonBuffers())
+      .build();
 
   private Json() {}
 

@@ -6,6 +6,12 @@ import com.fasterxml.jackson.core.exc.InputCoercionException;
 import dev.modserv.api.DataType;
 import dev.modserv.api.Tensor;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,7 +20,9 @@ import java.util.List;
  * A JSON array of numbers, booleans or strings, nested or flat, read token by token into primitive
  * arrays (no tree of boxed numbers), with its shape taken from the nesting. Ragged arrays and
  * mixed element kinds are refused with the path of the first bad element. The element type is
- * chosen afterwards, when the model's input type is known: {@link #toTensor}.
+ * chosen afterwards, when the model's input type is known: {@link #toTensor}, which fills the
+ * tensor's own array and wraps it (no second copy). Reading allocates per request only the
+ * element arrays and the shape: no boxed numbers or dimensions.
  */
 public final class JsonTensor {
   private enum Kind {
@@ -28,6 +36,7 @@ public final class JsonTensor {
   private final Kind kind;
   private final int count;
   private final double[] doubles;
+  /** The integer elements exactly, while every element so far was an integer; else empty. */
   private final long[] longs;
   private final boolean integral;
   private final boolean[] bools;
@@ -81,6 +90,7 @@ public final class JsonTensor {
           + " elements, got " + count);
     }
     return switch (type) {
+      // Each array below is the tensor's own, wrapped without a copy: nothing else holds it.
       case FP32 -> {
         numbers(type, path);
         float[] a = new float[count];
@@ -90,7 +100,7 @@ public final class JsonTensor {
             throw outOfRange(path, i, type);
           }
         }
-        yield Tensor.of(a, shape);
+        yield Tensor.wrap(FloatBuffer.wrap(a), shape);
       }
       case FP64 -> {
         numbers(type, path);
@@ -100,11 +110,11 @@ public final class JsonTensor {
             throw outOfRange(path, i, type);
           }
         }
-        yield Tensor.of(Arrays.copyOf(doubles, count), shape);
+        yield Tensor.wrap(DoubleBuffer.wrap(Arrays.copyOf(doubles, count)), shape);
       }
       case INT64 -> {
         integers(type, path, Long.MIN_VALUE, Long.MAX_VALUE);
-        yield Tensor.of(Arrays.copyOf(longs, count), shape);
+        yield Tensor.wrap(LongBuffer.wrap(Arrays.copyOf(longs, count)), shape);
       }
       case INT32 -> {
         integers(type, path, Integer.MIN_VALUE, Integer.MAX_VALUE);
@@ -112,7 +122,7 @@ public final class JsonTensor {
         for (int i = 0; i < count; i++) {
           a[i] = (int) longs[i];
         }
-        yield Tensor.of(a, shape);
+        yield Tensor.wrap(IntBuffer.wrap(a), shape);
       }
       case INT16 -> {
         integers(type, path, Short.MIN_VALUE, Short.MAX_VALUE);
@@ -120,7 +130,7 @@ public final class JsonTensor {
         for (int i = 0; i < count; i++) {
           a[i] = (short) longs[i];
         }
-        yield Tensor.of(DataType.INT16, a, shape);
+        yield Tensor.wrap(DataType.INT16, ShortBuffer.wrap(a), shape);
       }
       case INT8, UINT8 -> {
         if (type == DataType.INT8) {
@@ -132,7 +142,7 @@ public final class JsonTensor {
         for (int i = 0; i < count; i++) {
           a[i] = (byte) longs[i];
         }
-        yield Tensor.of(type, a, shape);
+        yield Tensor.wrap(type, ByteBuffer.wrap(a), shape);
       }
       case BOOL -> {
         if (kind != Kind.BOOL && kind != Kind.EMPTY) {
@@ -186,14 +196,22 @@ public final class JsonTensor {
 
   /** Reads one nested array, growing primitive arrays as it goes. */
   private static final class Reader {
+    private static final long[] NO_LONGS = new long[0];
+
     private final String path;
-    private final List<Long> dims = new ArrayList<>();
-    private final List<Integer> index = new ArrayList<>();
+    /** The length of each depth's arrays, -1 until the first array of that depth ends. */
+    private long[] dims = new long[4];
+    /** How many depths {@link #dims} holds. */
+    private int rank;
+    /** The position in each open array, for the path in an error. */
+    private int[] index = new int[4];
+    /** How many arrays are open. */
+    private int open;
     private int leafDepth = -1;
     Kind kind = Kind.EMPTY;
     int count;
     double[] doubles = new double[16];
-    long[] longs = new long[16];
+    long[] longs = NO_LONGS;
     boolean integral = true;
     boolean[] bools = new boolean[0];
     List<String> strings = List.of();
@@ -203,33 +221,29 @@ public final class JsonTensor {
     }
 
     long[] shape() {
-      if (dims.isEmpty()) {
-        return new long[] {0};
-      }
-      long[] s = new long[dims.size()];
-      for (int i = 0; i < s.length; i++) {
-        s[i] = dims.get(i);
-      }
-      return s;
+      return rank == 0 ? new long[] {0} : Arrays.copyOf(dims, rank);
     }
 
     private String at() {
       StringBuilder b = new StringBuilder(path);
-      for (int i : index) {
-        b.append('[').append(i).append(']');
+      for (int i = 0; i < open; i++) {
+        b.append('[').append(index[i]).append(']');
       }
       return b.toString();
     }
 
     void readArray(JsonParser p, int depth) throws IOException {
-      index.add(0);
+      if (open == index.length) {
+        index = Arrays.copyOf(index, open * 2);
+      }
+      index[open++] = 0;
       int n = 0;
       JsonToken t;
       while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
         if (t == null) {
           throw HttpError.badField(at(), "unexpected end of input");
         }
-        index.set(depth, n);
+        index[depth] = n;
         if (t == JsonToken.START_ARRAY) {
           if (leafDepth >= 0 && depth + 1 > leafDepth) {
             throw HttpError.badField(at(), "expected a value, got an array (ragged nesting)");
@@ -245,18 +259,21 @@ public final class JsonTensor {
         }
         n++;
       }
-      index.remove(index.size() - 1);
+      open--;
       if (n == 0 && leafDepth < 0) {
         // [] or [[], []]: this depth is the last.
         leafDepth = depth + 1;
       }
-      while (dims.size() <= depth) {
-        dims.add(-1L);
+      while (rank <= depth) {
+        if (rank == dims.length) {
+          dims = Arrays.copyOf(dims, rank * 2);
+        }
+        dims[rank++] = -1;
       }
-      if (dims.get(depth) < 0) {
-        dims.set(depth, (long) n);
-      } else if (dims.get(depth) != n) {
-        throw HttpError.badField(at(), "ragged array: expected " + dims.get(depth)
+      if (dims[depth] < 0) {
+        dims[depth] = n;
+      } else if (dims[depth] != n) {
+        throw HttpError.badField(at(), "ragged array: expected " + dims[depth]
             + " elements, got " + n);
       }
     }
@@ -284,18 +301,26 @@ public final class JsonTensor {
         case NUMBER -> {
           if (count == doubles.length) {
             doubles = Arrays.copyOf(doubles, count * 2);
-            longs = Arrays.copyOf(longs, count * 2);
           }
           if (t == JsonToken.VALUE_NUMBER_INT) {
+            long exact;
             try {
-              longs[count] = p.getLongValue();
+              exact = p.getLongValue();
             } catch (InputCoercionException e) {
               throw HttpError.badField(at(), "integer out of range: "
                   + ClientText.echo(p.getText()));
             }
+            if (integral) {
+              if (count == longs.length) {
+                longs = Arrays.copyOf(longs, doubles.length);
+              }
+              longs[count] = exact;
+            }
             doubles[count] = p.getDoubleValue();
           } else {
+            // Integer types refuse a fraction anywhere: the exact values are not needed any more.
             integral = false;
+            longs = NO_LONGS;
             doubles[count] = p.getDoubleValue();
           }
         }

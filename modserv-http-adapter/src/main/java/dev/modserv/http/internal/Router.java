@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -143,34 +144,39 @@ public final class Router extends Handler.Abstract.NonBlocking {
       throw new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than " + max
           + " bytes: " + length);
     }
-    BodyTimeout late = new BodyTimeout(bodyTimeout);
-    Scheduler.Task deadline = request.getComponents().getScheduler().schedule(
-        () -> request.fail(late), bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    Content.Source.asByteArrayAsync(request, (int) Math.min(max, Integer.MAX_VALUE - 8))
-        .whenComplete((bytes, failure) -> {
-          deadline.cancel();
-          if (failure != null) {
-            Throwable t = Failure.unwrap(failure);
-            if (t == late) {
-              ex.header(HttpHeader.CONNECTION.asString(), "close");
-              ex.fail(new HttpError(408, String.valueOf(t.getMessage())));
-            } else if (t instanceof IllegalStateException || t instanceof IllegalArgumentException) {
-              // asByteArrayAsync refuses content past its maximum this way (chunked bodies).
-              ex.fail(new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than "
-                  + max + " bytes"));
-            } else {
-              ex.fail(t);
-            }
-            return;
-          }
-          try {
-            ex.body(encoding.decode(bytes, max));
-          } catch (HttpError e) {
-            ex.fail(e);
-            return;
-          }
-          dispatch(request, ex, route);
-        });
+    CompletableFuture<byte[]> read = Content.Source.asByteArrayAsync(request,
+        (int) Math.min(max, Integer.MAX_VALUE - 8));
+    if (!read.isDone()) {
+      // The body is still coming: it has bodyTimeout to arrive. Most small bodies came with their
+      // headers, and skip the timer (a shared scheduler queue's lock, twice per request).
+      BodyTimeout late = new BodyTimeout(bodyTimeout);
+      Scheduler.Task deadline = request.getComponents().getScheduler().schedule(
+          () -> request.fail(late), bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      read.whenComplete((bytes, failure) -> deadline.cancel());
+    }
+    read.whenComplete((bytes, failure) -> {
+      if (failure != null) {
+        Throwable t = Failure.unwrap(failure);
+        if (t instanceof BodyTimeout) {
+          ex.header(HttpHeader.CONNECTION.asString(), "close");
+          ex.fail(new HttpError(408, String.valueOf(t.getMessage())));
+        } else if (t instanceof IllegalStateException || t instanceof IllegalArgumentException) {
+          // asByteArrayAsync refuses content past its maximum this way (chunked bodies).
+          ex.fail(new HttpError(ErrorCode.PAYLOAD_TOO_LARGE, "request body is larger than "
+              + max + " bytes"));
+        } else {
+          ex.fail(t);
+        }
+        return;
+      }
+      try {
+        ex.body(encoding.decode(bytes, max));
+      } catch (HttpError e) {
+        ex.fail(e);
+        return;
+      }
+      dispatch(request, ex, route);
+    });
   }
 
   /** A body that did not arrive in time; no stack: it is a client's slowness, not a bug. */

@@ -51,6 +51,7 @@ public final class EmbeddingModel implements LoadedModel {
   private final int hidden;
   private final ModelMetadata metadata;
   private final long memoryBytes;
+  private final int concurrentRuns;
   private final RunGate guard = new RunGate();
 
   /**
@@ -59,7 +60,8 @@ public final class EmbeddingModel implements LoadedModel {
    */
   public static EmbeddingModel create(
       OrtEnvironment env, OrtSession session, Path tokenizerFile, OnnxOptions options,
-      String engine, Map<String, String> properties, long memoryBytes) throws Exception {
+      String engine, Map<String, String> properties, long memoryBytes, int concurrentRuns)
+      throws Exception {
     Path cacheDir = options.cacheDir();
     DjlEnvironment.prepare(cacheDir != null ? cacheDir : DjlEnvironment.defaultCacheDir());
     HuggingFaceTokenizer tokenizer =
@@ -71,7 +73,7 @@ public final class EmbeddingModel implements LoadedModel {
             .build();
     try {
       return new EmbeddingModel(env, session, tokenizer, tokenizerFile, options, engine, properties,
-          memoryBytes);
+          memoryBytes, concurrentRuns);
     } catch (Exception | Error e) {
       tokenizer.close();
       throw e;
@@ -80,12 +82,13 @@ public final class EmbeddingModel implements LoadedModel {
 
   private EmbeddingModel(
       OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer, Path tokenizerFile,
-      OnnxOptions options, String engine, Map<String, String> properties, long memoryBytes)
-      throws OrtException {
+      OnnxOptions options, String engine, Map<String, String> properties, long memoryBytes,
+      int concurrentRuns) throws OrtException {
     this.env = env;
     this.session = session;
     this.tokenizer = tokenizer;
     this.memoryBytes = memoryBytes;
+    this.concurrentRuns = concurrentRuns;
     List<String> declared = new ArrayList<>();
     for (String name : session.getInputInfo().keySet()) {
       if (!TOKEN_INPUTS.contains(name)) {
@@ -284,6 +287,11 @@ public final class EmbeddingModel implements LoadedModel {
     for (int d = 0; d < v.length; d++) {
       v[d] = (float) (v[d] * scale);
     }
+  }
+
+  @Override
+  public int concurrentRuns() {
+    return concurrentRuns;
   }
 
   @Override

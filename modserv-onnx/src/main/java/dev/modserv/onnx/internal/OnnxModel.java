@@ -29,6 +29,7 @@ public final class OnnxModel implements LoadedModel {
   private final ModelMetadata metadata;
   private final Set<String> outputs = new LinkedHashSet<>();
   private final long memoryBytes;
+  private final int concurrentRuns;
   private final RunGate guard = new RunGate();
 
   /**
@@ -38,10 +39,11 @@ public final class OnnxModel implements LoadedModel {
    */
   public OnnxModel(
       OrtEnvironment env, OrtSession session, String engine, Map<String, String> properties,
-      long memoryBytes) throws OrtException {
+      long memoryBytes, int concurrentRuns) throws OrtException {
     this.env = env;
     this.session = session;
     this.memoryBytes = memoryBytes;
+    this.concurrentRuns = concurrentRuns;
     ModelMetadata.Builder builder = ModelMetadata.builder(engine);
     for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
       StringBuilder why = new StringBuilder();
@@ -119,6 +121,11 @@ public final class OnnxModel implements LoadedModel {
       Tensors.closeTensors(ort);
       guard.exit();
     }
+  }
+
+  @Override
+  public int concurrentRuns() {
+    return concurrentRuns;
   }
 
   @Override

@@ -17,7 +17,19 @@ public final class Sessions {
   private Sessions() {}
 
   /** A session and the execution provider it runs on. */
-  public record Opened(OrtSession session, String provider) {}
+  public record Opened(OrtSession session, String provider) {
+    /**
+     * Returns how many runs the session takes at once: {@code OrtSession.run} is thread-safe, so
+     * on the CPU one per available processor, each on its caller's thread (concurrent runs share
+     * the session's intra-op pool rather than each starting its own, so they do not multiply its
+     * threads: {@code docs/onnx.md}). On a GPU the runs would share one device and
+     * queue there, each holding its own activations: one at a time.
+     */
+    public int concurrentRuns() {
+      return provider.equals("cpu") || provider.equals("dnnl")
+          ? Runtime.getRuntime().availableProcessors() : 1;
+    }
+  }
 
   /** Opens {@code model}; the caller closes the session. */
   public static Opened open(OrtEnvironment env, Path model, OnnxOptions options)

@@ -71,7 +71,7 @@ class ModelYamlTest {
     assertThat(c.batching().maxQueueSize()).isEqualTo(100);
     assertThat(c.batching().priorityLevels()).isEqualTo(2);
     assertThat(c.batching().defaultTimeout()).contains(Duration.ofSeconds(1));
-    assertThat(c.batching().instances()).isEqualTo(2);
+    assertThat(c.batching().instances()).hasValue(2);
     assertThat(c.batching().padding()).isEqualTo(Map.of("ids", 0.0));
     assertThat(c.batching().trimmedOutputs()).isEqualTo(Map.of("logits", 1));
   }

@@ -97,8 +97,11 @@ public final class ModelLoading {
     BatchingPolicy.Builder batching = BatchingPolicy.builder()
         .maxBatchSize(b.getMaxBatchSize())
         .maxQueueDelay(b.getMaxQueueDelay())
-        .maxQueueSize(b.getMaxQueueSize())
-        .instances(b.getInstances());
+        .maxQueueSize(b.getMaxQueueSize());
+    Integer instances = b.getInstances();
+    if (instances != null) {
+      batching.instances(instances);
+    }
     if (!b.getPreferredBatchSizes().isEmpty()) {
       batching.preferredBatchSizes(
           b.getPreferredBatchSizes().stream().mapToInt(Integer::intValue).toArray());

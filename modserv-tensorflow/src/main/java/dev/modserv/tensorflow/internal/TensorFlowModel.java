@@ -195,6 +195,16 @@ public final class TensorFlowModel implements LoadedModel {
     }
   }
 
+  /**
+   * One run per available processor: a {@code Session} is thread-safe (TensorFlow Java's
+   * javadoc), and concurrent runs share the session's inter- and intra-op pools, which TensorFlow
+   * sizes to the cores, rather than each starting threads of its own.
+   */
+  @Override
+  public int concurrentRuns() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+
   @Override
   public long memoryBytes() {
     return memoryBytes;

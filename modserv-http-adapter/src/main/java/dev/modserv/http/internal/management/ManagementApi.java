@@ -152,13 +152,8 @@ public final class ManagementApi implements DialectRoutes {
       throw new ModelServingException(ErrorCode.MODEL_NOT_FOUND, "no model named '" + name + "'");
     }
     CompletableFuture<Void> unloading;
-    String v = null;
-    try {
-      v = ex.param("v");
-    } catch (IllegalStateException allVersions) {
-      // DELETE /models/{name}: every version.
-    }
-    if (v == null) {
+    String v = ex.optionalParam("v");
+    if (v == null) { // DELETE /models/{name}: every version
       unloading = registry().unload(name);
     } else {
       long version = Versions.parse("version", v);

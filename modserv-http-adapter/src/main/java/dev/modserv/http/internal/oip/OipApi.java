@@ -94,19 +94,13 @@ public record OipApi(Settings settings) implements DialectRoutes {
 
   private static ModelRef ref(Exchange ex) {
     String name = Names.model("model", ex.param("m"));
-    try {
-      return Versions.ref(name, "version", ex.param("v"));
-    } catch (IllegalStateException noVersion) {
-      return ModelRef.of(name);
-    }
+    String version = versionParam(ex);
+    return version == null ? ModelRef.of(name) : Versions.ref(name, "version", version);
   }
 
+  /** The path's version; null on the routes without one (no exception: this is every infer). */
   private static @Nullable String versionParam(Exchange ex) {
-    try {
-      return ex.param("v");
-    } catch (IllegalStateException noVersion) {
-      return null;
-    }
+    return ex.optionalParam("v");
   }
 
   void modelMetadata(Exchange ex) {
