@@ -2,7 +2,8 @@
 # Builds benchmarks/target/benchmarks.jar and runs the dynamic batcher's benchmarks
 # (BatcherThroughputBenchmark, BatcherOverheadBenchmark) with settings short enough for a few
 # minutes on a 2-core machine, then prints a summary. Results go to benchmarks/results/ (ignored by
-# git): JMH's CSV and log per run, the batch-size log, and summary.txt.
+# git): JMH's CSV and log per run, the batch-size log, summary.txt and batcher.tsv (the table, for
+# docs/charts/batcher_chart.py).
 #
 #   benchmarks/run-batcher.sh             # build, then run everything (about 5 minutes)
 #   SKIP_BUILD=1 benchmarks/run-batcher.sh   # run the jar already built
@@ -63,7 +64,7 @@ csv() { tr -d '"\r' < "$1"; }
   echo
   printf '%-8s %-10s %12s %10s %10s %11s %12s\n' callers mode 'ops/s' 'p50 us' 'p99 us' \
     'mean batch' 'engine busy'
-  awk '
+  awk -v tsv="$results/batcher.tsv" '
     # "dev.x.Class.callers008:p0.50" -> method "callers008", pct "p0.50"
     function split_name(b,   n, p, c) {
       pct = ""; c = index(b, ":")
@@ -92,10 +93,13 @@ csv() { tr -d '"\r' < "$1"; }
           t = order[i]; order[i] = order[j]; order[j] = t
         }
       }
+      print "callers\tmode\tops_s\tp50_us\tp99_us\tmean_batch\tengine_busy" > tsv
       for (i = 1; i <= n; i++) {
         k = order[i]; split(k, a, " ")
         printf "%-8s %-10s %12.0f %10.1f %10.1f %11s %12s\n", a[1], a[2], thr[k], p50[k], p99[k], \
           (k in batch ? batch[k] : "-"), (k in busy ? busy[k] : "-")
+        printf "%s\t%s\t%.0f\t%.1f\t%.1f\t%s\t%s\n", a[1], a[2], thr[k], p50[k], p99[k], \
+          (k in batch ? batch[k] : ""), (k in busy ? busy[k] : "") > tsv
       }
     }
   ' <(csv "$results/throughput-thrpt.csv") <(csv "$results/throughput-sample.csv") "$batch_log"

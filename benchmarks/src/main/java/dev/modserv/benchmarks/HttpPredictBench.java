@@ -222,6 +222,15 @@ public final class HttpPredictBench {
     return serveMlp(ObservationRegistry.NOOP);
   }
 
+  /**
+   * The engine's own number of instances, unless {@code -Dmodserv.bench.instances=N} sets one (to
+   * compare the default with one instance in the same build).
+   */
+  private static BatchingPolicy.Builder instances(BatchingPolicy.Builder policy) {
+    Integer instances = Integer.getInteger("modserv.bench.instances");
+    return instances == null ? policy : policy.instances(instances);
+  }
+
   static ModelServer serveMlp(ObservationRegistry observations) {
     Path mlp = OnnxBenchmark.MLP;
     if (!Files.exists(mlp) && Files.exists(Path.of("..").resolve(mlp))) {
@@ -229,7 +238,8 @@ public final class HttpPredictBench {
     }
     ModelServer server = ModelServer.builder().observationRegistry(observations).build();
     server.registry().configure("mlp", ModelConfig.builder()
-        .batching(BatchingPolicy.builder().maxBatchSize(32).maxQueueSize(1024).build())
+        .batching(instances(BatchingPolicy.builder().maxBatchSize(32).maxQueueSize(1024))
+            .build())
         .build());
     ModelStatus status = server.registry().load("mlp", 1,
         ModelSource.of(mlp).withOption("intra-op-threads", "1")).join();
