@@ -245,8 +245,8 @@ public final class ModelServer implements AutoCloseable {
   /**
    * Submits {@code request}. Bad input, an unknown model or a version that cannot serve complete
    * the future at once, exceptionally, with a {@link ModelServingException}. Nothing waits: when
-   * an engine instance is free and the model's recent engine time is short (under 100 µs), the
-   * batch runs on the calling thread and the future is complete on return, which saves two thread
+   * the model is idle (no other call running or queued) and its recent engine time is short (under
+   * 100 µs), the batch runs on the calling thread and the future is complete on return, which saves two thread
    * hand-offs; otherwise the request is queued and the future completes on the thread that runs
    * its batch.
    */

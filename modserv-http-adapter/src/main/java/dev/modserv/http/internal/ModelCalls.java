@@ -9,8 +9,8 @@ import dev.modserv.core.ModelServer;
  * Calls the model for a route and hands the result to the route's {@link Answer}.
  *
  * <p>Routes run on the thread that read the request (see {@link Router}), and every call goes
- * through {@link ModelServer#inferAsync}, which never waits. When an engine instance is free and
- * the model's recent engine time is short, the core runs the batch on this thread and the answer
+ * through {@link ModelServer#inferAsync}, which never waits. When the model is idle (no other
+ * call running or queued) and its recent engine time is short, the core runs the batch on this thread and the answer
  * is written here at once: a hand-off to another thread costs tens of microseconds on a small
  * machine, several times a small model's run (docs/performance.md). Otherwise the call is queued,
  * this thread goes back to serving connections while concurrent requests form batches, and the
