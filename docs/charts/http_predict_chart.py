@@ -9,9 +9,10 @@ against connections (log scale): requests per second, and p99 latency, one line 
 transport (median round of each configuration).
 """
 import csv
-import math
 import os
 import sys
+
+from svgchart import B, GAP, L, PH, PW, R, T, legend, panel
 
 here = os.path.dirname(os.path.abspath(__file__))
 src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "http-predict.tsv")
@@ -27,53 +28,14 @@ for r in rows:
         (int(r["connections"]), float(r["rps"]), float(r["p99_us"])))
 for points in series.values():
     points.sort()
-connections = sorted({p[0] for points in series.values() for p in points})
 
 COLORS = ["#1f77b4", "#aec7e8", "#d62728", "#ff9896", "#2ca02c", "#98df8a", "#9467bd", "#c5b0d5"]
-PW, PH, L, R, T, B, GAP = 420, 300, 70, 20, 50, 50, 60
 W = 2 * (L + PW + R) + GAP
 H = T + PH + B + 24 * ((len(series) + 1) // 2) + 10
 
 
-def nice(v):
-    """The smallest 1, 2 or 5 times a power of ten that is at least v."""
-    if v <= 0:
-        return 1
-    p = 10 ** math.floor(math.log10(v))
-    return next(m * p for m in (1, 2, 5, 10) if m * p >= v)
-
-
-def panel(x0, title, unit, index):
-    hi = nice(max(p[index] for points in series.values() for p in points))
-    lo_c, hi_c = min(connections), max(connections)
-    span = math.log(hi_c / lo_c) if hi_c > lo_c else 1
-
-    def x(c):
-        return x0 + L + PW * (math.log(c / lo_c) / span if hi_c > lo_c else 0.5)
-
-    def y(v):
-        return T + PH * (1 - v / hi)
-
-    parts = [f'<text x="{x0 + L}" y="{T - 14}" font-size="13">{title}</text>']
-    for i in range(6):
-        gy = y(hi * i / 5)
-        parts.append(f'<line x1="{x0 + L}" x2="{x0 + L + PW}" y1="{gy:.1f}" y2="{gy:.1f}" '
-                     'stroke="#ddd"/>')
-        parts.append(f'<text x="{x0 + L - 6}" y="{gy + 4:.1f}" text-anchor="end">'
-                     f'{hi * i / 5:,.0f}</text>')
-    for c in connections:
-        parts.append(f'<text x="{x(c):.1f}" y="{T + PH + 18}" text-anchor="middle">{c}</text>')
-    parts.append(f'<text x="{x0 + L + PW / 2}" y="{T + PH + 38}" text-anchor="middle">'
-                 f'connections (log); {unit}</text>')
-    for color, (name, points) in zip(COLORS, series.items()):
-        dash = ' stroke-dasharray="5,3"' if name.endswith("uds") else ""
-        path = " ".join(f'{"M" if i == 0 else "L"}{x(p[0]):.1f},{y(p[index]):.1f}'
-                        for i, p in enumerate(points))
-        parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
-        for p in points:
-            parts.append(f'<circle cx="{x(p[0]):.1f}" cy="{y(p[index]):.1f}" r="3" '
-                         f'fill="{color}"/>')
-    return parts
+def socket(name):
+    return name.endswith("uds")
 
 
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
@@ -81,15 +43,11 @@ svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
        f'<rect width="{W}" height="{H}" fill="white"/>',
        '<text x="10" y="20" font-size="14">HttpPredictBench: tiny ONNX MLP through the adapter '
        'and a bare Jetty handler (median rounds)</text>']
-svg += panel(0, "requests per second", "req/s", 1)
-svg += panel(L + PW + R + GAP, "p99 latency", "µs", 2)
-for i, (color, name) in enumerate(zip(COLORS, series)):
-    lx = L + (i % 2) * 300
-    ly = T + PH + B + 14 + 24 * (i // 2)
-    dash = ' stroke-dasharray="5,3"' if name.endswith("uds") else ""
-    svg.append(f'<line x1="{lx}" x2="{lx + 28}" y1="{ly - 4}" y2="{ly - 4}" stroke="{color}" '
-               f'stroke-width="2"{dash}/>')
-    svg.append(f'<text x="{lx + 36}" y="{ly}">{name}</text>')
+svg += panel(0, "requests per second", "connections (log); req/s", series, COLORS, 1,
+              dashed=socket)
+svg += panel(L + PW + R + GAP, "p99 latency", "connections (log); µs", series, COLORS, 2,
+              dashed=socket)
+svg += legend(series, COLORS, T + PH + B, dashed=socket, per_row=2)
 svg.append("</svg>")
 
 with open(out, "w") as f:
