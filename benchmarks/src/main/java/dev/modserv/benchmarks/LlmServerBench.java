@@ -44,8 +44,9 @@ import java.util.concurrent.TimeUnit;
  * a connection it keeps alive: success rate, time to first token and total latency (p50, p99),
  * tokens/s per client and in total. A client answered 503 counts a failure and waits the {@code
  * Retry-After} the server names, as a polite client does. At 1 client every round also runs one
- * {@link ModelServer#generate} in this process on the same model and options (its own worker), so
- * the ratio of the two compares generations run side by side under the same machine load (both
+ * {@link ModelServer#generate} in this process on the very file the server serves, with the same
+ * options (its own worker), so the ratio of the two compares generations run side by side under
+ * the same machine load (both
  * sides are warmed up alike first, with short and with full-length generations), and it prints
  * the CPU each process spent per request on either side. Then a burst of 100 requests (256 tokens
  * each, so that all arrive while the first 4 run) released together against the queue of 50: 4
@@ -99,7 +100,7 @@ public final class LlmServerBench {
     Path model = LlamaBenchmark.writeModel();
     Path repository = Files.createTempDirectory("modserv-llm-server-bench-");
     Path version = Files.createDirectories(repository.resolve("bench").resolve("1"));
-    Files.copy(model, version.resolve("bench.gguf"));
+    Path servedFile = Files.copy(model, version.resolve("bench.gguf"));
     Files.writeString(repository.resolve("bench").resolve("model.yaml"), """
         engine-options:
           context-size: 2048
@@ -123,7 +124,10 @@ public final class LlmServerBench {
     try {
       awaitServing(address, server);
       inProcess = ModelServer.builder().backend(new LlamaBackend()).discoverBackends(false).build();
-      inProcess.registry().load("bench", 1, new ModelSource(model, Map.of("context-size", "2048",
+      // The very file the server serves: llama.cpp maps its weights, so both workers then read
+      // the same page-cache pages. Two copies of one file sit in different physical pages, and
+      // that alone moved one worker's decoding by 5-8% against the other's (LlamaWorkerPairBench).
+      inProcess.registry().load("bench", 1, new ModelSource(servedFile, Map.of("context-size", "2048",
           "threads", Integer.toString(threads), "parallel", Integer.toString(PARALLEL))))
           .join();
       ProcessHandle serverJvm = server.toHandle();
