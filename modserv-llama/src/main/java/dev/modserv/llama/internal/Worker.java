@@ -13,7 +13,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
@@ -25,10 +24,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The worker process's main class: connects to the parent's socket, loads one model, serves
- * generations and embeddings until told to stop or until the parent goes away, then exits (the
- * binding's native thread would keep the JVM alive otherwise). Its stdout and stderr are read by
- * the parent and become log lines there.
+ * The worker process's main class: connects to the parent's socket (twice: commands in, events
+ * out), loads one model, serves generations and embeddings until told to stop or until the parent
+ * goes away, then exits (the binding's native thread would keep the JVM alive otherwise). Its
+ * stdout and stderr are read by the parent and become log lines there.
  */
 public final class Worker {
   private final Object writeLock = new Object();
@@ -48,11 +47,13 @@ public final class Worker {
   public static void main(String[] args) {
     PrintStream err = System.err;
     int status = 0;
-    try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      channel.connect(UnixDomainSocketAddress.of(Path.of(args[0])));
+    UnixDomainSocketAddress parent = UnixDomainSocketAddress.of(Path.of(args[0]));
+    // The parent takes the first connection for commands, the second for events.
+    try (SocketChannel commands = SocketChannel.open(parent);
+        SocketChannel events = SocketChannel.open(parent)) {
       DataInputStream in = new DataInputStream(new BufferedInputStream(
-          Channels.newInputStream(channel), 1 << 16));
-      OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+          Channels.newInputStream(commands), 1 << 16));
+      OutputStream out = new BufferedOutputStream(Channels.newOutputStream(events), 1 << 16);
       new Worker(out).serve(in);
     } catch (EOFException e) {
       err.println("modserv-llama worker: the parent closed the connection; exiting");

@@ -44,6 +44,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -62,7 +63,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threads per worker: a socket reader ({@code modserv-llama-reader-<pid>}) that only decodes
  * frames, and an event thread ({@code modserv-llama-events-<pid>}) that delivers them to the
- * generations' sinks in order, so that application code never runs on the reader.
+ * generations' sinks in order, so that application code never runs on the reader. The worker
+ * opens two connections: commands (this side writes them, from any thread) and events (only the
+ * reader reads them, so that socket stays in blocking mode: one system call a read).
  */
 public final class WorkerModel implements LoadedModel {
   private static final Logger log = LoggerFactory.getLogger(WorkerModel.class);
@@ -276,6 +279,8 @@ public final class WorkerModel implements LoadedModel {
     Path dir = Files.createTempDirectory("modserv-llama-");
     Path socket = dir.resolve("worker.sock");
     Process process = null;
+    SocketChannel commands = null;
+    SocketChannel events = null;
     try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       server.bind(UnixDomainSocketAddress.of(socket));
       server.configureBlocking(false);
@@ -299,41 +304,28 @@ public final class WorkerModel implements LoadedModel {
       pump(process.getInputStream(), "stdout", process.pid());
       pump(process.getErrorStream(), "stderr", process.pid());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.workerStartSeconds());
-      SocketChannel channel;
-      while ((channel = server.accept()) == null) {
-        if (!process.isAlive()) {
-          throw new IOException("the llama worker exited with code " + process.exitValue()
-              + " before connecting; see the dev.modserv.llama.worker log lines");
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IOException("the llama worker did not connect within "
-              + options.workerStartSeconds() + " s (option worker-start-seconds)");
-        }
-        Thread.sleep(2);
-      }
-      channel.configureBlocking(true);
+      // Two connections, in the order the worker opens them: its commands, then its events. The
+      // events socket is only ever read by the reader, a platform thread: a socket that a virtual
+      // thread has read or written stays non-blocking for good, and each later read on a platform
+      // thread then costs three system calls (a read that fails, a poll, the read) instead of one.
+      commands = accept(server, process, deadline);
+      events = accept(server, process, deadline);
       Files.deleteIfExists(socket);
-      Connection c = new Connection(process, channel, dir);
+      Connection c = new Connection(process, commands, events, dir);
+      Thread.ofPlatform().daemon().name("modserv-llama-reader-" + process.pid()).start(c::read);
       c.send(new Frames.Writer(Frames.LOAD).str(file.toAbsolutePath().toString())
           .map(options.toMap()));
-      Process p = process;
-      Thread watchdog = Thread.ofVirtual().start(() -> {
-        try {
-          Thread.sleep(TimeUnit.SECONDS.toMillis(options.workerStartSeconds()));
-          p.destroyForcibly();
-        } catch (InterruptedException e) {
-          // loaded in time
-        }
-      });
       Frames.Frame first;
       try {
-        first = Frames.read(c.in);
-      } catch (IOException e) {
+        first = c.loaded.get(options.workerStartSeconds(), TimeUnit.SECONDS);
+      } catch (TimeoutException e) {
+        throw new IOException("the llama worker did not load " + label + " within "
+            + options.workerStartSeconds() + " s (option worker-start-seconds)");
+      } catch (ExecutionException e) {
+        Process p = process;
         throw new IOException("the llama worker died while loading " + label + (p.isAlive()
             ? "" : " (exit code " + p.waitFor() + ")") + "; see the dev.modserv.llama.worker log"
-            + " lines", e);
-      } finally {
-        watchdog.interrupt();
+            + " lines", e.getCause());
       }
       if (first.type == Frames.FAILED) {
         first.i32();
@@ -345,8 +337,6 @@ public final class WorkerModel implements LoadedModel {
         throw new IOException("unexpected first frame " + first.type + " from the llama worker");
       }
       dimensions = Integer.parseInt(first.map().getOrDefault("dimensions", "0"));
-      Thread.ofPlatform().daemon().name("modserv-llama-reader-" + process.pid())
-          .start(c::read);
       lastStartNanos = System.nanoTime() - startNanos;
       log.debug("llama worker {} serves '{}'", process.pid(), label);
       process = null;
@@ -357,8 +347,40 @@ public final class WorkerModel implements LoadedModel {
     } finally {
       if (process != null) {
         process.destroyForcibly();
+        closeQuietly(commands);
+        closeQuietly(events);
         deleteTree(dir);
       }
+    }
+  }
+
+  /** The worker's next connection, in blocking mode; fails if it exits or is late. */
+  private static SocketChannel accept(ServerSocketChannel server, Process process, long deadline)
+      throws IOException, InterruptedException {
+    SocketChannel channel;
+    while ((channel = server.accept()) == null) {
+      if (!process.isAlive()) {
+        throw new IOException("the llama worker exited with code " + process.exitValue()
+            + " before connecting; see the dev.modserv.llama.worker log lines");
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("the llama worker did not connect in time (option"
+            + " worker-start-seconds)");
+      }
+      Thread.sleep(2);
+    }
+    channel.configureBlocking(true);
+    return channel;
+  }
+
+  private static void closeQuietly(@Nullable SocketChannel channel) {
+    if (channel == null) {
+      return;
+    }
+    try {
+      channel.close();
+    } catch (IOException e) {
+      log.debug("closing a worker socket", e);
     }
   }
 
@@ -419,26 +441,32 @@ public final class WorkerModel implements LoadedModel {
   /** One worker process and its socket. */
   private final class Connection {
     final Process process;
-    final SocketChannel channel;
+    /** Written by any thread (requests, cancels, the stop). */
+    final SocketChannel commands;
+    /** Read by the reader thread only. */
+    final SocketChannel events;
+    /** The worker's first event: the model loaded, or why not. */
+    final CompletableFuture<Frames.Frame> loaded = new CompletableFuture<>();
     final DataInputStream in;
     final OutputStream out;
     final Path dir;
     final Map<Integer, GenerationSink> generations = new ConcurrentHashMap<>();
     final Map<Integer, CompletableFuture<Engine.Embedded>> embeddings = new ConcurrentHashMap<>();
     /** Delivers events to the sinks, in the order the worker sent them, off the reader. */
-    final ExecutorService events;
+    final ExecutorService delivery;
     final AtomicBoolean ended = new AtomicBoolean();
     volatile boolean dead;
     volatile boolean stopping;
 
-    Connection(Process process, SocketChannel channel, Path dir) {
+    Connection(Process process, SocketChannel commands, SocketChannel events, Path dir) {
       this.process = process;
-      this.events = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+      this.delivery = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
           .name("modserv-llama-events-" + process.pid()).factory());
-      this.channel = channel;
-      this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel),
+      this.commands = commands;
+      this.events = events;
+      this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(events),
           1 << 16));
-      this.out = Channels.newOutputStream(channel);
+      this.out = Channels.newOutputStream(commands);
       this.dir = dir;
     }
 
@@ -449,8 +477,21 @@ public final class WorkerModel implements LoadedModel {
       w.sendTo(out);
     }
 
-    /** Reads the worker's frames until it goes away. */
+    /**
+     * Reads the worker's first frame for {@link #start}, then, once the model has loaded, its
+     * frames until it goes away.
+     */
     void read() {
+      try {
+        Frames.Frame first = Frames.read(in);
+        loaded.complete(first);
+        if (first.type != Frames.LOADED) {
+          return;   // start() fails and ends the worker
+        }
+      } catch (IOException | RuntimeException e) {
+        loaded.completeExceptionally(e);
+        return;
+      }
       IOException end = null;
       try {
         while (true) {
@@ -536,7 +577,7 @@ public final class WorkerModel implements LoadedModel {
      */
     private void deliver(Runnable call) {
       try {
-        events.execute(() -> {
+        delivery.execute(() -> {
           try {
             call.run();
           } catch (RuntimeException e) {
@@ -589,12 +630,9 @@ public final class WorkerModel implements LoadedModel {
       if (!ended.compareAndSet(false, true)) {
         return failure;
       }
-      events.shutdown(); // what is queued is still delivered
-      try {
-        channel.close();
-      } catch (IOException e) {
-        log.debug("closing the worker socket", e);
-      }
+      delivery.shutdown(); // what is queued is still delivered
+      closeQuietly(commands);
+      closeQuietly(events);
       if (!stopping) {
         process.destroyForcibly();
         deleteTree(dir);
@@ -621,11 +659,8 @@ public final class WorkerModel implements LoadedModel {
         Thread.currentThread().interrupt();
         process.destroyForcibly();
       }
-      try {
-        channel.close();
-      } catch (IOException e) {
-        log.debug("closing the worker socket", e);
-      }
+      closeQuietly(commands);
+      closeQuietly(events);
       deleteTree(dir);
     }
   }
