@@ -289,8 +289,21 @@ public final class LlmServerBench {
       if (!server.waitFor(60, TimeUnit.SECONDS)) {
         server.destroyForcibly();
       }
+      try {
+        deleteTree(repository);   // the model's copy: tens of MB a run
+      } catch (IOException e) {
+        System.err.println("LlmServerBench: could not delete " + repository + ": " + e);
+      }
     }
     System.exit(0);
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** 100 streaming requests released together; the line that counts their answers. */
