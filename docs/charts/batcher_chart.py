@@ -7,18 +7,9 @@ Defaults: docs/charts/batcher.tsv (a copy of benchmarks/results/batcher.tsv from
 in docs/performance.md) and docs/charts/batcher.svg. Standard library only. Two panels against
 concurrent callers (log scale): calls per second, and p99 latency, one line per batching mode.
 """
-import csv
-import os
-import sys
+from svgchart import B, GAP, L, PH, PW, R, T, legend, panel, read_results
 
-from svgchart import B, GAP, L, PH, PW, R, T, legend, panel
-
-here = os.path.dirname(os.path.abspath(__file__))
-src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "batcher.tsv")
-out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "batcher.svg")
-
-with open(src, newline="") as f:
-    rows = list(csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"))
+rows, src, out = read_results("batcher")
 
 series = {}
 for r in rows:

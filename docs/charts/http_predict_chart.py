@@ -8,18 +8,9 @@ in docs/performance.md) and docs/charts/http-predict.svg. Standard library only.
 against connections (log scale): requests per second, and p99 latency, one line per server and
 transport (median round of each configuration).
 """
-import csv
-import os
-import sys
+from svgchart import B, GAP, L, PH, PW, R, T, legend, panel, read_results
 
-from svgchart import B, GAP, L, PH, PW, R, T, legend, panel
-
-here = os.path.dirname(os.path.abspath(__file__))
-src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "http-predict.tsv")
-out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, "http-predict.svg")
-
-with open(src, newline="") as f:
-    rows = list(csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"))
+rows, src, out = read_results("http-predict")
 
 series = {}
 for r in rows:

@@ -1,10 +1,29 @@
 """What the chart scripts here share: axis rounding and a panel of lines on a log x axis.
 
-Standard library only. Each script reads its results file and calls `panel` once per panel.
+Standard library only. Each script reads its results file with `read_results` and calls `panel`
+once per panel.
 """
+import csv
 import math
+import os
+import sys
 
 PW, PH, L, R, T, B, GAP = 420, 300, 70, 20, 50, 50, 60
+
+
+def read_results(name):
+    """The rows of a results file, the file, and where to write the chart.
+
+    The file is argv[1], else NAME.tsv beside the scripts (lines starting with '#' skipped); the
+    chart is argv[2], else NAME.svg beside them.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, name + ".tsv")
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(here, name + ".svg")
+    with open(src, newline="") as f:
+        rows = list(csv.DictReader((line for line in f if not line.startswith("#")),
+                                   delimiter="\t"))
+    return rows, src, out
 
 
 def nice(v):
