@@ -438,7 +438,7 @@ public final class WorkerModel implements LoadedModel {
     }
   }
 
-  /** One worker process and its socket. */
+  /** One worker process and its two connections. */
   private final class Connection {
     final Process process;
     /** Written by any thread (requests, cancels, the stop). */
