@@ -7,6 +7,7 @@ import dev.modserv.http.internal.HeaderDeadline;
 import dev.modserv.http.internal.JsonErrorHandler;
 import dev.modserv.http.internal.ModelCalls;
 import dev.modserv.http.internal.Readiness;
+import dev.modserv.http.internal.ResumingThreadPool;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
@@ -209,7 +210,7 @@ public final class HttpAdapter implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("the adapter was already started");
     }
-    Server server = new Server();
+    Server server = new Server(new ResumingThreadPool());
     server.setErrorHandler(new JsonErrorHandler());
     int cores = Runtime.getRuntime().availableProcessors();
     ServerConnector tcp = new ServerConnector(server, -1, cores, http());

@@ -1,0 +1,35 @@
+package dev.modserv.http.internal;
+
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Jetty's thread pool, except that a connection resumed by a batch's thread is resumed there.
+ *
+ * <p>When an answer is written by a thread that is not the connection's own (a batch that ran on
+ * the batcher's executor answers its calls there), Jetty hands the connection to its pool to read
+ * the next request: one pool thread woken, and parked again, for every request. On a virtual
+ * thread (the batcher's; Jetty's own threads are platform threads) this pool runs that resume
+ * in place instead: a read that usually finds nothing yet and asks the selector to watch the
+ * connection, which a pool thread would do too. A resume that comes while one runs in place on
+ * the same thread (a request it read was answered at once and answered another connection's
+ * call too) goes to the pool, so that a thread never nests them.
+ */
+public final class ResumingThreadPool extends QueuedThreadPool {
+  private static final ThreadLocal<Boolean> RESUMING = new ThreadLocal<>();
+
+  @Override
+  public void execute(Runnable job) {
+    if (job instanceof Connection && Thread.currentThread().isVirtual() && RESUMING.get() == null
+        && isRunning()) {
+      RESUMING.set(Boolean.TRUE);
+      try {
+        job.run();
+      } finally {
+        RESUMING.remove();
+      }
+      return;
+    }
+    super.execute(job);
+  }
+}
