@@ -2,6 +2,8 @@ package dev.modserv.http.internal;
 
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Jetty's thread pool, except that a connection resumed by a batch's thread is resumed there.
@@ -16,6 +18,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * call too) goes to the pool, so that a thread never nests them.
  */
 public final class ResumingThreadPool extends QueuedThreadPool {
+  private static final Logger LOG = LoggerFactory.getLogger(ResumingThreadPool.class);
   private static final ThreadLocal<Boolean> RESUMING = new ThreadLocal<>();
 
   @Override
@@ -25,6 +28,9 @@ public final class ResumingThreadPool extends QueuedThreadPool {
       RESUMING.set(Boolean.TRUE);
       try {
         job.run();
+      } catch (RuntimeException | Error e) {
+        // As the pool would: logged, and the batch's thread goes on answering its other calls.
+        LOG.warn("resuming a connection failed", e);
       } finally {
         RESUMING.remove();
       }

@@ -87,4 +87,19 @@ class ResumingThreadPoolTest {
     assertThat(inner.ranOn.get(5, TimeUnit.SECONDS)).isNotSameAs(batchThread);
     assertThat(later.ranOn.get(5, TimeUnit.SECONDS)).isSameAs(batchThread);
   }
+
+  @Test
+  void aResumeThatThrowsIsLoggedAndTheThreadGoesOn() throws Exception {
+    Resumed failing = new Resumed();
+    failing.alsoRun = () -> {
+      throw new IllegalStateException("a connection that cannot resume");
+    };
+    Resumed next = new Resumed();
+    Thread batchThread = onVirtualThread(() -> {
+      pool.execute(failing);
+      pool.execute(next);
+    });
+    assertThat(failing.ranOn.get(5, TimeUnit.SECONDS)).isSameAs(batchThread);
+    assertThat(next.ranOn.get(5, TimeUnit.SECONDS)).isSameAs(batchThread);
+  }
 }
