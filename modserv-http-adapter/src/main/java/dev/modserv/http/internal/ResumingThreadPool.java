@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
  * the next request: one pool thread woken, and parked again, for every request. On a virtual
  * thread (the batcher's; Jetty's own threads are platform threads) this pool runs that resume
  * in place instead: a read that usually finds nothing yet and asks the selector to watch the
- * connection, which a pool thread would do too. A resume that comes while one runs in place on
- * the same thread (a request it read was answered at once and answered another connection's
- * call too) goes to the pool, so that a thread never nests them.
+ * connection, which a pool thread would do too. A resume that comes while one already runs in
+ * place on the same thread (the request it read ran at once, in a batch that also answered
+ * another connection) goes to the pool, so that resumes never nest on one thread.
  */
 public final class ResumingThreadPool extends QueuedThreadPool {
   private static final Logger LOG = LoggerFactory.getLogger(ResumingThreadPool.class);
@@ -28,8 +28,9 @@ public final class ResumingThreadPool extends QueuedThreadPool {
       RESUMING.set(Boolean.TRUE);
       try {
         job.run();
-      } catch (RuntimeException | Error e) {
+      } catch (RuntimeException e) {
         // As the pool would: logged, and the batch's thread goes on answering its other calls.
+        // An Error is not caught: it reaches the batcher, which lets a VirtualMachineError out.
         LOG.warn("resuming a connection failed", e);
       } finally {
         RESUMING.remove();
