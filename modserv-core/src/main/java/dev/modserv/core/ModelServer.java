@@ -10,6 +10,7 @@ import dev.modserv.api.InferenceResult;
 import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.core.internal.BackendCatalog;
+import dev.modserv.core.internal.Caller;
 import dev.modserv.core.internal.Generation;
 import dev.modserv.core.internal.GuardedListener;
 import dev.modserv.core.internal.GuardedServingMetrics;
@@ -234,7 +235,7 @@ public final class ModelServer implements AutoCloseable {
       throw new ModelServingException(ErrorCode.SHUTTING_DOWN, "the model server is closed");
     }
     // The caller waits anyway: a batch it forms runs on its own thread.
-    return await(submit(request, processing, submitted, true));
+    return await(submit(request, processing, submitted, Caller.WAITS));
   }
 
   /** Runs {@code inputs} through the highest ready version of {@code model} (or {@code name:ver}). */
@@ -261,6 +262,26 @@ public final class ModelServer implements AutoCloseable {
    */
   public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request,
       ModelProcessing processing) {
+    return submitAsync(request, processing, Caller.ASYNC);
+  }
+
+  /**
+   * Submits {@code request} from an event loop's thread, as {@link
+   * #inferAsync(InferenceRequest, ModelProcessing)} does, except that its batch is formed at the
+   * end of the loop's round ({@link RoundEnd}) rather than now: the request is queued, and at the
+   * round's end the requests it queued go as one batch, run there when the engine is short (the
+   * limit {@link #inferAsync(InferenceRequest)} names) and on the server's executor otherwise. The
+   * future completes on the thread that ran the batch; by then the loop's thread is free, since
+   * the answer only needs writing.
+   */
+  public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request,
+      ModelProcessing processing, RoundEnd roundEnd) {
+    return submitAsync(request, processing,
+        Caller.atEndOf(Objects.requireNonNull(roundEnd, "roundEnd")));
+  }
+
+  private CompletableFuture<InferenceResult> submitAsync(InferenceRequest request,
+      ModelProcessing processing, Caller caller) {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(processing, "processing");
     long submitted = ticker.read();
@@ -268,16 +289,16 @@ public final class ModelServer implements AutoCloseable {
       return CompletableFuture.failedFuture(new ModelServingException(ErrorCode.SHUTTING_DOWN,
           "the model server is closed"));
     }
-    return submit(request, processing, submitted, false);
+    return submit(request, processing, submitted, caller);
   }
 
   /** The request path: preprocessing, the registry (validation, batching), postprocessing. */
   private CompletableFuture<InferenceResult> submit(InferenceRequest request,
-      ModelProcessing given, long submitted, boolean callerWaits) {
+      ModelProcessing given, long submitted, Caller caller) {
     ModelProcessing processing = given.orElse(
         registry.config(request.model().name()).processing());
     return processing.run(request, ticker,
-        r -> registry.submit(r, submitted, callerWaits));
+        r -> registry.submit(r, submitted, caller));
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.modserv.http.internal.JsonErrorHandler;
 import dev.modserv.http.internal.ModelCalls;
 import dev.modserv.http.internal.Readiness;
 import dev.modserv.http.internal.ResumingThreadPool;
+import dev.modserv.http.internal.RoundSelector;
 import dev.modserv.http.internal.RequestTimers;
 import dev.modserv.http.internal.Router;
 import dev.modserv.http.internal.Settings;
@@ -213,7 +214,7 @@ public final class HttpAdapter implements AutoCloseable {
     Server server = new Server(new ResumingThreadPool());
     server.setErrorHandler(new JsonErrorHandler());
     int cores = Runtime.getRuntime().availableProcessors();
-    ServerConnector tcp = new ServerConnector(server, -1, cores, http());
+    ServerConnector tcp = RoundSelector.tcp(server, cores, http());
     tcp.setHost(host);
     tcp.setPort(port);
     tcp.addEventListener(headerDeadline);
@@ -224,7 +225,7 @@ public final class HttpAdapter implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e.getMessage(), e);
       }
-      UnixDomainServerConnector uds = new UnixDomainServerConnector(server, -1, cores, http());
+      UnixDomainServerConnector uds = RoundSelector.unixDomain(server, cores, http());
       uds.setUnixDomainPath(socketFile.bindPath());
       uds.addEventListener(headerDeadline);
       server.addConnector(uds);

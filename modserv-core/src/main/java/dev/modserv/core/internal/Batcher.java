@@ -9,6 +9,7 @@ import dev.modserv.api.ModelServingException;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.Timings;
 import dev.modserv.core.BatchingPolicy;
+import dev.modserv.core.RoundEnd;
 import dev.modserv.core.ServingMetrics;
 import dev.modserv.core.ServingMetrics.Outcome;
 import dev.modserv.core.Ticker;
@@ -41,9 +42,16 @@ import org.slf4j.MDC;
  * where it can, since a hand-off to another thread costs tens of microseconds on a small machine:
  * <ul>
  *   <li>a batch that holds the submitting caller's own request runs on the caller's thread when
- *       the caller waits anyway ({@code infer}), or when the model is idle (no other call running or queued) and the engine is short ({@link
- *       #INLINE_LIMIT_NANOS}, so that {@code inferAsync} from an I/O thread returns a completed
- *       future without blocking that thread for long);
+ *       the caller waits anyway ({@code infer}), or when the model is idle (no other call running
+ *       or queued) and the engine is short ({@link #INLINE_LIMIT_NANOS}, so that {@code
+ *       inferAsync} returns a completed future without blocking the caller's thread for long);
+ *   <li>an event loop's calls are queued, and pumped, at the end of the round that read them
+ *       ({@link RoundEnd}): the batch formed there runs on the loop's thread when the engine is
+ *       short, and the loop answers every request of the round before it reads again, with no
+ *       thread woken (a selector that answers at once works the same way). Another loop's round
+ *       end never takes them, so that each loop answers its own connections. When that batch
+ *       returns, the loop runs the next only if calls wait that no one else would pump (an
+ *       instance was free for none of them);
  *   <li>on a thread of the executor, the batch formed when the engine returns runs next on the
  *       same thread (a chain), and the finished batch is answered on another executor thread,
  *       so that the engine is not idle while callers are woken;
@@ -127,6 +135,13 @@ final class Batcher {
   private final int instances;
   @GuardedBy("lock")
   private boolean draining;
+  /**
+   * Whether calls were left queued when the last pump found no free instance: the next instance
+   * given back must pump for them. Calls an event loop queued are otherwise pumped at its round's
+   * end, which a loop giving its instance back leaves to that round.
+   */
+  @GuardedBy("lock")
+  private boolean waitingForInstance;
   @GuardedBy("lock")
   private boolean closed;
   @GuardedBy("lock")
@@ -136,11 +151,12 @@ final class Batcher {
   private double nanosPerRequest = -1;
   @GuardedBy("lock")
   private long lastDispatchNanos = Long.MIN_VALUE;
-  // Moving averages of the engine's time per batch and per row; unknown (so never inline for a
-  // caller that does not wait) until a batch has run. Written racily by concurrent batches: a lost
-  // update only makes the average a little older.
-  private volatile long engineNanosPerBatch = Long.MAX_VALUE;
-  private volatile long engineNanosPerRow = Long.MAX_VALUE;
+  // The engine's recent time against batch rows; null (so never inline for a caller that does not
+  // wait) until a batch has run. Replaced racily by concurrent batches: a lost update only makes
+  // the estimate a little older.
+  private volatile @Nullable EngineTime engineTime;
+  /** Pumps at the end of an event loop's round; one instance, so that a round runs it once. */
+  private final Runnable atRoundEnd = this::runAtRoundEnd;
 
   Batcher(String name, long version, ModelMetadata metadata, BatchingPolicy policy, int instances,
       Engine engine, Executor executor, Scheduler scheduler, Ticker ticker,
@@ -245,17 +261,43 @@ final class Batcher {
 
   /** Queues a call, or completes it at once with QUEUE_FULL or SHUTTING_DOWN. */
   void submit(Call call) {
-    submit(call, false);
+    submit(call, Caller.ASYNC);
   }
 
+  /** What {@link #enqueue} did with a call. */
+  private enum Queued { REFUSED, BEHIND_OTHERS, ALONE }
+
   /**
-   * Queues a call; a batch formed now that holds it runs on the calling thread, saving two thread
-   * hand-offs, when {@code callerWaits} (a synchronous call: the thread is about to wait for it
-   * anyway) or when the engine is short for that batch ({@link #INLINE_LIMIT_NANOS}).
+   * Queues a call. A batch formed now that holds it runs on the calling thread, saving two thread
+   * hand-offs, when the caller waits (a synchronous call: the thread is about to wait for it
+   * anyway) or when the model was idle and the engine is short for that batch ({@link
+   * #INLINE_LIMIT_NANOS}); an event loop's call is pumped at the end of its round instead.
    */
-  void submit(Call call, boolean callerWaits) {
+  void submit(Call call, Caller caller) {
+    RoundEnd roundEnd = avoidHandOffs ? caller.roundEnd() : null;
+    if (roundEnd != null) {
+      // Queued at the round's end too, not now: another loop's round end would take it into its
+      // own batch, and answer it on its own thread.
+      roundEnd.runAtEnd(() -> enqueue(call));
+      roundEnd.runAtEnd(atRoundEnd);
+      return;
+    }
+    Queued queued = enqueue(call);
+    if (queued == Queued.REFUSED) {
+      return;
+    }
+    boolean runHere = queued == Queued.ALONE;
+    List<Call> mine = pump(batch -> avoidHandOffs && batch.contains(call)
+        && (caller.waits() || (runHere && shortEnough(batch))));
+    if (mine != null) {
+      run(mine, false);
+    }
+  }
+
+  /** Queues a call and starts its deadline, or answers it QUEUE_FULL or SHUTTING_DOWN. */
+  private Queued enqueue(Call call) {
     ModelServingException refusal = null;
-    boolean idle = false;
+    boolean alone = false;
     lock.lock();
     try {
       if (closed) {
@@ -274,41 +316,67 @@ final class Batcher {
         // A caller that does not wait runs its batch only on an idle model: while other calls
         // run or wait, two threads running short batches where they read requests keep the
         // cores on their own connections (p99 18x the bare handler's at 16 connections).
-        idle = queued == 1 && freeInstances == instances;
+        alone = queued == 1 && freeInstances == instances;
       }
     } finally {
       lock.unlock();
     }
     if (refusal != null) {
       finish(call, null, refusal, Outcome.REJECTED);
-      return;
+      return Queued.REFUSED;
     }
     if (call.hasDeadline()) {
       long delay = Math.max(0, call.deadlineNanos - ticker.read());
       call.timeoutTask = scheduler.schedule(() -> expire(call), delay);
     }
-    boolean runHere = idle;
-    List<Call> mine = pump(batch -> avoidHandOffs && batch.contains(call)
-        && (callerWaits || (runHere && shortEnough(batch))));
-    if (mine != null) {
-      run(mine, false);
+    return alone ? Queued.ALONE : Queued.BEHIND_OTHERS;
+  }
+
+  /**
+   * At the end of an event loop's round: forms what is queued into batches and runs the first, if
+   * short, on the loop's thread, answering its calls there; then the next, while calls wait that
+   * no one else would pump, up to {@link #CHAIN_LIMIT} in a row.
+   */
+  private void runAtRoundEnd() {
+    List<Call> batch = pump(this::shortEnough);
+    if (batch == null) {
+      return;
+    }
+    MDC.put("model", name);
+    MDC.put("version", versionText);
+    try {
+      for (int ran = 1; batch != null; ran++) {
+        Ran done = runEngine(batch);
+        boolean more = ran < CHAIN_LIMIT && !(done.failure instanceof VirtualMachineError);
+        boolean orphans;
+        lock.lock();
+        try {
+          freeInstances++;
+          orphans = waitingForInstance;
+        } finally {
+          lock.unlock();
+        }
+        List<Call> next = orphans ? pump(formed -> more && shortEnough(formed)) : null;
+        answer(done);
+        batch = next;
+      }
+    } finally {
+      MDC.remove("model");
+      MDC.remove("version");
     }
   }
 
   /** Whether recent batches say that {@code batch} takes the engine under the inline limit. */
   private boolean shortEnough(List<Call> batch) {
-    long perBatch = engineNanosPerBatch;
-    long perRow = engineNanosPerRow;
-    if (perBatch >= INLINE_LIMIT_NANOS || perRow >= INLINE_LIMIT_NANOS) {
+    EngineTime time = engineTime;
+    if (time == null) {
       return false;
     }
     long rows = 0;
     for (Call call : batch) {
       rows += call.rows;
     }
-    // The larger of the two: a batch bigger than recent ones costs more, a smaller one no less
-    // than a call's fixed cost.
-    return rows < INLINE_LIMIT_NANOS / Math.max(1, perRow);
+    return time.estimate(rows) < INLINE_LIMIT_NANOS;
   }
 
   @GuardedBy("lock")
@@ -360,6 +428,7 @@ final class Batcher {
           break;
         }
       }
+      waitingForInstance = queued > 0 && freeInstances == 0;
     } finally {
       lock.unlock();
     }
@@ -631,18 +700,13 @@ final class Batcher {
     return new Ran(batch, totalRows, start, end, results, failure);
   }
 
-  /** Updates the engine's moving averages with a batch that took {@code nanos}. */
+  /** Updates the engine's recent time with a batch of {@code rows} that took {@code nanos}. */
   private void measured(long nanos, long rows) {
-    // Clamped, so that one slow batch (a GC pause, a cold cache) moves an average by at most a
-    // quarter of the limit: an engine must be slow again and again to leave callers' threads.
+    // Clamped, so that one slow batch (a GC pause, a cold cache) moves the estimate by a bounded
+    // step: an engine must be slow again and again to leave callers' threads.
     long clamped = Math.min(nanos, 2 * INLINE_LIMIT_NANOS);
-    long perRow = Math.min(nanos / Math.max(1, rows), 2 * INLINE_LIMIT_NANOS);
-    long previousBatch = engineNanosPerBatch;
-    engineNanosPerBatch = previousBatch == Long.MAX_VALUE ? clamped
-        : previousBatch - (previousBatch >> 3) + (clamped >> 3);
-    long previousRow = engineNanosPerRow;
-    engineNanosPerRow = previousRow == Long.MAX_VALUE ? perRow
-        : previousRow - (previousRow >> 3) + (perRow >> 3);
+    EngineTime time = engineTime;
+    engineTime = time == null ? EngineTime.first(rows, clamped) : time.add(rows, clamped);
   }
 
   /**

@@ -123,9 +123,9 @@ final class EmbeddingCache {
    * embeddings and the call is a plain embedding request, else straight to its batcher. Either way
    * the call's lease is released once, before its answer is given.
    */
-  CompletableFuture<InferenceResult> submit(ModelVersion v, Call call, boolean callerWaits) {
+  CompletableFuture<InferenceResult> submit(ModelVersion v, Call call, Caller caller) {
     if (!applies(v, call.request)) {
-      v.batcher().submit(call, callerWaits);
+      v.batcher().submit(call, caller);
       return call.future;
     }
     String[] texts = java.util.Objects.requireNonNull(
@@ -137,7 +137,7 @@ final class EmbeddingCache {
     }
     CompletableFuture<InferenceResult> answer = new CompletableFuture<>();
     AtomicBoolean ran = new AtomicBoolean();
-    lookUp(v, call, keys, RETRIES, callerWaits, ran).whenComplete((vectors, failure) -> {
+    lookUp(v, call, keys, RETRIES, caller, ran).whenComplete((vectors, failure) -> {
       InferenceResult result = null;
       Throwable error = failure;
       if (failure == null) {
@@ -186,7 +186,7 @@ final class EmbeddingCache {
    * under way, and from one run of this request's own misses (each distinct text once).
    */
   private CompletableFuture<Embedded[]> lookUp(ModelVersion v, Call call, Key[] keys,
-      int retriesLeft, boolean callerWaits, AtomicBoolean ran) {
+      int retriesLeft, Caller caller, AtomicBoolean ran) {
     CacheMetrics c = countsOf(v.name);
     List<CompletableFuture<Embedded>> slots = new ArrayList<>(keys.length);
     Map<Key, CompletableFuture<Embedded>> own = new LinkedHashMap<>();
@@ -209,7 +209,7 @@ final class EmbeddingCache {
       slots.add(mine);
     }
     CompletableFuture<Void> ownRun = own.isEmpty() ? CompletableFuture.completedFuture(null)
-        : run(v, call, own, callerWaits, ran);
+        : run(v, call, own, caller, ran);
     return CompletableFuture.allOf(slots.toArray(CompletableFuture[]::new))
         .handle((ignored, failure) -> failure)
         .thenCombine(ownRun.handle((ignored, failure) -> failure), (any, mineFailed) -> mineFailed)
@@ -243,7 +243,7 @@ final class EmbeddingCache {
               + " text(s) in other requests' runs, twice; retry the request"));
     }
     Key[] again = failed.stream().map(i -> keys[i]).toArray(Key[]::new);
-    return lookUp(v, call, again, retriesLeft - 1, false, ran).thenApply(redone -> {
+    return lookUp(v, call, again, retriesLeft - 1, Caller.ASYNC, ran).thenApply(redone -> {
       for (int j = 0; j < redone.length; j++) {
         out[failed.get(j)] = redone[j];
       }
@@ -257,7 +257,7 @@ final class EmbeddingCache {
    * of the cache.
    */
   private CompletableFuture<Void> run(ModelVersion v, Call call,
-      Map<Key, CompletableFuture<Embedded>> own, boolean callerWaits, AtomicBoolean ran) {
+      Map<Key, CompletableFuture<Embedded>> own, Caller caller, AtomicBoolean ran) {
     ran.set(true);
     String[] texts = own.keySet().stream().map(Key::text).toArray(String[]::new);
     InferenceRequest.Builder b = InferenceRequest.builder(call.request.model())
@@ -268,7 +268,7 @@ final class EmbeddingCache {
     Call misses = new Call(b.build(), call.submittedNanos, call.deadlineNanos, call.level,
         () -> { });
     misses.spans = call.spans;   // the batcher ends them
-    v.batcher().submit(misses, callerWaits);
+    v.batcher().submit(misses, caller);
     return misses.future.handle((result, failure) -> {
       List<Map.Entry<Key, CompletableFuture<Embedded>>> slots = new ArrayList<>(own.entrySet());
       Throwable error = failure;

@@ -246,12 +246,12 @@ public final class Registry implements ModelRegistry {
    * Resolves, validates and queues {@code request} on a leased version; completes exactly once. A
    * version that is registered but not loaded (never, or unloaded while idle) loads first; the
    * request waits for it within its deadline. A batch formed now that holds the request may run on
-   * the calling thread: with {@code callerWaits}, which waits for it anyway, or when the engine is
-   * short (see {@code Batcher}).
+   * the calling thread: when the caller waits for it anyway, or when the engine is short; an event
+   * loop's call is batched at the end of its round (see {@code Batcher}).
    */
   public CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
-      boolean callerWaits) {
-    return requests.submit(request, submittedNanos, callerWaits);
+      Caller caller) {
+    return requests.submit(request, submittedNanos, caller);
   }
 
   /**

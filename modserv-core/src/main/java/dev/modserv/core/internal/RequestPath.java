@@ -90,10 +90,10 @@ final class RequestPath {
 
   /** See {@link Registry#submit}. */
   CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
-      boolean callerWaits) {
+      Caller caller) {
     Deadline deadline = deadline(request.model(), request.timeout(), submittedNanos);
     CompletableFuture<InferenceResult> result = submit(request, submittedNanos, deadline,
-        LOADS_PER_REQUEST, callerWaits, tracing.parent());
+        LOADS_PER_REQUEST, caller, tracing.parent());
     if (result.isDone() && !result.isCompletedExceptionally()) {
       return result;   // a cache hit: no callback to allocate
     }
@@ -110,7 +110,7 @@ final class RequestPath {
   }
 
   private CompletableFuture<InferenceResult> submit(InferenceRequest request, long submittedNanos,
-      Deadline deadline, int loadsLeft, boolean callerWaits, @Nullable Observation parent) {
+      Deadline deadline, int loadsLeft, Caller caller, @Nullable Observation parent) {
     ModelVersion v;
     try {
       v = table.acquire(request.model());
@@ -122,9 +122,9 @@ final class RequestPath {
         return CompletableFuture.failedFuture(notServable);
       }
       return onDemand.afterLoad(entry, loading, request.model(), deadline,
-          () -> submit(request, submittedNanos, deadline, loadsLeft - 1, false, parent));
+          () -> submit(request, submittedNanos, deadline, loadsLeft - 1, Caller.ASYNC, parent));
     }
-    return queue(v, request, submittedNanos, deadline, callerWaits, parent);
+    return queue(v, request, submittedNanos, deadline, caller, parent);
   }
 
   /**
@@ -132,7 +132,7 @@ final class RequestPath {
    * from the response cache when the model keeps one.
    */
   private CompletableFuture<InferenceResult> queue(ModelVersion v, InferenceRequest request,
-      long submittedNanos, Deadline deadline, boolean callerWaits, @Nullable Observation parent) {
+      long submittedNanos, Deadline deadline, Caller caller, @Nullable Observation parent) {
     Batcher batcher = v.batcher();
     int level;
     try {
@@ -153,7 +153,7 @@ final class RequestPath {
       Call call = new Call(request, submittedNanos, deadline.nanos(), priorityLevel,
           () -> cache.released(v));
       call.spans = tracing.call(v.name, v.version, parent);
-      return embeddings.submit(v, call, callerWaits);
+      return embeddings.submit(v, call, caller);
     };
     return v.config.responseCache() ? responses.serve(v.name, v.version, v.load, request,
         submittedNanos, enqueue, () -> cache.released(v)) : enqueue.get();

@@ -4,19 +4,20 @@ import dev.modserv.api.InferenceRequest;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.core.ModelProcessing;
 import dev.modserv.core.ModelServer;
+import dev.modserv.core.RoundEnd;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Calls the model for a route and hands the result to the route's {@link Answer}.
  *
- * <p>Routes run on the thread that read the request (see {@link Router}), and every call goes
- * through {@link ModelServer#inferAsync}, which never waits. When the model is idle (no other
- * call running or queued) and its recent engine time is short, the core runs the batch on this thread and the answer
- * is written here at once: a hand-off to another thread costs tens of microseconds on a small
- * machine, several times a small model's run (docs/performance.md). Otherwise the call is queued,
- * this thread goes back to serving connections while concurrent requests form batches, and the
- * answer is written on the thread that ran the batch (the executor's, or another I/O thread that
- * ran a short batch holding this call). Answers are written without blocking, so that thread is
- * never held by a slow client.
+ * <p>Routes run on the thread that read the request (see {@link Router}), and no call waits. On a
+ * selector's thread the call is queued with the selector's round end ({@link RoundSelector}):
+ * once the selector has read every connection that was ready, the round's calls go as one batch,
+ * run on that thread when the engine is short, and every answer is written there. On any other
+ * thread, {@link ModelServer#inferAsync} runs the batch here when the model is idle and the engine
+ * short, and queues the call otherwise, to be answered on the thread that runs its batch (the
+ * executor's, or a selector's). Answers are written without blocking, so that thread is never
+ * held by a slow client.
  */
 public final class ModelCalls {
   private final ModelServer server;
@@ -51,7 +52,11 @@ public final class ModelCalls {
   public void infer(Exchange ex, InferenceRequest request, ModelProcessing processing,
       Answer answer) throws Exception {
     ex.modelCalled();
-    server.inferAsync(request, processing).whenComplete((result, failure) -> {
+    RoundEnd roundEnd = RoundSelector.current();
+    CompletableFuture<InferenceResult> call = roundEnd == null
+        ? server.inferAsync(request, processing)
+        : server.inferAsync(request, processing, roundEnd);
+    call.whenComplete((result, failure) -> {
       if (failure != null) {
         ex.fail(failure);
         return;

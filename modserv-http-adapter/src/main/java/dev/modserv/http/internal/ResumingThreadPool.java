@@ -8,14 +8,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Jetty's thread pool, except that a connection resumed by a batch's thread is resumed there.
  *
- * <p>When an answer is written by a thread that is not the connection's own (a batch that ran on
- * the batcher's executor answers its calls there), Jetty hands the connection to its pool to read
- * the next request: one pool thread woken, and parked again, for every request. On a virtual
- * thread (the batcher's; Jetty's own threads are platform threads) this pool runs that resume
- * in place instead: a read that usually finds nothing yet and asks the selector to watch the
- * connection, which a pool thread would do too. A resume that comes while one already runs in
- * place on the same thread (the request it read ran at once, in a batch that also answered
- * another connection) goes to the pool, so that resumes never nest on one thread.
+ * <p>When an answer is written by a thread that is not reading the connection (a batch that ran
+ * on the batcher's executor answers its calls there; a selector's round end answers what it read),
+ * Jetty hands the connection to its pool to read the next request: one pool thread woken, and
+ * parked again, for every request. On a virtual thread (the batcher's; Jetty's own threads are
+ * platform threads) and in a selector's round end ({@link RoundSelector}) this pool runs that
+ * resume in place instead: a read that usually finds nothing yet and asks the selector to watch
+ * the connection, which a pool thread would do too (in a round end, before the selector applies
+ * its updates, so that nothing changes). A resume that comes while one already runs in place on
+ * the same thread (the request it read ran at once, in a batch that also answered another
+ * connection) goes to the pool, so that resumes never nest on one thread.
  */
 public final class ResumingThreadPool extends QueuedThreadPool {
   private static final Logger LOG = LoggerFactory.getLogger(ResumingThreadPool.class);
@@ -23,7 +25,9 @@ public final class ResumingThreadPool extends QueuedThreadPool {
 
   @Override
   public void execute(Runnable job) {
-    if (job instanceof Connection && Thread.currentThread().isVirtual() && RESUMING.get() == null
+    if (job instanceof Connection
+        && (Thread.currentThread().isVirtual() || RoundSelector.endingHere())
+        && RESUMING.get() == null
         && isRunning()) {
       RESUMING.set(Boolean.TRUE);
       try {

@@ -24,7 +24,7 @@ class ResumingThreadPoolTest {
   }
 
   /** A connection whose run (Jetty's resume) records the thread it ran on. */
-  private static final class Resumed extends AbstractConnection implements Runnable {
+  static final class Resumed extends AbstractConnection implements Runnable {
     final CompletableFuture<Thread> ranOn = new CompletableFuture<>();
     Runnable alsoRun = () -> { };
 

@@ -1,0 +1,106 @@
+package dev.modserv.http.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.modserv.core.RoundEnd;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class RoundSelectorTest {
+  private final Server server = new Server(new ResumingThreadPool());
+  private final List<String> ran = new CopyOnWriteArrayList<>();
+  private final CompletableFuture<Thread> handlerThread = new CompletableFuture<>();
+  private final CompletableFuture<Thread> answerThread = new CompletableFuture<>();
+  private final CompletableFuture<Boolean> handlerHadReturned = new CompletableFuture<>();
+  private final ResumingThreadPoolTest.Resumed resumed = new ResumingThreadPoolTest.Resumed();
+
+  @AfterEach
+  void stop() throws Exception {
+    server.stop();
+  }
+
+  /** Leaves its answer to the round's end, with a failing task and another before it. */
+  private final class Deferring extends Handler.Abstract.NonBlocking {
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      handlerThread.complete(Thread.currentThread());
+      RoundEnd roundEnd = RoundSelector.current();
+      if (roundEnd == null) {
+        response.setStatus(500);
+        callback.succeeded();
+        return true;
+      }
+      AtomicBoolean returned = new AtomicBoolean();
+      Runnable answer = () -> {
+        ran.add("answer");
+        answerThread.complete(Thread.currentThread());
+        handlerHadReturned.complete(returned.get());
+        server.getThreadPool().execute(resumed);
+        Content.Sink.write(response, true, "ok", callback);
+      };
+      roundEnd.runAtEnd(answer);
+      roundEnd.runAtEnd(() -> {
+        ran.add("failing");
+        throw new IllegalStateException("a task that fails");
+      });
+      roundEnd.runAtEnd(() -> ran.add("other"));
+      roundEnd.runAtEnd(answer);
+      returned.set(true);
+      return true;
+    }
+  }
+
+  @Test
+  void aRequestsTasksRunOnItsSelectorsThreadAfterTheHandlerReturns() throws Exception {
+    ServerConnector connector = RoundSelector.tcp(server, 1, new HttpConnectionFactory());
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+    server.setHandler(new Deferring());
+    server.start();
+
+    HttpResponse<String> response;
+    try (HttpClient client = HttpClient.newHttpClient()) {
+      response = client.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/")).build(),
+          HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    }
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo("ok");
+    assertThat(ran).as("in order given; a task given twice runs once, in its last place; a"
+        + " failing task does not stop the others").containsExactly("failing", "other", "answer");
+    assertThat(handlerHadReturned.get(5, TimeUnit.SECONDS)).isTrue();
+    Thread selectorThread = handlerThread.get(5, TimeUnit.SECONDS);
+    assertThat(answerThread.get(5, TimeUnit.SECONDS)).isSameAs(selectorThread);
+    assertThat(resumed.ranOn.get(5, TimeUnit.SECONDS))
+        .as("a connection resumed at a round's end is resumed in place").isSameAs(selectorThread);
+  }
+
+  @Test
+  void noThreadButASelectorsHasARoundEnd() throws Exception {
+    assertThat(RoundSelector.current()).isNull();
+    CompletableFuture<RoundEnd> onPool = new CompletableFuture<>();
+    server.start();
+    server.getThreadPool().execute(() -> onPool.complete(RoundSelector.current()));
+    assertThat(onPool.get(5, TimeUnit.SECONDS)).isNull();
+  }
+}
