@@ -267,12 +267,11 @@ public final class ModelServer implements AutoCloseable {
 
   /**
    * Submits {@code request} from an event loop's thread, as {@link
-   * #inferAsync(InferenceRequest, ModelProcessing)} does, except that its batch is formed at the
-   * end of the loop's round ({@link RoundEnd}) rather than now: the request is queued, and at the
-   * round's end the requests it queued go as one batch, run there when the engine is short (the
-   * limit {@link #inferAsync(InferenceRequest)} names) and on the server's executor otherwise. The
-   * future completes on the thread that ran the batch; by then the loop's thread is free, since
-   * the answer only needs writing.
+   * #inferAsync(InferenceRequest, ModelProcessing)} does, except that it is queued, and its batch
+   * formed, at the end of the loop's round ({@link RoundEnd}) rather than now: the round's requests
+   * go as one batch, run there when the engine is short (the limit {@link
+   * #inferAsync(InferenceRequest)} names) and on the server's executor otherwise. The future
+   * completes on the thread that ran the batch.
    */
   public CompletableFuture<InferenceResult> inferAsync(InferenceRequest request,
       ModelProcessing processing, RoundEnd roundEnd) {

@@ -5,8 +5,8 @@ package dev.modserv.core;
  * selector's) has read every connection that was ready, and before it waits for more.
  *
  * <p>{@link ModelServer#inferAsync(dev.modserv.api.InferenceRequest, ModelProcessing, RoundEnd)}
- * leaves the batching of a call to it: the round's requests are queued as they are read, and at
- * its end the batcher forms them into one batch and, when the engine is short, runs it on the loop's
+ * leaves the queueing and batching of a call to it: at the round's end the batcher queues the
+ * round's requests, forms them into one batch and, when the engine is short, runs it on the loop's
  * own thread, so that the requests are read, run and answered with no thread hand-off, as a
  * handler that answers at once would be.
  */

@@ -236,15 +236,27 @@ class BatcherHandOffTest {
     }
   }
 
-  @Test
-  void aRoundsCallOverTheQueueLimitIsRefusedAtTheRoundsEnd() {
-    ModelServer server = ModelServer.builder().backend(FakeBackend.builder().build())
+  private ModelServer smallQueue(int maxQueueSize, Gate gate) {
+    ModelServer server = ModelServer.builder()
+        .backend(FakeBackend.builder().duringRun(inputs -> {
+          batchRows.add(inputs.get("x").dim(0));
+          gate.accept(inputs);
+        }).build())
         .discoverBackends(false).build();
-    try (server) {
-      server.registry().configure("m", ModelConfig.builder().batching(BatchingPolicy.builder()
-          .maxBatchSize(1).maxQueueSize(1).maxQueueDelay(Duration.ZERO).instances(1).build())
-          .build());
-      server.registry().load("m", 1, Path.of("m.fake")).join();
+    server.registry().configure("m", ModelConfig.builder().batching(BatchingPolicy.builder()
+        .maxBatchSize(8).maxQueueSize(maxQueueSize).maxQueueDelay(Duration.ZERO).instances(1)
+        .build()).build());
+    server.registry().load("m", 1, Path.of("m.fake")).join();
+    batchRows.clear();
+    return server;
+  }
+
+  @Test
+  void aRoundsCallOverTheQueueLimitIsRefusedAtTheRoundsEndWhenNothingCanRun() throws Exception {
+    Gate gate = new Gate();
+    try (ModelServer server = smallQueue(1, gate)) {
+      CompletableFuture<InferenceResult> held = server.inferAsync(request(42));
+      gate.awaitEntered();   // the one instance is busy: nothing queued can run
       TestRound round = new TestRound();
       List<CompletableFuture<InferenceResult>> calls = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
@@ -257,7 +269,27 @@ class BatcherHandOffTest {
         assertThatThrownBy(refused::join).cause().isInstanceOf(ModelServingException.class)
             .extracting(e -> ((ModelServingException) e).code()).isEqualTo(ErrorCode.QUEUE_FULL);
       }
+      gate.open();
+      assertThat(held).succeedsWithin(Duration.ofSeconds(10));
       assertThat(calls.get(0)).succeedsWithin(Duration.ofSeconds(10));
+    }
+  }
+
+  @Test
+  void aRoundWithMoreCallsThanTheQueueHoldsRunsWhatIsQueuedFirst() {
+    Gate open = new Gate();
+    open.open();
+    try (ModelServer server = smallQueue(2, open)) {
+      warmUp(server);
+      TestRound round = new TestRound();
+      List<CompletableFuture<InferenceResult>> calls = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        calls.add(server.inferAsync(request(i), ModelProcessing.NOT_GIVEN, round));
+      }
+      round.end();
+      // Queued one by one, each would have run while the queue had room; so do they here.
+      assertThat(calls).allSatisfy(f -> assertThat(f).succeedsWithin(Duration.ofSeconds(10)));
+      assertThat(batchRows.stream().mapToLong(Long::longValue).sum()).isEqualTo(5);
     }
   }
 }

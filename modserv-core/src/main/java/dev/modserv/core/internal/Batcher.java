@@ -48,16 +48,17 @@ import org.slf4j.MDC;
  *   <li>an event loop's calls are queued, and pumped, at the end of the round that read them
  *       ({@link RoundEnd}): the batch formed there runs on the loop's thread when the engine is
  *       short, and the loop answers every request of the round before it reads again, with no
- *       thread woken (a selector that answers at once works the same way). Another loop's round
- *       end never takes them, so that each loop answers its own connections. When that batch
- *       returns, the loop runs the next only if calls wait that no one else would pump (an
- *       instance was free for none of them);
+ *       thread woken (a selector that answers at once works the same way). Since a call enters
+ *       the queue only at its own round's end, another loop's round end takes it only when it
+ *       found no free instance there: when its batch returns, a loop runs the next only for such
+ *       calls (no one else would pump them), up to {@link #CHAIN_LIMIT} in a row;
  *   <li>on a thread of the executor, the batch formed when the engine returns runs next on the
  *       same thread (a chain), and the finished batch is answered on another executor thread,
  *       so that the engine is not idle while callers are woken;
  *   <li>every other batch goes to the executor.
  * </ul>
- * A caller's thread never chains: it answers its batch and returns. The lock guards the queue
+ * A caller's thread never chains: it answers its batch and returns (a round's end chains only for
+ * calls that found no free instance). The lock guards the queue
  * only: it is never held while the engine runs or while a future completes.
  */
 final class Batcher {
@@ -265,7 +266,7 @@ final class Batcher {
   }
 
   /** What {@link #enqueue} did with a call. */
-  private enum Queued { REFUSED, BEHIND_OTHERS, ALONE }
+  private enum Queued { REFUSED, FULL, BEHIND_OTHERS, ALONE }
 
   /**
    * Queues a call. A batch formed now that holds it runs on the calling thread, saving two thread
@@ -277,12 +278,18 @@ final class Batcher {
     RoundEnd roundEnd = avoidHandOffs ? caller.roundEnd() : null;
     if (roundEnd != null) {
       // Queued at the round's end too, not now: another loop's round end would take it into its
-      // own batch, and answer it on its own thread.
-      roundEnd.runAtEnd(() -> enqueue(call));
+      // own batch, and answer it on its own thread. A round with more calls than the queue has
+      // room for runs what is queued first, as calls queued one by one would have been.
+      roundEnd.runAtEnd(() -> {
+        if (enqueue(call, false) == Queued.FULL) {
+          runAtRoundEnd();
+          enqueue(call, true);
+        }
+      });
       roundEnd.runAtEnd(atRoundEnd);
       return;
     }
-    Queued queued = enqueue(call);
+    Queued queued = enqueue(call, true);
     if (queued == Queued.REFUSED) {
       return;
     }
@@ -294,8 +301,11 @@ final class Batcher {
     }
   }
 
-  /** Queues a call and starts its deadline, or answers it QUEUE_FULL or SHUTTING_DOWN. */
-  private Queued enqueue(Call call) {
+  /**
+   * Queues a call and starts its deadline, or answers it SHUTTING_DOWN, or QUEUE_FULL (with {@code
+   * refuseWhenFull}; without, a full queue leaves the call as it was: {@link Queued#FULL}).
+   */
+  private Queued enqueue(Call call, boolean refuseWhenFull) {
     ModelServingException refusal = null;
     boolean alone = false;
     lock.lock();
@@ -304,6 +314,8 @@ final class Batcher {
         refusal = new ModelServingException(ErrorCode.SHUTTING_DOWN,
             "version " + version + " of '" + name + "' is unloading; send requests to another"
                 + " version");
+      } else if (queued >= policy.maxQueueSize() && !refuseWhenFull) {
+        return Queued.FULL;
       } else if (queued >= policy.maxQueueSize()) {
         Duration retry = retryAfter();
         refusal = new ModelServingException(ErrorCode.QUEUE_FULL,
@@ -357,7 +369,14 @@ final class Batcher {
           lock.unlock();
         }
         List<Call> next = orphans ? pump(formed -> more && shortEnough(formed)) : null;
-        answer(done);
+        try {
+          answer(done);
+        } catch (RuntimeException | Error e) {
+          if (next != null) {
+            dispatch(next);   // it holds an instance: it must run somewhere
+          }
+          throw e;
+        }
         batch = next;
       }
     } finally {
@@ -702,8 +721,8 @@ final class Batcher {
 
   /** Updates the engine's recent time with a batch of {@code rows} that took {@code nanos}. */
   private void measured(long nanos, long rows) {
-    // Clamped, so that one slow batch (a GC pause, a cold cache) moves the estimate by a bounded
-    // step: an engine must be slow again and again to leave callers' threads.
+    // Clamped, so that one slow batch (a GC pause, a cold cache) counts as at most twice the
+    // limit: an engine must be slow again and again to leave callers' threads.
     long clamped = Math.min(nanos, 2 * INLINE_LIMIT_NANOS);
     EngineTime time = engineTime;
     engineTime = time == null ? EngineTime.first(rows, clamped) : time.add(rows, clamped);

@@ -33,9 +33,11 @@ public final class ResumingThreadPool extends QueuedThreadPool {
       try {
         job.run();
       } catch (RuntimeException e) {
-        // As the pool would: logged, and the batch's thread goes on answering its other calls.
-        // An Error is not caught: it reaches the batcher, which lets a VirtualMachineError out.
+        // Logged, as the pool would, and the batch's thread goes on answering its other calls;
+        // the connection, in no known state, is closed rather than left to its idle timeout. An
+        // Error is not caught: it reaches the batcher, which lets a VirtualMachineError out.
         LOG.warn("resuming a connection failed", e);
+        ((Connection) job).close();
       } finally {
         RESUMING.remove();
       }

@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
  * selector's round end; the batcher forms the round's calls into one batch there, after the last
  * read, runs it on this thread when the engine is short and writes every answer, and the
  * connections are read again here (see {@link ResumingThreadPool}), asking the selector to watch
- * them while it still holds their keys. A handler that answers at once costs the same: no thread
- * woken, no selector woken, no change to what it watches. Without it, a batch run elsewhere
+ * them while it still holds their keys. For the connections it read in the round, a request then
+ * costs what a handler that answers at once costs: no thread woken, no selector woken, no change
+ * to what it watches (a batch that also holds calls another selector read, which found no free
+ * instance at its own round's end, asks that selector to watch them, as any thread would). Without
+ * it, a batch run elsewhere
  * answered on another thread, which woke the selector for every connection it read again (docs/
  * performance.md).
  */
@@ -39,7 +42,15 @@ public final class RoundSelector extends ManagedSelector {
   private static final ThreadLocal<Boolean> ENDING = new ThreadLocal<>();
 
   private final RoundEnd roundEnd = this::runAtEnd;
+  /**
+   * The thread that reads for this selector now. Jetty may hand the reading to another thread
+   * (while one runs a blocking task): the one it leaves keeps its {@link #READING} mark, which
+   * counts only while it is still this thread.
+   */
+  private volatile @Nullable Thread reader;
   private final Object lock = new Object();
+  /** Set once the selector has stopped: tasks then run at once, on the caller's thread. */
+  private boolean stopped;
   /** Tasks for the next round end; a round end swaps it with {@link #spare}. */
   private List<Runnable> pending = new ArrayList<>();
   /** Only the round end uses it, on the selector's thread. */
@@ -52,7 +63,8 @@ public final class RoundSelector extends ManagedSelector {
   /** The round end of the selector this thread reads for; null on any other thread. */
   public static @Nullable RoundEnd current() {
     RoundSelector selector = READING.get();
-    return selector == null ? null : selector.roundEnd;
+    return selector == null || selector.reader != Thread.currentThread() ? null
+        : selector.roundEnd;
   }
 
   /** Whether this thread is running a round's end. */
@@ -99,25 +111,47 @@ public final class RoundSelector extends ManagedSelector {
     // reads what is ready.
     READING.remove();
     int selected = super.select(selector);
+    reader = Thread.currentThread();
     READING.set(this);
     return selected;
   }
 
-  private void runAtEnd(Runnable task) {
-    boolean first;
+  @Override
+  protected void doStop() throws Exception {
+    super.doStop();
+    // A stopped selector runs no more updates: what waits for a round's end runs here, so that
+    // every call is queued (and answered: the model's queue is pumped) or refused.
+    List<Runnable> left;
     synchronized (lock) {
-      // Given again, it moves to the end: a model's queue is pumped after the round's last call
-      // to it is queued.
-      for (int i = pending.size() - 1; i >= 0; i--) {
-        if (pending.get(i) == task) {
-          pending.remove(i);
-          break;
-        }
-      }
-      first = pending.isEmpty();
-      pending.add(task);
+      stopped = true;
+      left = pending;
+      pending = new ArrayList<>();
     }
-    if (first) {
+    runAll(left);
+  }
+
+  private void runAtEnd(Runnable task) {
+    boolean first = false;
+    boolean runNow = false;
+    synchronized (lock) {
+      if (stopped) {
+        runNow = true;
+      } else {
+        // Given again, it moves to the end: a model's queue is pumped after the round's last
+        // call to it is queued.
+        for (int i = pending.size() - 1; i >= 0; i--) {
+          if (pending.get(i) == task) {
+            pending.remove(i);
+            break;
+          }
+        }
+        first = pending.isEmpty();
+        pending.add(task);
+      }
+    }
+    if (runNow) {
+      task.run();
+    } else if (first) {
       // Run with the selector's own updates: after the round's last read, before what it
       // watches is changed and it waits again. From the reading thread, that wakes nothing.
       submit(selector -> end());
@@ -130,29 +164,35 @@ public final class RoundSelector extends ManagedSelector {
       tasks = pending;
       pending = spare;
     }
-    Error error = null;
     ENDING.set(Boolean.TRUE);
     try {
-      // Every task runs, whatever one throws: each queues a call or pumps a model's queue, and a
-      // call left out would never be answered.
-      for (int i = 0; i < tasks.size(); i++) {
-        try {
-          tasks.get(i).run();
-        } catch (RuntimeException e) {
-          LOG.warn("a task at the end of a selector's round failed", e);
-        } catch (Error e) {
-          if (error == null) {
-            error = e;
-          }
-        }
-      }
+      runAll(tasks);
     } finally {
       ENDING.remove();
       tasks.clear();
       spare = tasks;
     }
+  }
+
+  /**
+   * Runs every task, whatever one throws: each queues a call or pumps a model's queue, and a call
+   * left out would never be answered. The first Error is thrown after them all.
+   */
+  private static void runAll(List<Runnable> tasks) {
+    Error error = null;
+    for (int i = 0; i < tasks.size(); i++) {
+      try {
+        tasks.get(i).run();
+      } catch (RuntimeException e) {
+        LOG.warn("a task at the end of a selector's round failed", e);
+      } catch (Error e) {
+        if (error == null) {
+          error = e;
+        }
+      }
+    }
     if (error != null) {
-      throw error;   // Jetty's selector logs it; a VirtualMachineError is not ours to swallow
+      throw error;   // Jetty's selector logs what its updates throw
     }
   }
 }

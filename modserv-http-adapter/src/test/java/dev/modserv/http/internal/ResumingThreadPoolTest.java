@@ -89,7 +89,7 @@ class ResumingThreadPoolTest {
   }
 
   @Test
-  void aResumeThatThrowsIsLoggedAndTheThreadGoesOn() throws Exception {
+  void aResumeThatThrowsClosesItsConnectionAndTheThreadGoesOn() throws Exception {
     Resumed failing = new Resumed();
     failing.alsoRun = () -> {
       throw new IllegalStateException("a connection that cannot resume");
@@ -101,5 +101,7 @@ class ResumingThreadPoolTest {
     });
     assertThat(failing.ranOn.get(5, TimeUnit.SECONDS)).isSameAs(batchThread);
     assertThat(next.ranOn.get(5, TimeUnit.SECONDS)).isSameAs(batchThread);
+    assertThat(failing.getEndPoint().isOpen()).isFalse();
+    assertThat(next.getEndPoint().isOpen()).isTrue();
   }
 }

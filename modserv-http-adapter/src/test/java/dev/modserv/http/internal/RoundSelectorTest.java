@@ -103,4 +103,35 @@ class RoundSelectorTest {
     server.getThreadPool().execute(() -> onPool.complete(RoundSelector.current()));
     assertThat(onPool.get(5, TimeUnit.SECONDS)).isNull();
   }
+
+  @Test
+  void onceItsSelectorHasStoppedARoundEndRunsATaskAtOnce() throws Exception {
+    CompletableFuture<RoundEnd> captured = new CompletableFuture<>();
+    ServerConnector connector = RoundSelector.tcp(server, 1, new HttpConnectionFactory());
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+    server.setHandler(new Handler.Abstract.NonBlocking() {
+      @Override
+      public boolean handle(Request request, Response response, Callback callback) {
+        captured.complete(RoundSelector.current());
+        Content.Sink.write(response, true, "ok", callback);
+        return true;
+      }
+    });
+    server.start();
+    try (HttpClient client = HttpClient.newHttpClient()) {
+      client.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/")).build(),
+          HttpResponse.BodyHandlers.discarding());
+    }
+    RoundEnd roundEnd = captured.get(5, TimeUnit.SECONDS);
+    assertThat(roundEnd).isNotNull();
+    server.stop();
+
+    CompletableFuture<Thread> ranOn = new CompletableFuture<>();
+    roundEnd.runAtEnd(() -> ranOn.complete(Thread.currentThread()));
+    assertThat(ranOn).as("no selector is left to run it: it runs here, rather than never")
+        .isCompletedWithValue(Thread.currentThread());
+  }
 }
