@@ -15,6 +15,7 @@ module dev.modserv.http {
   requires org.slf4j;
   requires static micrometer.tracing;
   requires static org.jspecify;
+  requires static com.google.errorprone.annotations;
 
   exports dev.modserv.http;
 }

@@ -1,5 +1,6 @@
 package dev.modserv.http.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.modserv.core.RoundEnd;
 import java.io.IOException;
 import java.nio.channels.Selector;
@@ -29,10 +30,9 @@ import org.slf4j.LoggerFactory;
  * them while it still holds their keys. For the connections it read in the round, a request then
  * costs what a handler that answers at once costs: no thread woken, no selector woken, no change
  * to what it watches (a batch that also holds calls another selector read, which found no free
- * instance at its own round's end, asks that selector to watch them, as any thread would). Without
- * it, a batch run elsewhere
- * answered on another thread, which woke the selector for every connection it read again (docs/
- * performance.md).
+ * instance at its own round's end, asks that selector to watch them, as any thread would). Before,
+ * a batch run on another thread answered there, which woke the selector for every connection it
+ * read again (docs/performance.md).
  */
 public final class RoundSelector extends ManagedSelector {
   private static final Logger LOG = LoggerFactory.getLogger(RoundSelector.class);
@@ -50,8 +50,10 @@ public final class RoundSelector extends ManagedSelector {
   private volatile @Nullable Thread reader;
   private final Object lock = new Object();
   /** Set once the selector has stopped: tasks then run at once, on the caller's thread. */
+  @GuardedBy("lock")
   private boolean stopped;
   /** Tasks for the next round end; a round end swaps it with {@link #spare}. */
+  @GuardedBy("lock")
   private List<Runnable> pending = new ArrayList<>();
   /** Only the round end uses it, on the selector's thread. */
   private List<Runnable> spare = new ArrayList<>();
