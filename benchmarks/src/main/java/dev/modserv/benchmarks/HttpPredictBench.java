@@ -8,6 +8,7 @@ import dev.modserv.core.ModelServer;
 import dev.modserv.core.ModelState;
 import dev.modserv.core.ModelStatus;
 import dev.modserv.http.HttpAdapter;
+import dev.modserv.http.internal.RoundSelector;
 import dev.modserv.server.internal.Telemetry;
 import dev.modserv.spi.ModelSource;
 import io.micrometer.observation.ObservationRegistry;
@@ -28,6 +29,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -101,7 +103,17 @@ public final class HttpPredictBench {
      * The adapter with tracing on: every request, queue wait and batch a span (OpenTelemetry).
      * Measured only when named in {@code --targets}, as is {@link #OIP_UDS}.
      */
-    TRACED_TCP("adapter+otel", "tcp", PATH, BODY);
+    TRACED_TCP("adapter+otel", "tcp", PATH, BODY),
+    /**
+     * The bare handler behind the adapter's selectors, which poll before they sleep as the
+     * adapter's do ({@code HttpAdapter.Builder.selectorSpin}): what the poll alone gives. Measured
+     * only when named, as are the two below.
+     */
+    BARE_POLL_TCP("bare+poll", "tcp", PATH, BODY),
+    BARE_POLL_UDS("bare+poll", "uds", PATH, BODY),
+    /** The adapter with {@code selectorSpin(Duration.ZERO)}: selectors that sleep at once. */
+    NO_POLL_TCP("adapter-no-poll", "tcp", PATH, BODY),
+    NO_POLL_UDS("adapter-no-poll", "uds", PATH, BODY);
 
     final String server;
     final String transport;
@@ -115,9 +127,12 @@ public final class HttpPredictBench {
       this.body = body;
     }
 
-    /** The targets a run measures unless told: all but the traced adapter and OIP's socket. */
+    /**
+     * The targets a run measures unless told: all but the traced adapter, OIP's socket and the
+     * poll's comparisons.
+     */
     static List<Target> measuredByDefault() {
-      return Arrays.stream(values()).filter(t -> t != TRACED_TCP && t != OIP_UDS).toList();
+      return Arrays.stream(values()).filter(t -> t.compareTo(OIP_UDS) < 0).toList();
     }
   }
 
@@ -162,14 +177,21 @@ public final class HttpPredictBench {
     final HttpAdapter traced;
     final Server bare;
     final int barePort;
+    final Server barePoll;
+    final int barePollPort;
+    final HttpAdapter noPoll;
     final Path dir;
     final Path adapterSocket;
     final Path bareSocket;
+    final Path barePollSocket;
+    final Path noPollSocket;
 
     Servers() throws Exception {
       dir = Files.createTempDirectory("modserv-http-bench");
       adapterSocket = dir.resolve("adapter.sock");
       bareSocket = dir.resolve("bare.sock");
+      barePollSocket = dir.resolve("bare-poll.sock");
+      noPollSocket = dir.resolve("no-poll.sock");
       modelServer = serveMlp();
       adapter = HttpAdapter.builder(modelServer).port(0).unixSocket(adapterSocket).build();
       adapter.start();
@@ -180,6 +202,9 @@ public final class HttpPredictBench {
       tracedServer = serveMlp(telemetry.observationRegistry());
       traced = HttpAdapter.builder(tracedServer).port(0).build();
       traced.start();
+      noPoll = HttpAdapter.builder(modelServer).port(0).unixSocket(noPollSocket)
+          .selectorSpin(Duration.ZERO).build();
+      noPoll.start();
 
       bare = new Server();
       ServerConnector tcp = new ServerConnector(bare);
@@ -193,6 +218,22 @@ public final class HttpPredictBench {
       bare.setHandler(new BareHandler());
       bare.start();
       barePort = tcp.getLocalPort();
+
+      barePoll = new Server();
+      int selectors = Runtime.getRuntime().availableProcessors();   // as the adapter has
+      Duration spin = Duration.ofNanos(HttpAdapter.DEFAULT_SELECTOR_SPIN_MICROS * 1000);
+      ServerConnector pollTcp = RoundSelector.tcp(barePoll, selectors, spin,
+          new HttpConnectionFactory());
+      pollTcp.setHost("127.0.0.1");
+      pollTcp.setPort(0);
+      barePoll.addConnector(pollTcp);
+      UnixDomainServerConnector pollUds = RoundSelector.unixDomain(barePoll, selectors, spin,
+          new HttpConnectionFactory());
+      pollUds.setUnixDomainPath(barePollSocket);
+      barePoll.addConnector(pollUds);
+      barePoll.setHandler(new BareHandler());
+      barePoll.start();
+      barePollPort = pollTcp.getLocalPort();
     }
 
     SocketAddress address(Target t) {
@@ -202,6 +243,10 @@ public final class HttpPredictBench {
         case BARE_TCP -> new InetSocketAddress("127.0.0.1", barePort);
         case BARE_UDS -> UnixDomainSocketAddress.of(bareSocket);
         case TRACED_TCP -> new InetSocketAddress("127.0.0.1", traced.port());
+        case BARE_POLL_TCP -> new InetSocketAddress("127.0.0.1", barePollPort);
+        case BARE_POLL_UDS -> UnixDomainSocketAddress.of(barePollSocket);
+        case NO_POLL_TCP -> new InetSocketAddress("127.0.0.1", noPoll.port());
+        case NO_POLL_UDS -> UnixDomainSocketAddress.of(noPollSocket);
       };
     }
 
@@ -209,11 +254,15 @@ public final class HttpPredictBench {
     public void close() throws Exception {
       adapter.close();
       traced.close();
+      noPoll.close();
       bare.stop();
+      barePoll.stop();
       modelServer.close();
       tracedServer.close();
       telemetry.close();
       Files.deleteIfExists(bareSocket);
+      Files.deleteIfExists(barePollSocket);
+      Files.deleteIfExists(noPollSocket);
       Files.deleteIfExists(adapterSocket);
       Files.deleteIfExists(dir);
     }

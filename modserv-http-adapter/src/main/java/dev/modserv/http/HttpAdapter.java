@@ -81,6 +81,11 @@ import org.slf4j.LoggerFactory;
  * {@code ModelServer} stays open: its owner closes it, which unloads the models.
  */
 public final class HttpAdapter implements AutoCloseable {
+  /** How long a selector polls for the next request before it sleeps, unless told. */
+  public static final long DEFAULT_SELECTOR_SPIN_MICROS = 50;
+  private static final Duration DEFAULT_SELECTOR_SPIN =
+      Duration.ofNanos(DEFAULT_SELECTOR_SPIN_MICROS * 1000);
+  private static final Duration MAX_SELECTOR_SPIN = Duration.ofMillis(10);
   private static final Logger log = LoggerFactory.getLogger(HttpAdapter.class);
 
   private final Settings settings;
@@ -90,6 +95,7 @@ public final class HttpAdapter implements AutoCloseable {
   private final @Nullable Path unixSocket;
   private final @Nullable UnixSocketFile socketFile;
   private final Duration gracePeriod;
+  private final Duration selectorSpin;
   private final HeaderDeadline headerDeadline;
   private volatile int requestsCut;
   private final AtomicBoolean started = new AtomicBoolean();
@@ -103,6 +109,7 @@ public final class HttpAdapter implements AutoCloseable {
     this.unixSocket = b.unixSocket;
     this.socketFile = b.unixSocket == null ? null : new UnixSocketFile(b.unixSocket);
     this.gracePeriod = b.gracePeriod;
+    this.selectorSpin = b.selectorSpin;
     this.headerDeadline = new HeaderDeadline(b.headerTimeout);
     Meters meters = meters(b.registry != null ? b.registry
         : b.server.meterRegistry().orElse(null));
@@ -214,7 +221,7 @@ public final class HttpAdapter implements AutoCloseable {
     Server server = new Server(new ResumingThreadPool());
     server.setErrorHandler(new JsonErrorHandler());
     int cores = Runtime.getRuntime().availableProcessors();
-    ServerConnector tcp = RoundSelector.tcp(server, cores, http());
+    ServerConnector tcp = RoundSelector.tcp(server, cores, selectorSpin, http());
     tcp.setHost(host);
     tcp.setPort(port);
     tcp.addEventListener(headerDeadline);
@@ -225,7 +232,8 @@ public final class HttpAdapter implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e.getMessage(), e);
       }
-      UnixDomainServerConnector uds = RoundSelector.unixDomain(server, cores, http());
+      UnixDomainServerConnector uds = RoundSelector.unixDomain(server, cores, selectorSpin,
+          http());
       uds.setUnixDomainPath(socketFile.bindPath());
       uds.addEventListener(headerDeadline);
       server.addConnector(uds);
@@ -368,6 +376,8 @@ public final class HttpAdapter implements AutoCloseable {
     private @Nullable Path modelRoot;
     private Duration gracePeriod = Duration.ofSeconds(30);
     private boolean graceSet;
+    private Duration selectorSpin = DEFAULT_SELECTOR_SPIN;
+    private boolean selectorSpinSet;
     private final List<String> requiredModels = new ArrayList<>();
     private boolean strictReadiness = true;
     private boolean strictReadinessSet;
@@ -484,6 +494,27 @@ public final class HttpAdapter implements AutoCloseable {
       }
       this.gracePeriod = grace;
       this.graceSet = true;
+      return this;
+    }
+
+    /**
+     * How long a connector's selector thread polls for the next request before it sleeps, after a
+     * wait no longer than that (a client that sends its next request soon); defaults to {@value
+     * #DEFAULT_SELECTOR_SPIN_MICROS} µs, and {@link Duration#ZERO} turns polling off. A request
+     * that comes while it polls is read by a thread that is awake, on a core whose caches still
+     * hold the model: over a few connections that halves the latency the server adds (docs/http.md
+     * has the figures). It costs up to this much of a core's time for each wait, while requests
+     * come that close together; a selector whose requests come further apart sleeps at once.
+     *
+     * @throws IllegalArgumentException when negative or over 10 ms
+     */
+    public Builder selectorSpin(Duration spin) {
+      once(selectorSpinSet, "selectorSpin");
+      if (spin.isNegative() || spin.compareTo(MAX_SELECTOR_SPIN) > 0) {
+        throw new IllegalArgumentException("selectorSpin must be in 0..10ms: " + spin);
+      }
+      this.selectorSpin = spin;
+      this.selectorSpinSet = true;
       return this;
     }
 

@@ -80,6 +80,7 @@ public class ModservAutoConfiguration {
         .host(http.getHost())
         .maxBodyBytes(http.getMaxBodySize().toBytes())
         .gracePeriod(http.getGracePeriod())
+        .selectorSpin(http.getSelectorSpin())
         .dialects(http.getDialects().toArray(Dialect[]::new))
         .strictReadiness(properties.getReadiness().isStrict());
     if (http.getApiKey() != null) {

@@ -1,6 +1,7 @@
 package dev.modserv.spring;
 
 import dev.modserv.http.Dialect;
+import dev.modserv.http.HttpAdapter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -422,6 +423,13 @@ public class ModservProperties {
     /** How long close waits for requests in flight. */
     private Duration gracePeriod = Duration.ofSeconds(30);
 
+    /**
+     * How long a selector thread polls for the next request before it sleeps, after a short wait
+     * (0 turns polling off).
+     */
+    private Duration selectorSpin =
+        Duration.ofNanos(HttpAdapter.DEFAULT_SELECTOR_SPIN_MICROS * 1000);
+
     public boolean isEnabled() {
       return enabled;
     }
@@ -476,6 +484,14 @@ public class ModservProperties {
 
     public void setGracePeriod(Duration gracePeriod) {
       this.gracePeriod = gracePeriod;
+    }
+
+    public Duration getSelectorSpin() {
+      return selectorSpin;
+    }
+
+    public void setSelectorSpin(Duration selectorSpin) {
+      this.selectorSpin = selectorSpin;
     }
   }
 }

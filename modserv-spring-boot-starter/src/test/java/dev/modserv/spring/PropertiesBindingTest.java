@@ -71,7 +71,8 @@ import org.springframework.util.unit.DataSize;
         "modserv.http.api-key=secret",
         "modserv.http.dialects=native,oip",
         "modserv.http.max-body-size=2KB",
-        "modserv.http.grace-period=1s"})
+        "modserv.http.grace-period=1s",
+        "modserv.http.selector-spin=0ms"})
 class PropertiesBindingTest {
   private static Path repository;
 
@@ -125,6 +126,7 @@ class PropertiesBindingTest {
     assertThat(p.getHttp().getDialects()).isEqualTo(EnumSet.of(Dialect.NATIVE, Dialect.OIP));
     assertThat(p.getHttp().getMaxBodySize()).isEqualTo(DataSize.ofKilobytes(2));
     assertThat(p.getHttp().getGracePeriod()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(p.getHttp().getSelectorSpin()).isZero();
     ModservProperties.Model mlp = p.getModels().get("mlp");
     assertThat(mlp.getPath()).isEqualTo(Fixtures.MLP);
     assertThat(mlp.getVersion()).isEqualTo(7);

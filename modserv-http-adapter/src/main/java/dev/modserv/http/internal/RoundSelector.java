@@ -4,10 +4,13 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import dev.modserv.core.RoundEnd;
 import java.io.IOException;
 import java.nio.channels.Selector;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.io.ManagedSelector;
+import org.eclipse.jetty.io.ManagedSelector.SelectorUpdate;
 import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -33,6 +36,9 @@ import org.slf4j.LoggerFactory;
  * instance at its own round's end, asks that selector to watch them, as any thread would). Before,
  * a batch run on another thread answered there, which woke the selector for every connection it
  * read again (docs/performance.md).
+ *
+ * <p>Between rounds, a selector whose last wait was short polls before it sleeps ({@link
+ * #nioSelect}).
  */
 public final class RoundSelector extends ManagedSelector {
   private static final Logger LOG = LoggerFactory.getLogger(RoundSelector.class);
@@ -58,8 +64,11 @@ public final class RoundSelector extends ManagedSelector {
   /** Only the round end uses it, on the selector's thread. */
   private List<Runnable> spare = new ArrayList<>();
 
-  RoundSelector(SelectorManager manager, int id) {
+  private final long spinNanos;
+
+  RoundSelector(SelectorManager manager, int id, long spinNanos) {
     super(manager, id);
+    this.spinNanos = spinNanos;
   }
 
   /** The round end of the selector this thread reads for; null on any other thread. */
@@ -74,8 +83,13 @@ public final class RoundSelector extends ManagedSelector {
     return ENDING.get() != null;
   }
 
-  /** A TCP connector whose selectors are round selectors. */
-  public static ServerConnector tcp(Server server, int selectors, ConnectionFactory factory) {
+  /**
+   * A TCP connector whose selectors are round selectors, each polling for up to {@code spin} after
+   * a short wait before it sleeps (zero: never polls).
+   */
+  public static ServerConnector tcp(Server server, int selectors, Duration spin,
+      ConnectionFactory factory) {
+    long spinNanos = spin.toNanos();
     return new ServerConnector(server, -1, selectors, factory) {
       @Override
       protected SelectorManager newSelectorManager(Executor executor, Scheduler scheduler,
@@ -83,16 +97,17 @@ public final class RoundSelector extends ManagedSelector {
         return new ServerConnectorManager(executor, scheduler, count) {
           @Override
           protected ManagedSelector newSelector(int id) {
-            return new RoundSelector(this, id);
+            return new RoundSelector(this, id, spinNanos);
           }
         };
       }
     };
   }
 
-  /** A Unix-domain-socket connector whose selectors are round selectors. */
-  public static UnixDomainServerConnector unixDomain(Server server, int selectors,
+  /** A Unix-domain-socket connector whose selectors are round selectors, as {@link #tcp}. */
+  public static UnixDomainServerConnector unixDomain(Server server, int selectors, Duration spin,
       ConnectionFactory factory) {
+    long spinNanos = spin.toNanos();
     return new UnixDomainServerConnector(server, -1, selectors, factory) {
       @Override
       protected SelectorManager newSelectorManager(Executor executor, Scheduler scheduler,
@@ -100,11 +115,97 @@ public final class RoundSelector extends ManagedSelector {
         return new UnixDomainSelectorManager(executor, scheduler, count) {
           @Override
           protected ManagedSelector newSelector(int id) {
-            return new RoundSelector(this, id);
+            return new RoundSelector(this, id, spinNanos);
           }
         };
       }
     };
+  }
+
+  /**
+   * Counts the updates submitted (after each is queued): a wait that finds it moved knows that an
+   * update may wait whose wake-up a poll took.
+   */
+  private final AtomicLong submits = new AtomicLong();
+  /**
+   * Set while the selecting thread waits without polling: an update submitted then wakes it again,
+   * as a poll may have taken the wake-up its queuing gave.
+   */
+  private volatile boolean blocking;
+  /** Set while Jetty dumps this selector: its update is queued without {@link #submit}. */
+  private volatile boolean dumping;
+  /**
+   * The count of {@link #submits} the last wait saw as it returned; every update counted then is
+   * applied before the next wait. This and {@link #lastWaitNanos} are only used by the selecting
+   * thread: Jetty hands selecting from one thread to another under its own lock.
+   */
+  private long applied;
+  /** How long the last wait took, polls and all. */
+  private long lastWaitNanos = Long.MAX_VALUE;
+
+  @Override
+  public void submit(SelectorUpdate update) {
+    super.submit(update);
+    submits.incrementAndGet();
+    if (blocking) {
+      Selector selector = getSelector();
+      if (selector != null) {
+        selector.wakeup();
+      }
+    }
+  }
+
+  @Override
+  public void dump(Appendable out, String indent) throws IOException {
+    dumping = true;
+    try {
+      super.dump(out, indent);
+    } finally {
+      dumping = false;
+    }
+  }
+
+  /**
+   * Waits for the next ready connection. A selector that just served a request polls for the next
+   * one for up to {@code spinNanos} before it sleeps, when its last wait was no longer than that:
+   * a request that comes soon is then read by a thread that is awake, on a core whose caches still
+   * hold the model's data. A selector whose requests come further apart sleeps at once.
+   *
+   * <p>A poll consumes a wake-up given to the selector. Jetty gives one when it queues an update
+   * for the waiting selector; so a poll that sees the count of submitted updates move, or a dump
+   * begin, returns, and the selector applies the update. An update counted only after the last
+   * poll wakes the selector itself ({@link #blocking}).
+   */
+  @Override
+  protected int nioSelect(Selector selector, boolean now) throws IOException {
+    if (now || spinNanos == 0) {
+      return super.nioSelect(selector, now);
+    }
+    long start = System.nanoTime();
+    try {
+      if (updateWaits()) {
+        return selector.selectNow();
+      }
+      if (lastWaitNanos <= spinNanos) {
+        do {
+          int selected = selector.selectNow();
+          if (selected > 0 || updateWaits()) {
+            return selected;
+          }
+          Thread.onSpinWait();
+        } while (System.nanoTime() - start < spinNanos);
+      }
+      blocking = true;
+      return updateWaits() ? selector.selectNow() : selector.select();
+    } finally {
+      blocking = false;
+      applied = submits.get();
+      lastWaitNanos = System.nanoTime() - start;
+    }
+  }
+
+  private boolean updateWaits() {
+    return submits.get() != applied || dumping;
   }
 
   @Override

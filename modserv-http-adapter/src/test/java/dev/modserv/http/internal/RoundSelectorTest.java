@@ -8,7 +8,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +72,7 @@ class RoundSelectorTest {
 
   @Test
   void aRequestsTasksRunOnItsSelectorsThreadAfterTheHandlerReturns() throws Exception {
-    ServerConnector connector = RoundSelector.tcp(server, 1, new HttpConnectionFactory());
+    ServerConnector connector = RoundSelector.tcp(server, 1, Duration.ZERO, new HttpConnectionFactory());
     connector.setHost("127.0.0.1");
     connector.setPort(0);
     server.addConnector(connector);
@@ -107,7 +109,7 @@ class RoundSelectorTest {
   @Test
   void onceItsSelectorHasStoppedARoundEndRunsATaskAtOnce() throws Exception {
     CompletableFuture<RoundEnd> captured = new CompletableFuture<>();
-    ServerConnector connector = RoundSelector.tcp(server, 1, new HttpConnectionFactory());
+    ServerConnector connector = RoundSelector.tcp(server, 1, Duration.ZERO, new HttpConnectionFactory());
     connector.setHost("127.0.0.1");
     connector.setPort(0);
     server.addConnector(connector);
@@ -133,5 +135,50 @@ class RoundSelectorTest {
     roundEnd.runAtEnd(() -> ranOn.complete(Thread.currentThread()));
     assertThat(ranOn).as("no selector is left to run it: it runs here, rather than never")
         .isCompletedWithValue(Thread.currentThread());
+  }
+
+  /** A started connector with one selector that polls for {@code spin}; returns that selector. */
+  private RoundSelector pollingSelector(Duration spin) throws Exception {
+    ServerConnector connector = RoundSelector.tcp(server, 1, spin, new HttpConnectionFactory());
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+    server.start();
+    return connector.getSelectorManager().getBeans(RoundSelector.class).iterator().next();
+  }
+
+  /** Submits an update from this thread and waits until the selector applied it. */
+  private static void applied(RoundSelector selector, int i) throws Exception {
+    CompletableFuture<Integer> applied = new CompletableFuture<>();
+    selector.submit(s -> applied.complete(i));
+    assertThat(applied.get(5, TimeUnit.SECONDS)).isEqualTo(i);
+  }
+
+  @Test
+  void anUpdateSubmittedWhileTheSelectorPollsOrSleepsIsApplied() throws Exception {
+    // Each applied update makes the selector's wait short, so it polls for the next: the next
+    // comes while it polls (whose wake-up a poll takes) or after, while it sleeps.
+    RoundSelector selector = pollingSelector(Duration.ofMillis(1));
+    Random random = new Random(17);
+    for (int i = 0; i < 1000; i++) {
+      applied(selector, i);
+      long until = System.nanoTime() + random.nextInt(2_000_000);
+      while (System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+    }
+  }
+
+  @Test
+  void aDumpWhileTheSelectorPollsListsItsKeys() throws Exception {
+    // Jetty queues a dump's update without submit(): a poll that took its wake-up must still
+    // return, or the dump waits 5 s and shows no keys.
+    RoundSelector selector = pollingSelector(Duration.ofMillis(10));
+    for (int i = 0; i < 3; i++) {
+      applied(selector, i);   // the selector polls for 10 ms from here
+      StringBuilder dump = new StringBuilder();
+      selector.dump(dump, "");
+      assertThat(dump.toString()).contains("keys @").doesNotContain("No dump keys retrieved");
+    }
   }
 }

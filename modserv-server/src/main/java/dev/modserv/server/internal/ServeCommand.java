@@ -91,6 +91,13 @@ public final class ServeCommand implements Callable<Integer> {
           + "flight may take to finish. Default: ${DEFAULT-VALUE}.")
   Duration gracePeriod = Duration.ofSeconds(30);
 
+  @Option(names = "--selector-spin", paramLabel = "DURATION", defaultValue = "50us",
+      converter = DurationConverter.class, description = "How long an HTTP selector thread "
+          + "polls for the next request before it sleeps, after a short wait: lower latency over "
+          + "a few connections, for up to this much CPU per wait; 0s turns polling off. At most "
+          + "10ms. Default: ${DEFAULT-VALUE}.")
+  Duration selectorSpin = ServeOptions.DEFAULT_SELECTOR_SPIN;
+
   @Option(names = "--request-timeout", paramLabel = "DURATION",
       converter = DurationConverter.class, description = "Deadline of each model call; a call "
           + "past it gets 504. Default: none.")
@@ -190,7 +197,17 @@ public final class ServeCommand implements Callable<Integer> {
         progressThreshold, maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes,
         corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
         responseCacheBytes, embeddingCacheBytes, strictReadiness,
-        grpc(), models.stream().map(ServeOptions.DirectModel::parse).toList(), fit());
+        grpc(), models.stream().map(ServeOptions.DirectModel::parse).toList(), fit(),
+        selectorSpin());
+  }
+
+  /** The selector spin, checked as the adapter checks it. */
+  private Duration selectorSpin() {
+    if (selectorSpin.isNegative() || selectorSpin.compareTo(Duration.ofMillis(10)) > 0) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--selector-spin must be in 0..10ms: " + selectorSpin);
+    }
+    return selectorSpin;
   }
 
   /** The node fit report's options, checked. */

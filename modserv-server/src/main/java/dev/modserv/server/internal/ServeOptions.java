@@ -1,5 +1,6 @@
 package dev.modserv.server.internal;
 
+import dev.modserv.http.HttpAdapter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +28,7 @@ import org.jspecify.annotations.Nullable;
  * @param grpc the gRPC listeners; null serves no gRPC
  * @param models model files or folders served as they are ({@code --model}), each as version 1
  * @param fit the node fit report's catalog and overrides ({@code --fit-*})
+ * @param selectorSpin how long an HTTP selector polls before it sleeps ({@code --selector-spin})
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -47,7 +49,12 @@ public record ServeOptions(
     boolean strictReadiness,
     @Nullable Grpc grpc,
     List<DirectModel> models,
-    Fit fit) {
+    Fit fit,
+    Duration selectorSpin) {
+
+  /** The default of {@code --selector-spin}. */
+  public static final Duration DEFAULT_SELECTOR_SPIN =
+      Duration.ofNanos(HttpAdapter.DEFAULT_SELECTOR_SPIN_MICROS * 1000);
 
   /** Options without the node fit report's. */
   public ServeOptions(@Nullable Path repository, String host, int port, @Nullable Path socket,
@@ -58,7 +65,7 @@ public record ServeOptions(
       List<DirectModel> models) {
     this(repository, host, port, socket, apiKeyFile, pollInterval, cacheDir, progressThreshold,
         maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes, corsOrigins, responseCacheBytes,
-        embeddingCacheBytes, strictReadiness, grpc, models, Fit.NONE);
+        embeddingCacheBytes, strictReadiness, grpc, models, Fit.NONE, DEFAULT_SELECTOR_SPIN);
   }
 
   /**

@@ -133,7 +133,7 @@ public final class StandaloneServer implements AutoCloseable {
       }
 
       HttpAdapter.Builder hb = HttpAdapter.builder(server).host(o.host()).port(o.port())
-          .gracePeriod(o.gracePeriod());
+          .gracePeriod(o.gracePeriod()).selectorSpin(o.selectorSpin());
       if (o.socket() != null) {
         hb.unixSocket(o.socket());
       }

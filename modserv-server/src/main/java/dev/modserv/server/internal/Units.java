@@ -6,17 +6,20 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations ({@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, ISO-8601) and sizes. */
+/**
+ * Durations ({@code 50us}, {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, ISO-8601) and
+ * sizes.
+ */
 public final class Units {
-  private static final Pattern DURATION = Pattern.compile("(-?\\d+)\\s*(ms|s|m|h|d)");
+  private static final Pattern DURATION = Pattern.compile("(-?\\d+)\\s*(us|µs|ms|s|m|h|d)");
   private static final Pattern SIZE =
       Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?");
 
   private Units() {}
 
   /**
-   * Parses a duration: a whole number with a unit ({@code ms}, {@code s}, {@code m}, {@code h},
-   * {@code d}) or ISO-8601 ({@code PT1.5S}).
+   * Parses a duration: a whole number with a unit ({@code us} or {@code µs}, {@code ms}, {@code
+   * s}, {@code m}, {@code h}, {@code d}) or ISO-8601 ({@code PT1.5S}).
    *
    * @throws IllegalArgumentException with what was expected
    */
@@ -24,14 +27,19 @@ public final class Units {
     String t = text.trim().toLowerCase(Locale.ROOT);
     Matcher m = DURATION.matcher(t);
     if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
+      try {
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+          case "us", "µs" -> Duration.ofNanos(Math.multiplyExact(n, 1000L));
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofDays(n);
+        };
+      } catch (ArithmeticException e) {   // NumberFormatException is an IllegalArgumentException
+        throw new IllegalArgumentException("duration out of range: \"" + text + "\"", e);
+      }
     }
     if (t.startsWith("pt") || t.startsWith("p") || t.startsWith("-p")) {
       try {

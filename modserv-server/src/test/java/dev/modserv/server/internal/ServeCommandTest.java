@@ -1,11 +1,14 @@
 package dev.modserv.server.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class ServeCommandTest {
 
@@ -25,6 +28,19 @@ class ServeCommandTest {
     assertThat(o.cacheDir()).isEqualTo(Path.of("/c", "modserv"));
     assertThat(o.gracePeriod()).isEqualTo(Duration.ofSeconds(30));
     assertThat(o.progressThreshold()).isEqualTo(64L << 20);
+    assertThat(o.selectorSpin()).isEqualTo(Duration.ofNanos(50_000));
+  }
+
+  @Test
+  void aSelectorSpinOutOfRangeIsRefusedNamingTheOption() {
+    for (String bad : List.of("-1us", "11ms", "soon")) {
+      ServeCommand cmd = new ServeCommand(s -> { });
+      assertThatThrownBy(() -> {
+        ServeCommand.commandLine(cmd, Map.of()).parseArgs("--selector-spin", bad);
+        cmd.options(Map.of());
+      }).as(bad).isInstanceOf(CommandLine.ParameterException.class)
+          .hasMessageContaining("--selector-spin");
+    }
   }
 
   @Test
@@ -40,6 +56,7 @@ class ServeCommandTest {
         Map.entry("MODSERV_PROGRESS_THRESHOLD", "1GiB"),
         Map.entry("MODSERV_MAX_LOADED_MEMORY", "8GiB"),
         Map.entry("MODSERV_GRACE_PERIOD", "10s"),
+        Map.entry("MODSERV_SELECTOR_SPIN", "200us"),
         Map.entry("MODSERV_REQUEST_TIMEOUT", "2s"),
         Map.entry("MODSERV_MAX_BODY_SIZE", "1MiB"),
         Map.entry("MODSERV_CORS_ORIGINS", "https://a.example,https://b.example"));
@@ -54,6 +71,7 @@ class ServeCommandTest {
     assertThat(o.progressThreshold()).isEqualTo(1L << 30);
     assertThat(o.maxLoadedBytes()).isEqualTo(8L << 30);
     assertThat(o.gracePeriod()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(o.selectorSpin()).isEqualTo(Duration.ofNanos(200_000));
     assertThat(o.requestTimeout()).isEqualTo(Duration.ofSeconds(2));
     assertThat(o.maxBodyBytes()).isEqualTo(1L << 20);
     assertThat(o.corsOrigins()).containsExactly("https://a.example", "https://b.example");

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 class UnitsTest {
   @Test
   void durations() {
+    assertThat(Units.duration("50us")).isEqualTo(Duration.ofNanos(50_000));
+    assertThat(Units.duration("50µs")).isEqualTo(Duration.ofNanos(50_000));
     assertThat(Units.duration("500ms")).isEqualTo(Duration.ofMillis(500));
     assertThat(Units.duration("30s")).isEqualTo(Duration.ofSeconds(30));
     assertThat(Units.duration("5m")).isEqualTo(Duration.ofMinutes(5));
@@ -16,6 +18,12 @@ class UnitsTest {
     assertThat(Units.duration("-1s")).isNegative();
     assertThat(Units.duration("PT1.5S")).isEqualTo(Duration.ofMillis(1500));
     assertThatThrownBy(() -> Units.duration("30")).hasMessageContaining("got \"30\"");
+    assertThatThrownBy(() -> Units.duration("9223372036854775807us"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> Units.duration("9223372036854775807d"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out of range");
+    assertThatThrownBy(() -> Units.duration("99999999999999999999s"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
