@@ -498,12 +498,12 @@ public final class HttpAdapter implements AutoCloseable {
     }
 
     /**
-     * How long a connector's selector thread polls for the next request before it sleeps, after a
-     * wait no longer than that (a client that sends its next request soon); defaults to {@value
+     * How long a connector's selector thread polls for the next request before it sleeps, while
+     * its requests come within that of each other (on average); defaults to {@value
      * #DEFAULT_SELECTOR_SPIN_MICROS} µs, and {@link Duration#ZERO} turns polling off. A request
      * that comes while it polls is read by a thread that is awake, on a core whose caches still
-     * hold the model: over a few connections that halves the latency the server adds (docs/http.md
-     * has the figures). It costs up to this much of a core's time for each wait, while requests
+     * hold the model: on a small virtual machine that takes about 40 µs off each request over one
+     * connection (docs/http.md has the figures). It costs up to this much of a core's time for each wait, while requests
      * come that close together; a selector whose requests come further apart sleeps at once.
      *
      * @throws IllegalArgumentException when negative or over 10 ms

@@ -8,6 +8,7 @@ import dev.modserv.http.HttpAdapter;
 import dev.modserv.spring.internal.ModelLoading;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -80,12 +81,16 @@ public class ModservAutoConfiguration {
         .host(http.getHost())
         .maxBodyBytes(http.getMaxBodySize().toBytes())
         .gracePeriod(http.getGracePeriod())
-        .selectorSpin(http.getSelectorSpin())
         .dialects(http.getDialects().toArray(Dialect[]::new))
         .strictReadiness(properties.getReadiness().isStrict());
     if (http.getApiKey() != null) {
       b.apiKey(http.getApiKey());
     }
+    Duration spin = http.getSelectorSpin();
+    if (spin.isNegative() || spin.compareTo(Duration.ofMillis(10)) > 0) {
+      throw new IllegalStateException("modserv.http.selector-spin must be in 0..10ms: " + spin);
+    }
+    b.selectorSpin(spin);
     List<String> required = properties.getReadiness().getRequiredModels();
     (required != null ? required : models.names()).forEach(b::requireModel);
     // /metrics shows the application's Prometheus registry when it has one.

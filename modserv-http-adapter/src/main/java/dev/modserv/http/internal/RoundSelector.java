@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.ManagedSelector.SelectorUpdate;
@@ -16,6 +17,7 @@ import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.thread.Scheduler;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -69,6 +71,7 @@ public final class RoundSelector extends ManagedSelector {
   RoundSelector(SelectorManager manager, int id, long spinNanos) {
     super(manager, id);
     this.spinNanos = spinNanos;
+    this.recentWaitNanos = 4 * spinNanos;
   }
 
   /** The round end of the selector this thread reads for; null on any other thread. */
@@ -123,28 +126,38 @@ public final class RoundSelector extends ManagedSelector {
   }
 
   /**
-   * Counts the updates submitted (after each is queued): a wait that finds it moved knows that an
-   * update may wait whose wake-up a poll took.
+   * Counts each update submitted twice, before it is queued and after: a wait that finds it moved
+   * knows that an update may wait whose wake-up a poll took (or is about to be queued, with its
+   * wake-up).
    */
   private final AtomicLong submits = new AtomicLong();
   /**
-   * Set while the selecting thread waits without polling: an update submitted then wakes it again,
+   * Set while the selecting thread waits without polling: an update counted then wakes it again,
    * as a poll may have taken the wake-up its queuing gave.
    */
   private volatile boolean blocking;
-  /** Set while Jetty dumps this selector: its update is queued without {@link #submit}. */
-  private volatile boolean dumping;
+  /** How many threads dump this selector now: Jetty queues a dump's update without submit. */
+  private final AtomicInteger dumping = new AtomicInteger();
   /**
    * The count of {@link #submits} the last wait saw as it returned; every update counted then is
-   * applied before the next wait. This and {@link #lastWaitNanos} are only used by the selecting
+   * applied before the next wait. This and {@link #recentWaitNanos} are only used by the selecting
    * thread: Jetty hands selecting from one thread to another under its own lock.
    */
   private long applied;
-  /** How long the last wait took, polls and all. */
-  private long lastWaitNanos = Long.MAX_VALUE;
+  /**
+   * A moving average of how long the selector waited for a connection to be ready (a quarter the
+   * last wait, at most four spins, and three quarters the average before); it polls while that
+   * is within the spin. Waits cut short by an update are left out: they say nothing of when
+   * requests come. A request read in two parts, a long wait then a short one, does not bring the
+   * average under the spin; after an idle hour, five short waits do.
+   */
+  private long recentWaitNanos;
+  /** How many polls began; read by tests and Jetty's JMX. */
+  private volatile long polls;
 
   @Override
   public void submit(SelectorUpdate update) {
+    submits.incrementAndGet();
     super.submit(update);
     submits.incrementAndGet();
     if (blocking) {
@@ -157,24 +170,33 @@ public final class RoundSelector extends ManagedSelector {
 
   @Override
   public void dump(Appendable out, String indent) throws IOException {
-    dumping = true;
+    dumping.incrementAndGet();
     try {
       super.dump(out, indent);
     } finally {
-      dumping = false;
+      dumping.decrementAndGet();
     }
   }
 
+  /** How many times this selector began to poll before it sleeps. */
+  @ManagedAttribute("polls begun before the selector sleeps")
+  public long getPolls() {
+    return polls;
+  }
+
   /**
-   * Waits for the next ready connection. A selector that just served a request polls for the next
-   * one for up to {@code spinNanos} before it sleeps, when its last wait was no longer than that:
-   * a request that comes soon is then read by a thread that is awake, on a core whose caches still
-   * hold the model's data. A selector whose requests come further apart sleeps at once.
+   * Waits for the next ready connection. While its requests come within {@code spinNanos} of each
+   * other (on average, {@link #recentWaitNanos}), a selector polls for the next one for up to that
+   * long before it sleeps: a request that comes soon is then read by a thread that is awake, on a
+   * core whose caches still hold the model's data. A selector whose requests come further apart
+   * sleeps at once.
    *
    * <p>A poll consumes a wake-up given to the selector. Jetty gives one when it queues an update
    * for the waiting selector; so a poll that sees the count of submitted updates move, or a dump
    * begin, returns, and the selector applies the update. An update counted only after the last
-   * poll wakes the selector itself ({@link #blocking}).
+   * poll wakes the selector itself ({@link #blocking}). One case is late rather than lost: a
+   * submitting thread held up between queuing its update and counting it again, after this
+   * selector returned for its first count, delays the update until it runs again.
    */
   @Override
   protected int nioSelect(Selector selector, boolean now) throws IOException {
@@ -182,13 +204,16 @@ public final class RoundSelector extends ManagedSelector {
       return super.nioSelect(selector, now);
     }
     long start = System.nanoTime();
+    int selected = 0;
     try {
       if (updateWaits()) {
-        return selector.selectNow();
+        selected = selector.selectNow();
+        return selected;
       }
-      if (lastWaitNanos <= spinNanos) {
+      if (recentWaitNanos <= spinNanos) {
+        polls++;   // only this thread writes it
         do {
-          int selected = selector.selectNow();
+          selected = selector.selectNow();
           if (selected > 0 || updateWaits()) {
             return selected;
           }
@@ -196,16 +221,20 @@ public final class RoundSelector extends ManagedSelector {
         } while (System.nanoTime() - start < spinNanos);
       }
       blocking = true;
-      return updateWaits() ? selector.selectNow() : selector.select();
+      selected = updateWaits() ? selector.selectNow() : selector.select();
+      return selected;
     } finally {
       blocking = false;
       applied = submits.get();
-      lastWaitNanos = System.nanoTime() - start;
+      long waited = System.nanoTime() - start;
+      if (selected > 0 || waited > spinNanos) {
+        recentWaitNanos += (Math.min(waited, 4 * spinNanos) - recentWaitNanos) >> 2;
+      }
     }
   }
 
   private boolean updateWaits() {
-    return submits.get() != applied || dumping;
+    return submits.get() != applied || dumping.get() > 0;
   }
 
   @Override

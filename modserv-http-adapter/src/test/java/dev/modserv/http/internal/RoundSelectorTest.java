@@ -25,7 +25,10 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+/** A lost wake-up would hang a test, or the server's stop: each is cut off after a minute. */
+@Timeout(60)
 class RoundSelectorTest {
   private final Server server = new Server(new ResumingThreadPool());
   private final List<String> ran = new CopyOnWriteArrayList<>();
@@ -154,19 +157,37 @@ class RoundSelectorTest {
     assertThat(applied.get(5, TimeUnit.SECONDS)).isEqualTo(i);
   }
 
+  /** Sends {@code n} requests one after another: the selector's waits are short, so it polls. */
+  private static void requestsInARow(HttpClient client, int port, int n) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+        .build();
+    for (int i = 0; i < n; i++) {
+      client.send(request, HttpResponse.BodyHandlers.discarding());
+    }
+  }
+
+  private int port() {
+    return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+  }
+
   @Test
   void anUpdateSubmittedWhileTheSelectorPollsOrSleepsIsApplied() throws Exception {
-    // Each applied update makes the selector's wait short, so it polls for the next: the next
-    // comes while it polls (whose wake-up a poll takes) or after, while it sleeps.
+    // After requests in a row the selector polls for 1 ms: the update comes while it polls
+    // (whose wake-up a poll takes) or after, while it sleeps.
     RoundSelector selector = pollingSelector(Duration.ofMillis(1));
     Random random = new Random(17);
-    for (int i = 0; i < 1000; i++) {
-      applied(selector, i);
-      long until = System.nanoTime() + random.nextInt(2_000_000);
-      while (System.nanoTime() < until) {
-        Thread.onSpinWait();
+    try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .build()) {
+      for (int i = 0; i < 200; i++) {
+        requestsInARow(client, port(), 5);
+        long until = System.nanoTime() + random.nextInt(1_500_000);
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+        applied(selector, i);
       }
     }
+    assertThat(selector.getPolls()).as("the selector polled").isGreaterThan(100);
   }
 
   @Test
@@ -174,11 +195,45 @@ class RoundSelectorTest {
     // Jetty queues a dump's update without submit(): a poll that took its wake-up must still
     // return, or the dump waits 5 s and shows no keys.
     RoundSelector selector = pollingSelector(Duration.ofMillis(10));
-    for (int i = 0; i < 3; i++) {
-      applied(selector, i);   // the selector polls for 10 ms from here
-      StringBuilder dump = new StringBuilder();
-      selector.dump(dump, "");
-      assertThat(dump.toString()).contains("keys @").doesNotContain("No dump keys retrieved");
+    try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .build()) {
+      for (int i = 0; i < 5; i++) {
+        requestsInARow(client, port(), 20);   // the selector polls for 10 ms from here
+        StringBuilder dump = new StringBuilder();
+        selector.dump(dump, "");
+        assertThat(dump.toString()).contains("keys @").doesNotContain("No dump keys retrieved");
+      }
+    }
+    assertThat(selector.getPolls()).as("the selector polled").isPositive();
+  }
+
+  @Test
+  void aSelectorPollsOnlyWhileItsRequestsComeWithinTheSpin() throws Exception {
+    // Answered at the round's end, as the adapter answers model calls: each request then leaves
+    // an update that cuts the selector's next wait short, which must not count as a short wait.
+    server.setHandler(new Handler.Abstract.NonBlocking() {
+      @Override
+      public boolean handle(Request request, Response response, Callback callback) {
+        RoundEnd roundEnd = RoundSelector.current();
+        assertThat(roundEnd).isNotNull();
+        roundEnd.runAtEnd(() -> Content.Sink.write(response, true, "ok", callback));
+        return true;
+      }
+    });
+    RoundSelector selector = pollingSelector(Duration.ofMillis(5));
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/"))
+        .build();
+    try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .build()) {
+      for (int i = 0; i < 10; i++) {
+        client.send(request, HttpResponse.BodyHandlers.discarding());
+        Thread.sleep(30);
+      }
+      assertThat(selector.getPolls()).as("requests 30 ms apart, a spin of 5 ms: each poll would"
+          + " cost the whole spin for nothing").isLessThanOrEqualTo(2);
+      long before = selector.getPolls();
+      requestsInARow(client, port(), 200);
+      assertThat(selector.getPolls()).as("requests one after another").isGreaterThan(before + 10);
     }
   }
 }

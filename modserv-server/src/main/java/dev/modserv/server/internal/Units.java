@@ -37,7 +37,7 @@ public final class Units {
           case "h" -> Duration.ofHours(n);
           default -> Duration.ofDays(n);
         };
-      } catch (ArithmeticException e) {   // NumberFormatException is an IllegalArgumentException
+      } catch (ArithmeticException | NumberFormatException e) {
         throw new IllegalArgumentException("duration out of range: \"" + text + "\"", e);
       }
     }
