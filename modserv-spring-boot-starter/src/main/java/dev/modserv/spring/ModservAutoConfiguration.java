@@ -8,7 +8,6 @@ import dev.modserv.http.HttpAdapter;
 import dev.modserv.spring.internal.ModelLoading;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Duration;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -86,11 +85,11 @@ public class ModservAutoConfiguration {
     if (http.getApiKey() != null) {
       b.apiKey(http.getApiKey());
     }
-    Duration spin = http.getSelectorSpin();
-    if (spin.isNegative() || spin.compareTo(Duration.ofMillis(10)) > 0) {
-      throw new IllegalStateException("modserv.http.selector-spin must be in 0..10ms: " + spin);
+    try {
+      b.selectorSpin(http.getSelectorSpin());
+    } catch (IllegalArgumentException e) {   // the builder holds the bounds; name the property
+      throw new IllegalStateException("modserv.http.selector-spin: " + e.getMessage(), e);
     }
-    b.selectorSpin(spin);
     List<String> required = properties.getReadiness().getRequiredModels();
     (required != null ? required : models.names()).forEach(b::requireModel);
     // /metrics shows the application's Prometheus registry when it has one.
