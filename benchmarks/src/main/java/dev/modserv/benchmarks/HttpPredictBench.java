@@ -25,6 +25,8 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +50,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Jetty;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code POST /api/predict} on the tiny ONNX MLP through {@link HttpAdapter}, over TCP and over a
@@ -220,7 +223,7 @@ public final class HttpPredictBench {
       barePort = tcp.getLocalPort();
 
       barePoll = new Server();
-      int selectors = Runtime.getRuntime().availableProcessors();   // as the adapter has
+      int selectors = Math.max(1, Runtime.getRuntime().availableProcessors() / 2); // the adapter's
       Duration spin = Duration.ofNanos(HttpAdapter.DEFAULT_SELECTOR_SPIN_MICROS * 1000);
       ServerConnector pollTcp = RoundSelector.tcp(barePoll, selectors, spin,
           new HttpConnectionFactory());
@@ -303,23 +306,58 @@ public final class HttpPredictBench {
 
   // ---- the client ----
 
-  /** One blocking HTTP/1.1 keep-alive connection; one request in flight at a time. */
+  /**
+   * How a client thread waits for its answer. The kernel treats the two alike over TCP but not
+   * over a Unix socket: there, when the server reads a request, the kernel wakes every thread
+   * sleeping on the client's socket because it is writable again ({@code unix_write_space}), and a
+   * thread blocked in {@code read} wakes for it, finds no answer and sleeps again. A thread that
+   * waits in {@code epoll} (or {@code poll}) for readable data is not woken by free space.
+   */
+  enum ClientWait {
+    /** A blocking {@code read}, as a thread-per-connection client on platform threads does. */
+    READ,
+    /**
+     * A non-blocking channel and a selector of its own ({@code epoll_wait} for readable), as event
+     * loop clients (curl, Go's net, Netty, Jetty's client, the JDK's {@code HttpClient}) and a
+     * virtual thread's blocking read do.
+     */
+    POLL
+  }
+
+  /** One HTTP/1.1 keep-alive connection; one request in flight at a time. */
   static final class Conn implements AutoCloseable {
     private final SocketChannel channel;
+    private final @Nullable Selector waiter;
     private final ByteBuffer request;
     private ByteBuffer in = ByteBuffer.allocateDirect(16 << 10);
     private byte[] lastBody = new byte[0];
 
     Conn(SocketAddress address, String path, String body) throws IOException {
+      this(address, path, body, ClientWait.READ);
+    }
+
+    Conn(SocketAddress address, String path, String body, ClientWait wait) throws IOException {
       this(address, post(path, "Content-Type: application/json\r\n",
-          body.getBytes(StandardCharsets.UTF_8)));
+          body.getBytes(StandardCharsets.UTF_8)), wait);
+    }
+
+    /** A blocking connection that sends {@code httpRequest}, a whole request, each call. */
+    Conn(SocketAddress address, byte[] httpRequest) throws IOException {
+      this(address, httpRequest, ClientWait.READ);
     }
 
     /** A connection that sends {@code httpRequest}, a whole request, each call. */
-    Conn(SocketAddress address, byte[] httpRequest) throws IOException {
+    Conn(SocketAddress address, byte[] httpRequest, ClientWait wait) throws IOException {
       channel = SocketChannel.open(address);
       if (address instanceof InetSocketAddress) {
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      }
+      if (wait == ClientWait.POLL) {
+        channel.configureBlocking(false);
+        waiter = Selector.open();
+        channel.register(waiter, SelectionKey.OP_READ);
+      } else {
+        waiter = null;
       }
       request = ByteBuffer.allocateDirect(httpRequest.length);
       request.put(httpRequest).flip();
@@ -338,7 +376,9 @@ public final class HttpPredictBench {
     int call(boolean keepBody) throws IOException {
       request.rewind();
       while (request.hasRemaining()) {
-        channel.write(request);
+        if (channel.write(request) == 0 && waiter != null) {
+          awaitWritable(waiter);
+        }
       }
       in.clear();
       int headerEnd = -1;
@@ -376,8 +416,25 @@ public final class HttpPredictBench {
       if (!in.hasRemaining()) {
         throw new IOException("response headers larger than " + in.capacity() + " bytes");
       }
-      if (channel.read(in) < 0) {
+      int n;
+      while ((n = channel.read(in)) == 0 && waiter != null) {
+        waiter.select();
+        waiter.selectedKeys().clear();
+      }
+      if (n < 0) {
         throw new EOFException("the server closed the connection");
+      }
+    }
+
+    /** Never in this benchmark (a request is a few hundred bytes), but a client must handle it. */
+    private void awaitWritable(Selector waiter) throws IOException {
+      SelectionKey key = channel.keyFor(waiter);
+      key.interestOps(SelectionKey.OP_WRITE);
+      try {
+        waiter.select();
+        waiter.selectedKeys().clear();
+      } finally {
+        key.interestOps(SelectionKey.OP_READ);
       }
     }
 
@@ -411,7 +468,11 @@ public final class HttpPredictBench {
 
     @Override
     public void close() throws IOException {
-      channel.close();
+      try (channel) {
+        if (waiter != null) {
+          waiter.close();
+        }
+      }
     }
   }
 
@@ -423,9 +484,12 @@ public final class HttpPredictBench {
     }
   }
 
-  /** Runs one configuration: warm-up, then a measured window; all connections open throughout. */
+  /**
+   * Runs one configuration: warm-up, then a measured window; all connections open throughout, their
+   * clients waiting for answers as {@code wait} says.
+   */
   static Result run(Servers servers, Target target, int connections, double warmupSeconds,
-      double measureSeconds) throws Exception {
+      double measureSeconds, ClientWait wait) throws Exception {
     SocketAddress address = servers.address(target);
     LongBuffer[] samples = new LongBuffer[connections];
     int[] counts = new int[connections];
@@ -443,7 +507,7 @@ public final class HttpPredictBench {
         // 1-2 ms for the servers measured in the same JVM.
         LongBuffer lat = latencies(1 << 16);
         int n = 0;
-        try (Conn conn = new Conn(address, target.path, target.body)) {
+        try (Conn conn = new Conn(address, target.path, target.body, wait)) {
           ready.countDown();
           go.await();
           long measureStart = window[0];
@@ -538,6 +602,7 @@ public final class HttpPredictBench {
     int[] connections = {1, 16, 64};
     List<Target> targets = Target.measuredByDefault();
     Path out = null;
+    ClientWait wait = ClientWait.READ;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--warmup" -> warmup = Double.parseDouble(args[++i]);
@@ -548,15 +613,18 @@ public final class HttpPredictBench {
         case "--targets" -> targets = Arrays.stream(args[++i].split(","))
             .map(Target::valueOf).toList();
         case "--out" -> out = Path.of(args[++i]);
+        case "--client-wait" -> wait = ClientWait.valueOf(args[++i].toUpperCase(Locale.ROOT));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
             + "; use --warmup S --measure S --rounds N --connections 1,16,64 --targets "
-            + Arrays.toString(Target.values()).replaceAll("[\\[\\] ]", "") + " --out FILE");
+            + Arrays.toString(Target.values()).replaceAll("[\\[\\] ]", "")
+            + " --client-wait read|poll --out FILE");
       }
     }
     PrintStream o = System.out;
     o.printf(Locale.ROOT, "HttpPredictBench: POST %s and %s, tiny ONNX MLP; %d rounds, each "
-        + "configuration %.0f s warm-up + %.0f s measured per round; Jetty %s; %s; %d CPUs%n",
-        PATH, OIP_PATH, rounds, warmup, measure, Jetty.VERSION, Runtime.version(),
+        + "configuration %.0f s warm-up + %.0f s measured per round; clients wait by %s; "
+        + "Jetty %s; %s; %d CPUs%n", PATH, OIP_PATH, rounds, warmup, measure,
+        wait.name().toLowerCase(Locale.ROOT), Jetty.VERSION, Runtime.version(),
         Runtime.getRuntime().availableProcessors());
     // Round r runs every configuration once, so that a noisy minute on a shared machine spoils one
     // round of each rather than every round of one; the summary takes the median round.
@@ -575,7 +643,7 @@ public final class HttpPredictBench {
       }
       // Every server gets the JIT's attention before anything is measured.
       for (Target t : targets) {
-        run(servers, t, 4, warmup, 0.1);
+        run(servers, t, 4, warmup, 0.1, wait);
       }
       o.printf("%-5s %-11s %-5s %5s %10s %10s %9s %9s %9s %9s %7s  %s%n", "round", "server",
           "conn", "c", "requests", "req/s", "p50 us", "p99 us", "p99.9 us", "max us", "non200",
@@ -584,7 +652,7 @@ public final class HttpPredictBench {
         for (int c : connections) {
           for (Target t : targets) {
             String before = loadavg();
-            Result r = run(servers, t, c, Math.min(warmup, 1), measure);
+            Result r = run(servers, t, c, Math.min(warmup, 1), measure, wait);
             byConfiguration.computeIfAbsent(t + "/" + c, k -> new ArrayList<>()).add(r);
             o.printf(Locale.ROOT, "%-5d %-11s %-5s %5d %10d %10.0f %9.1f %9.1f %9.1f %9.1f %7d"
                 + "  %s -> %s%n", round, t.server, t.transport, c, r.requests(), r.rps(),

@@ -220,8 +220,12 @@ public final class HttpAdapter implements AutoCloseable {
     }
     Server server = new Server(new ResumingThreadPool());
     server.setErrorHandler(new JsonErrorHandler());
-    int cores = Runtime.getRuntime().availableProcessors();
-    ServerConnector tcp = RoundSelector.tcp(server, cores, selectorSpin, http());
+    // Half the cores, as Jetty's own default (its pool's size allows up to 12). A selector per core
+    // answered about as many requests at 16 connections on 2 cores and doubled the p99: two
+    // selectors sharing the cores with everything else take turns being descheduled, each stalling
+    // every connection it holds (docs/performance.md).
+    int selectors = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    ServerConnector tcp = RoundSelector.tcp(server, selectors, selectorSpin, http());
     tcp.setHost(host);
     tcp.setPort(port);
     tcp.addEventListener(headerDeadline);
@@ -232,7 +236,7 @@ public final class HttpAdapter implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException(e.getMessage(), e);
       }
-      UnixDomainServerConnector uds = RoundSelector.unixDomain(server, cores, selectorSpin,
+      UnixDomainServerConnector uds = RoundSelector.unixDomain(server, selectors, selectorSpin,
           http());
       uds.setUnixDomainPath(socketFile.bindPath());
       uds.addEventListener(headerDeadline);
