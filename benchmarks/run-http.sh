@@ -9,6 +9,8 @@
 #   benchmarks/run-http.sh                     # build, then run (3 rounds of 15 configurations x 9 s, ~7.5 min)
 #   SKIP_BUILD=1 benchmarks/run-http.sh        # run the jar already built
 #   HTTP_OPTS="--warmup 10 --measure 30 --rounds 5 --connections 1,16,64" benchmarks/run-http.sh
+#   HTTP_OPTS="--warmup 5 --measure 8 --connections 1,16,64 --client-wait poll" benchmarks/run-http.sh
+#                                              # clients wait in epoll, not a blocking read
 #
 # Needs a JDK >= 21 to run the jar: $JAVA, else $JAVA_HOME/bin/java, else the newest JDK under
 # /usr/lib/jvm, else java on the PATH. Run it on a quiet machine: the client and the servers share

@@ -62,13 +62,15 @@ import org.jspecify.annotations.Nullable;
  * <p>The load generator is written by hand so that both transports use the same client code: each
  * of N threads holds one blocking HTTP/1.1 keep-alive connection ({@link SocketChannel} to {@code
  * 127.0.0.1} or to a {@link UnixDomainSocketAddress}), sends a request, reads the whole response and
- * sends the next (a closed loop). After a warm-up, each request's latency ({@link System#nanoTime})
- * is recorded; throughput is the requests completed in the measured window divided by its length.
+ * sends the next (a closed loop); with {@code --client-wait poll} each thread waits for its answer
+ * in a selector of its own instead of a blocking read ({@link ClientWait}). After a warm-up, each
+ * request's latency ({@link System#nanoTime}) is recorded; throughput is the requests completed in
+ * the measured window divided by its length.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.modserv.benchmarks.HttpPredictBench \
  *     [--warmup 5] [--measure 8] [--connections 1,16,64] [--rounds 3] [--targets ...] \
- *     [--out results.tsv]
+ *     [--client-wait read|poll] [--out results.tsv]
  * </pre>
  *
  * Run from the repository root (the model is {@code -Dmodserv.bench.mlp}, see {@link
@@ -426,7 +428,7 @@ public final class HttpPredictBench {
       }
     }
 
-    /** Never in this benchmark (a request is a few hundred bytes), but a client must handle it. */
+    /** A full send buffer: unlikely for a request of a few hundred bytes, but possible. */
     private void awaitWritable(Selector waiter) throws IOException {
       SelectionKey key = channel.keyFor(waiter);
       key.interestOps(SelectionKey.OP_WRITE);
