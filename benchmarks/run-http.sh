@@ -10,7 +10,8 @@
 #   SKIP_BUILD=1 benchmarks/run-http.sh        # run the jar already built
 #   HTTP_OPTS="--warmup 10 --measure 30 --rounds 5 --connections 1,16,64" benchmarks/run-http.sh
 #   HTTP_OPTS="--warmup 5 --measure 8 --connections 1,16,64 --client-wait poll" benchmarks/run-http.sh
-#                                              # clients wait in epoll, not a blocking read
+#                                              # clients wait in epoll, not a blocking read (the
+#                                              # log's first line says which; http.tsv is overwritten)
 #
 # Needs a JDK >= 21 to run the jar: $JAVA, else $JAVA_HOME/bin/java, else the newest JDK under
 # /usr/lib/jvm, else java on the PATH. Run it on a quiet machine: the client and the servers share

@@ -16,6 +16,7 @@ import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -329,7 +330,9 @@ public final class HttpPredictBench {
   /** One HTTP/1.1 keep-alive connection; one request in flight at a time. */
   static final class Conn implements AutoCloseable {
     private final SocketChannel channel;
+    /** The client's own selector and its key, with {@link ClientWait#POLL}; else null. */
     private final @Nullable Selector waiter;
+    private final @Nullable SelectionKey key;
     private final ByteBuffer request;
     private ByteBuffer in = ByteBuffer.allocateDirect(16 << 10);
     private byte[] lastBody = new byte[0];
@@ -350,17 +353,26 @@ public final class HttpPredictBench {
 
     /** A connection that sends {@code httpRequest}, a whole request, each call. */
     Conn(SocketAddress address, byte[] httpRequest, ClientWait wait) throws IOException {
-      channel = SocketChannel.open(address);
-      if (address instanceof InetSocketAddress) {
-        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      SocketChannel opened = SocketChannel.open(address);
+      Selector selector = null;
+      try {
+        if (address instanceof InetSocketAddress) {
+          opened.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        }
+        if (wait == ClientWait.POLL) {
+          opened.configureBlocking(false);
+          selector = Selector.open();
+          key = opened.register(selector, SelectionKey.OP_READ);
+        } else {
+          key = null;
+        }
+      } catch (IOException | RuntimeException e) {
+        try (opened; Selector s = selector) {
+          throw e;
+        }
       }
-      if (wait == ClientWait.POLL) {
-        channel.configureBlocking(false);
-        waiter = Selector.open();
-        channel.register(waiter, SelectionKey.OP_READ);
-      } else {
-        waiter = null;
-      }
+      channel = opened;
+      waiter = selector;
       request = ByteBuffer.allocateDirect(httpRequest.length);
       request.put(httpRequest).flip();
     }
@@ -378,8 +390,8 @@ public final class HttpPredictBench {
     int call(boolean keepBody) throws IOException {
       request.rewind();
       while (request.hasRemaining()) {
-        if (channel.write(request) == 0 && waiter != null) {
-          awaitWritable(waiter);
+        if (channel.write(request) == 0 && waiter != null && key != null) {
+          awaitWritable(waiter, key);
         }
       }
       in.clear();
@@ -420,8 +432,7 @@ public final class HttpPredictBench {
       }
       int n;
       while ((n = channel.read(in)) == 0 && waiter != null) {
-        waiter.select();
-        waiter.selectedKeys().clear();
+        await(waiter);
       }
       if (n < 0) {
         throw new EOFException("the server closed the connection");
@@ -429,14 +440,24 @@ public final class HttpPredictBench {
     }
 
     /** A full send buffer: unlikely for a request of a few hundred bytes, but possible. */
-    private void awaitWritable(Selector waiter) throws IOException {
-      SelectionKey key = channel.keyFor(waiter);
+    private static void awaitWritable(Selector waiter, SelectionKey key) throws IOException {
       key.interestOps(SelectionKey.OP_WRITE);
       try {
-        waiter.select();
-        waiter.selectedKeys().clear();
+        await(waiter);
       } finally {
         key.interestOps(SelectionKey.OP_READ);
+      }
+    }
+
+    /**
+     * Waits for the key's interest, as a blocking channel would: an interrupted thread gets an
+     * exception rather than a select that returns at once, forever.
+     */
+    private static void await(Selector waiter) throws IOException {
+      waiter.select();
+      waiter.selectedKeys().clear();
+      if (Thread.interrupted()) {
+        throw new InterruptedIOException("interrupted while waiting for the server");
       }
     }
 

@@ -75,9 +75,9 @@ class IoThreadTest {
   }
 
   /**
-   * Warms the model's timing with one call, then sends calls and health checks at once on as many
-   * connections as the machine has cores (the adapter's selector count): every health check must
-   * answer before any model call does.
+   * Warms the model's timing with one call, then sends calls and health checks at once on twice as
+   * many connections as the machine has cores (at least four; the adapter has a selector for every
+   * two cores): every health check must answer before any model call does.
    */
   private static void assertOthersAnswerFirst(ModelServer server, String model, Between between)
       throws Exception {
