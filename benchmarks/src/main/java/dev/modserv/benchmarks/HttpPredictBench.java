@@ -226,7 +226,7 @@ public final class HttpPredictBench {
       barePort = tcp.getLocalPort();
 
       barePoll = new Server();
-      int selectors = Math.max(1, Runtime.getRuntime().availableProcessors() / 2); // the adapter's
+      int selectors = RoundSelector.perConnector(); // as the adapter has
       Duration spin = Duration.ofNanos(HttpAdapter.DEFAULT_SELECTOR_SPIN_MICROS * 1000);
       ServerConnector pollTcp = RoundSelector.tcp(barePoll, selectors, spin,
           new HttpConnectionFactory());

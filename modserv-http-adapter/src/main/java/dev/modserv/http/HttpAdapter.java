@@ -220,11 +220,7 @@ public final class HttpAdapter implements AutoCloseable {
     }
     Server server = new Server(new ResumingThreadPool());
     server.setErrorHandler(new JsonErrorHandler());
-    // Half the cores, as Jetty's own default (its pool's size allows up to 12). A selector per core
-    // answered about as many requests at 16 connections on 2 cores and doubled the p99: two
-    // selectors sharing the cores with everything else take turns being descheduled, each stalling
-    // every connection it holds (docs/performance.md).
-    int selectors = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    int selectors = RoundSelector.perConnector();
     ServerConnector tcp = RoundSelector.tcp(server, selectors, selectorSpin, http());
     tcp.setHost(host);
     tcp.setPort(port);

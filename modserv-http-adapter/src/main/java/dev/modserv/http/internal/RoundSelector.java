@@ -87,6 +87,17 @@ public final class RoundSelector extends ManagedSelector {
   }
 
   /**
+   * The selectors a connector gets: half the cores, at least one, as Jetty's own default (its
+   * pool's size allows up to 12). A selector per core answered about as many requests at 16
+   * connections on 2 cores and doubled the p99: two selectors sharing the cores with everything
+   * else take turns being descheduled, each stalling every connection it holds
+   * (docs/performance.md).
+   */
+  public static int perConnector() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  }
+
+  /**
    * A TCP connector whose selectors are round selectors, each polling for up to {@code spin} after
    * a short wait before it sleeps (zero: never polls).
    */
