@@ -10,6 +10,8 @@ It writes, next to itself:
   mixed.onnx      s STRING [batch] -> Identity -> s_out; a, b INT64 [batch, 2] -> Add -> sum
   types.onnx      one Identity per element type ORT Java can build (in_<type> -> out_<type>)
   fixed.onnx      x FP32 [2, 3] (no batch dimension) -> Neg -> y
+  transposed.onnx x FP32 [batch, 4] -> Transpose -> y, declared [batch, 4] though it is [4, batch]
+  flattened.onnx  x FP32 [batch, 4] -> Reshape [-1] -> y FP32 [flat] (a size no input names)
   references.json inputs and the outputs numpy computes for them, for the known-answer tests
 
 The weights come from a seeded numpy generator and are stored in the models; the reference
@@ -107,10 +109,37 @@ def fixed():
     save(helper.make_model(graph, opset_imports=OPSET, producer_name="modserv-tests"), "fixed.onnx")
 
 
+def transposed():
+    # A model whose declared output shape is wrong: ONNX Runtime loads it (a named dimension and a
+    # number merge) and computes [4, batch]; the engine must not trust the declaration.
+    graph = helper.make_graph(
+        [helper.make_node("Transpose", ["x"], ["y"])],
+        "transposed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+    )
+    save(helper.make_model(graph, opset_imports=OPSET, producer_name="modserv-tests"),
+         "transposed.onnx")
+
+
+def flattened():
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "flat_shape"], ["y"])],
+        "flattened",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["flat"])],
+        [numpy_helper.from_array(np.array([-1], dtype=np.int64), "flat_shape")],
+    )
+    save(helper.make_model(graph, opset_imports=OPSET, producer_name="modserv-tests"),
+         "flattened.onnx")
+
+
 if __name__ == "__main__":
     refs = {"mlp": mlp(), "mixed": mixed()}
     types()
     fixed()
+    transposed()
+    flattened()
     with open(os.path.join(HERE, "references.json"), "w", encoding="utf-8") as f:
         json.dump(refs, f, indent=1, ensure_ascii=False)
         f.write("\n")

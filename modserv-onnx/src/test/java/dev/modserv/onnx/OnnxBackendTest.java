@@ -19,10 +19,16 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,6 +84,108 @@ class OnnxBackendTest {
     assertThat(mlp.run(Map.of("x", wrapped), Set.of()).get("y")).isEqualTo(heap);
     assertThat(mlp.run(Map.of("x", Tensor.wrap(DataType.FP32, bigEndian, 3, 4)), Set.of())
         .get("y")).isEqualTo(heap);
+  }
+
+  /** Rows {@code rows} of the reference x, and of the y numpy computed for them. */
+  private static float[][] mlpRows(int... rows) {
+    JsonObject ref = TestModels.references().getAsJsonObject("mlp");
+    float[] x = TestModels.floats(ref, "x");
+    float[] y = TestModels.floats(ref, "y");
+    float[] xs = new float[rows.length * 4];
+    float[] ys = new float[rows.length * 3];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(x, rows[i] * 4, xs, i * 4, 4);
+      System.arraycopy(y, rows[i] * 3, ys, i * 3, 3);
+    }
+    return new float[][] {xs, ys};
+  }
+
+  private static void assertRows(Tensor y, float[] expected) {
+    assertThat(y.shape()).containsExactly(expected.length / 3, 3);
+    float[] actual = y.toFloatArray();
+    for (int i = 0; i < expected.length; i++) {
+      assertThat(actual[i]).as("y[%d]", i).isCloseTo(expected[i], within(1e-5f));
+    }
+  }
+
+  @Test
+  void answersAreCopiedOutOfTheBuffersTheNextRunReuses() throws Exception {
+    LoadedModel mlp = load("mlp.onnx");
+    float[][] three = mlpRows(0, 1, 2);
+    Tensor first = mlp.run(Map.of("x", Tensor.of(three[0], 3, 4)), Set.of()).get("y");
+    // Smaller, then larger batches go through the same buffers: each answer is its own.
+    float[][] one = mlpRows(1);
+    Tensor second = mlp.run(Map.of("x", Tensor.of(one[0], 1, 4)), Set.of()).get("y");
+    int[] manyRows = new int[40];
+    for (int i = 0; i < manyRows.length; i++) {
+      manyRows[i] = (i * 7) % 3;
+    }
+    float[][] many = mlpRows(manyRows);
+    Tensor third = mlp.run(Map.of("x", Tensor.of(many[0], 40, 4)), Set.of()).get("y");
+    assertRows(first, three[1]);
+    assertRows(second, one[1]);
+    assertRows(third, many[1]);
+  }
+
+  @Test
+  void runsAtOnceEachGetTheirOwnAnswers() throws Exception {
+    LoadedModel mlp = load("mlp.onnx");
+    int threads = 8;
+    ExecutorService pool =
+        Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int seed = t;
+        done.add(pool.submit(() -> {
+          Random random = new Random(seed);
+          for (int run = 0; run < 300; run++) {
+            int[] rows = new int[1 + random.nextInt(9)];
+            for (int i = 0; i < rows.length; i++) {
+              rows[i] = random.nextInt(3);
+            }
+            float[][] xy = mlpRows(rows);
+            assertRows(mlp.run(Map.of("x", Tensor.of(xy[0], rows.length, 4)), Set.of())
+                .get("y"), xy[1]);
+          }
+          return 300;
+        }));
+      }
+      for (Future<Integer> f : done) {
+        assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(300);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aModelThatComputesAnotherShapeThanItDeclaresIsAnsweredRight() throws Exception {
+    // transposed.onnx declares y [batch, 4] (ONNX Runtime makes it [4, 4]) and computes [4, batch].
+    LoadedModel transposed = load("transposed.onnx");
+    for (int rows : new int[] {4, 2, 3, 2}) {
+      float[] x = new float[rows * 4];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = i;
+      }
+      Tensor y = transposed.run(Map.of("x", Tensor.of(x, rows, 4)), Set.of()).get("y");
+      assertThat(y.shape()).as("%d rows", rows).containsExactly(4, rows);
+      float[] actual = y.toFloatArray();
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < 4; c++) {
+          assertThat(actual[c * rows + r]).as("y[%d][%d]", c, r).isEqualTo(x[r * 4 + c]);
+        }
+      }
+    }
+  }
+
+  @Test
+  void anOutputNoInputSizesIsSizedByTheRuntime() throws Exception {
+    LoadedModel flattened = load("flattened.onnx");
+    float[] x = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    Tensor y = flattened.run(Map.of("x", Tensor.of(x, 3, 4)), Set.of()).get("y");
+    assertThat(y.shape()).containsExactly(12);
+    assertThat(y.toFloatArray()).containsExactly(x);
   }
 
   @Test

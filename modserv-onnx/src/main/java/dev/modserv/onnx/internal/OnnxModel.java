@@ -5,6 +5,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.modserv.api.DataType;
 import dev.modserv.api.ModelMetadata;
 import dev.modserv.api.Tensor;
 import dev.modserv.api.TensorSpec;
@@ -12,11 +14,14 @@ import dev.modserv.spi.LoadedModel;
 import dev.modserv.spi.RunCancel;
 import dev.modserv.spi.RunGate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +36,11 @@ public final class OnnxModel implements LoadedModel {
   private final long memoryBytes;
   private final int concurrentRuns;
   private final RunGate guard = new RunGate();
+  /** The outputs whose shape an input's shape gives before the run: written into our buffers. */
+  private final Map<String, OutputShape> sizedOutputs = new HashMap<>();
+  /** Cleared, with a warning, when a model computes a shape other than the one it declares. */
+  private volatile boolean presize = true;
+  private final RunBuffers.Pool buffers;
 
   /**
    * Wraps an open session; the model owns it from here on.
@@ -44,6 +54,7 @@ public final class OnnxModel implements LoadedModel {
     this.session = session;
     this.memoryBytes = memoryBytes;
     this.concurrentRuns = concurrentRuns;
+    this.buffers = new RunBuffers.Pool(concurrentRuns);
     ModelMetadata.Builder builder = ModelMetadata.builder(engine);
     for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
       StringBuilder why = new StringBuilder();
@@ -64,6 +75,11 @@ public final class OnnxModel implements LoadedModel {
       }
       outputs.add(spec.name());
       builder.output(spec);
+      OutputShape shape = OutputShape.of(spec, (TensorInfo) e.getValue().getInfo(),
+          session.getInputInfo());
+      if (shape != null) {
+        sizedOutputs.put(spec.name(), shape);
+      }
     }
     if (outputs.isEmpty()) {
       throw new IllegalArgumentException("the model has no output modserv can serve: " + skipped);
@@ -103,23 +119,143 @@ public final class OnnxModel implements LoadedModel {
       names.retainAll(wanted);
     }
     guard.enter();
-    Map<String, OnnxTensor> ort = new LinkedHashMap<>();
+    RunBuffers own = buffers.take();
     try {
-      for (Map.Entry<String, Tensor> e : in.entrySet()) {
-        ort.put(e.getKey(), Tensors.toOrt(env, e.getValue()));
-      }
-      try (OrtSession.Result result = Terminable.run(session, ort, names, cancel)) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (String name : names) {
-          out.put(name, Tensors.fromOrt(name, result.get(name).orElseThrow()));
+      if (presize) {
+        try {
+          return run(in, names, cancel, own, true);
+        } catch (OrtException e) {
+          if (!OutputShape.refused(e)) {
+            throw e;
+          }
+          // The model computed a shape other than its declared one: run it as ONNX Runtime sizes
+          // it, and stop presizing its outputs once that run shows it was the presizing.
+          Map<String, Tensor> out = run(in, names, cancel, own, false);
+          presize = false;
+          LOG.warn("a model's outputs {} come out in shapes other than it declares ({}); its "
+              + "outputs are no longer written into reused buffers", sizedOutputs.keySet(),
+              e.getMessage());
+          return out;
         }
-        return out;
       }
+      return run(in, names, cancel, own, false);
     } catch (OrtException e) {
       throw Errors.translate(e);
     } finally {
-      Tensors.closeTensors(ort);
+      buffers.giveBack(own);
       guard.exit();
+    }
+  }
+
+  /**
+   * One run: the inputs copied into {@code own}'s buffers, and with {@code presized}, the outputs
+   * whose shape is known written into them (the rest as ONNX Runtime allocates them).
+   */
+  private Map<String, Tensor> run(Map<String, Tensor> in, Set<String> names, RunCancel cancel,
+      RunBuffers own, boolean presized) throws OrtException {
+    Map<String, OnnxTensor> ort = new LinkedHashMap<>();
+    Map<String, OnnxTensor> written = new LinkedHashMap<>();
+    try {
+      for (Map.Entry<String, Tensor> e : in.entrySet()) {
+        OnnxTensor copy = own.input(env, e.getKey(), e.getValue());
+        ort.put(e.getKey(), copy != null ? copy : Tensors.toOrt(env, e.getValue()));
+      }
+      Set<String> asked = names;
+      if (presized) {
+        for (String name : names) {
+          OutputShape shape = sizedOutputs.get(name);
+          OnnxTensor into = shape == null ? null
+              : own.output(env, name, shape.type(), shape.resolve(in));
+          if (into != null) {
+            written.put(name, into);
+          }
+        }
+        if (!written.isEmpty()) {
+          asked = new LinkedHashSet<>(names);
+          asked.removeAll(written.keySet());
+        }
+      }
+      try (OrtSession.Result result = Terminable.run(session, ort, asked, written, cancel)) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : names) {
+          OnnxTensor into = written.get(name);
+          out.put(name, into != null
+              ? own.copyOut(name, Objects.requireNonNull(sizedOutputs.get(name)).type(),
+                  into.getInfo().getShape())
+              : Tensors.fromOrt(name, result.get(name).orElseThrow()));
+        }
+        return out;
+      }
+    } finally {
+      Tensors.closeTensors(ort);
+      Tensors.closeTensors(written);
+    }
+  }
+
+  /**
+   * Where each dimension of an output comes from before a run: the model's own size, or the size
+   * of an input's dimension that has the same name (ONNX's symbolic dimensions, such as "batch").
+   */
+  record OutputShape(DataType type, long[] fixed, String[] fromInput, int[] fromDim) {
+    /** Null when a dimension is dynamic with no input's dimension of its name, or for strings. */
+    static @Nullable OutputShape of(TensorSpec spec, TensorInfo info,
+        Map<String, NodeInfo> inputs) {
+      if (!spec.dataType().isFixedSize()) {
+        return null;
+      }
+      long[] fixed = spec.shape();
+      String[] names = info.getDimensionNames();
+      String[] fromInput = new String[fixed.length];
+      int[] fromDim = new int[fixed.length];
+      for (int i = 0; i < fixed.length; i++) {
+        if (fixed[i] >= 0) {
+          continue;
+        }
+        String name = i < names.length ? names[i] : "";
+        if (name.isEmpty() || !find(name, inputs, fromInput, fromDim, i)) {
+          return null;
+        }
+      }
+      return new OutputShape(spec.dataType(), fixed, fromInput, fromDim);
+    }
+
+    private static boolean find(String dimension, Map<String, NodeInfo> inputs,
+        String[] fromInput, int[] fromDim, int at) {
+      for (Map.Entry<String, NodeInfo> e : inputs.entrySet()) {
+        if (!(e.getValue().getInfo() instanceof TensorInfo info)) {
+          continue;
+        }
+        String[] names = info.getDimensionNames();
+        for (int d = 0; d < names.length; d++) {
+          if (dimension.equals(names[d])) {
+            fromInput[at] = e.getKey();
+            fromDim[at] = d;
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+
+    /** The output's shape for these inputs (checked against the metadata: each one is there). */
+    long[] resolve(Map<String, Tensor> in) {
+      long[] shape = fixed.clone();
+      for (int i = 0; i < shape.length; i++) {
+        if (shape[i] < 0) {
+          shape[i] = Objects.requireNonNull(in.get(fromInput[i]), fromInput[i]).dim(fromDim[i]);
+        }
+      }
+      return shape;
+    }
+
+    /**
+     * Whether ONNX Runtime refused a run for an output buffer of the wrong shape: at the start
+     * (against a declared size) or at the node that computed another.
+     */
+    static boolean refused(OrtException e) {
+      String message = String.valueOf(e.getMessage());
+      return e.getCode() == OrtException.OrtErrorCode.ORT_INVALID_ARGUMENT
+          && (message.contains("pre-allocated") || message.contains("invalid dimensions for output"));
     }
   }
 
@@ -137,6 +273,7 @@ public final class OnnxModel implements LoadedModel {
   public void close() throws OrtException {
     if (guard.closeAndAwait()) {
       session.close();
+      buffers.clear();
     }
   }
 }

@@ -43,7 +43,7 @@ public final class Tensors {
     };
   }
 
-  private static OnnxJavaType ortType(DataType type) {
+  static OnnxJavaType ortType(DataType type) {
     return switch (type) {
       case FP32 -> OnnxJavaType.FLOAT;
       case FP64 -> OnnxJavaType.DOUBLE;

@@ -29,12 +29,23 @@ final class Terminable implements AutoCloseable {
    */
   static OrtSession.Result run(OrtSession session, Map<String, OnnxTensor> inputs,
       Set<String> outputs, RunCancel cancel) throws OrtException {
+    return run(session, inputs, outputs, Map.of(), cancel);
+  }
+
+  /**
+   * Runs {@code session} as {@link #run(OrtSession, Map, Set, RunCancel)} does, writing the outputs
+   * {@code written} names into their tensors and allocating those {@code outputs} names.
+   */
+  static OrtSession.Result run(OrtSession session, Map<String, OnnxTensor> inputs,
+      Set<String> outputs, Map<String, OnnxTensor> written, RunCancel cancel) throws OrtException {
     if (!cancel.cancellable()) {
-      return session.run(inputs, outputs);
+      return written.isEmpty() ? session.run(inputs, outputs)
+          : session.run(inputs, outputs, written);
     }
     try (Terminable t = new Terminable(new OrtSession.RunOptions())) {
       cancel.onCancel(t::terminate);
-      return session.run(inputs, outputs, t.options);
+      return written.isEmpty() ? session.run(inputs, outputs, t.options)
+          : session.run(inputs, outputs, written, t.options);
     }
   }
 
