@@ -154,11 +154,16 @@ public final class OnnxModel implements LoadedModel {
   private Map<String, Tensor> run(Map<String, Tensor> in, Set<String> names, RunCancel cancel,
       RunBuffers own, boolean presized) throws OrtException {
     Map<String, OnnxTensor> ort = new LinkedHashMap<>();
+    List<OnnxTensor> made = new ArrayList<>(0);   // the tensors this run closes: not own's
     Map<String, OnnxTensor> written = new LinkedHashMap<>();
     try {
       for (Map.Entry<String, Tensor> e : in.entrySet()) {
         OnnxTensor copy = own.input(env, e.getKey(), e.getValue());
-        ort.put(e.getKey(), copy != null ? copy : Tensors.toOrt(env, e.getValue()));
+        if (copy == null) {
+          copy = Tensors.toOrt(env, e.getValue());
+          made.add(copy);
+        }
+        ort.put(e.getKey(), copy);
       }
       Set<String> asked = names;
       if (presized) {
@@ -187,8 +192,9 @@ public final class OnnxModel implements LoadedModel {
         return out;
       }
     } finally {
-      Tensors.closeTensors(ort);
-      Tensors.closeTensors(written);
+      for (OnnxTensor t : made) {
+        t.close();
+      }
     }
   }
 
@@ -272,8 +278,8 @@ public final class OnnxModel implements LoadedModel {
   @Override
   public void close() throws OrtException {
     if (guard.closeAndAwait()) {
+      buffers.close();
       session.close();
-      buffers.clear();
     }
   }
 }

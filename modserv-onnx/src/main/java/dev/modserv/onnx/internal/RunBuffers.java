@@ -7,6 +7,7 @@ import dev.modserv.api.DataType;
 import dev.modserv.api.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -14,25 +15,63 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Direct buffers one run copies its inputs into and has ONNX Runtime write its outputs into, kept
- * for the model's next run. Without them every run allocates a direct buffer per input, and ONNX
- * Runtime's Java binding builds each output's Java tensor through JNI lookups (about 5 µs of a
- * 10 µs run of a tiny model; docs/performance.md). Each buffer grows to the largest tensor of that
- * name seen, up to {@link #MAX_BYTES}; bigger tensors go the allocating way.
+ * Direct buffers one run copies its inputs into and has ONNX Runtime write its outputs into, and
+ * the ONNX Runtime tensors over them, kept for the model's next run. Without them every run
+ * allocates a direct buffer per input, and ONNX Runtime's Java binding builds each output's Java
+ * tensor through JNI lookups (about 5 µs of a 10 µs run of a tiny model; docs/performance.md).
+ * Each buffer grows to the largest tensor of that name seen, up to {@link #MAX_BYTES}; bigger
+ * tensors go the allocating way.
  *
- * <p>A buffer set serves one run at a time: runs take one from {@link Pool} and give it back.
+ * <p>A set serves one run at a time: runs take one from {@link Pool} and give it back. Its tensors
+ * are native values: a set is closed when the pool has no room for it, and the pool once the model
+ * has no run in progress ({@link OnnxModel#close()}).
  */
-final class RunBuffers {
+final class RunBuffers implements AutoCloseable {
   /** The largest tensor a buffer is kept for: past it, an allocation is small beside the run. */
   static final int MAX_BYTES = 16 << 20;
 
-  private final Map<String, ByteBuffer> inputs = new HashMap<>();
-  private final Map<String, ByteBuffer> outputs = new HashMap<>();
+  private final Map<String, Kept> inputs = new HashMap<>();
+  private final Map<String, Kept> outputs = new HashMap<>();
+
+  /**
+   * A direct buffer and the ONNX Runtime tensor over it for the last shape a run gave it: the next
+   * run of the same shape (every run, at one request at a time) reuses both.
+   */
+  private static final class Kept {
+    final ByteBuffer buffer;
+    @Nullable OnnxTensor tensor;
+    long[] shape = new long[0];
+
+    Kept(int capacity) {
+      buffer = ByteBuffer.allocateDirect(capacity).order(ByteOrder.nativeOrder());
+    }
+
+    OnnxTensor tensor(OrtEnvironment env, DataType type, long[] shape) throws OrtException {
+      OnnxTensor t = tensor;
+      if (t != null && Arrays.equals(this.shape, shape)) {
+        return t;
+      }
+      close();
+      t = OnnxTensor.createTensor(env, buffer, shape, Tensors.ortType(type));
+      tensor = t;
+      this.shape = shape.clone();
+      return t;
+    }
+
+    void close() {
+      OnnxTensor t = tensor;
+      tensor = null;
+      if (t != null) {
+        t.close();
+      }
+    }
+  }
 
   /**
    * An ONNX Runtime tensor over a copy of {@code tensor}'s data in this set's buffer for input
-   * {@code name}; null when the tensor is a string tensor, already direct in native order (ONNX
-   * Runtime reads it where it is), or over {@link #MAX_BYTES}. The caller closes the result.
+   * {@code name}; null when the tensor is a string tensor, already direct (ONNX Runtime reads it
+   * where it is), or over {@link #MAX_BYTES}. This set owns the result: the caller does not close
+   * it.
    */
   @Nullable OnnxTensor input(OrtEnvironment env, String name, Tensor tensor) throws OrtException {
     DataType type = tensor.dataType();
@@ -43,7 +82,8 @@ final class RunBuffers {
     if (bytes > MAX_BYTES) {
       return null;
     }
-    ByteBuffer buffer = buffer(inputs, name, (int) bytes);
+    Kept kept = kept(inputs, name, (int) bytes);
+    ByteBuffer buffer = kept.buffer;
     switch (type) {
       case FP32 -> buffer.asFloatBuffer().put(tensor.floatBuffer());
       case FP64 -> buffer.asDoubleBuffer().put(tensor.doubleBuffer());
@@ -54,13 +94,13 @@ final class RunBuffers {
           .put(tensor.hasByteBuffer() ? tensor.byteBuffer() : tensor.toByteBuffer());
       case STRING -> throw new AssertionError("not fixed-size");
     }
-    return OnnxTensor.createTensor(env, buffer, tensor.shape(), Tensors.ortType(type));
+    return kept.tensor(env, type, tensor.shape());
   }
 
   /**
    * An ONNX Runtime tensor of {@code shape} over this set's buffer for output {@code name}, for
    * the run to write into; null when it would be over {@link #MAX_BYTES}. Read it with {@link
-   * #copyOut} before the buffers go back; the caller closes the tensor.
+   * #copyOut} before the buffers go back. This set owns the result: the caller does not close it.
    */
   @Nullable OnnxTensor output(OrtEnvironment env, String name, DataType type, long[] shape)
       throws OrtException {
@@ -74,30 +114,38 @@ final class RunBuffers {
         return null;
       }
     }
-    return OnnxTensor.createTensor(env, buffer(outputs, name, (int) bytes), shape,
-        Tensors.ortType(type));
+    return kept(outputs, name, (int) bytes).tensor(env, type, shape);
   }
 
   /** A tensor holding a copy of what the run wrote into output {@code name}'s buffer. */
   Tensor copyOut(String name, DataType type, long[] shape) {
-    ByteBuffer written = Objects.requireNonNull(outputs.get(name), name);
+    ByteBuffer written = Objects.requireNonNull(outputs.get(name), name).buffer;
     ByteBuffer copy = ByteBuffer.allocate(written.remaining()).order(ByteOrder.nativeOrder());
     copy.put(written.duplicate()).flip();
     return Tensor.wrap(type, copy, shape);
   }
 
-  /** Buffer {@code name} of {@code buffers}, grown to at least {@code bytes}, limited to them. */
-  private static ByteBuffer buffer(Map<String, ByteBuffer> buffers, String name, int bytes) {
-    ByteBuffer buffer = buffers.get(name);
-    if (buffer == null || buffer.capacity() < bytes) {
+  /** The kept buffer {@code name} of {@code kept}, grown to at least {@code bytes}, limited to them. */
+  private static Kept kept(Map<String, Kept> kept, String name, int bytes) {
+    Kept k = kept.get(name);
+    if (k == null || k.buffer.capacity() < bytes) {
+      if (k != null) {
+        k.close();
+      }
       // Grown to a power of two (at least 64 bytes), so that a batch growing row by row
       // reallocates a few times, not every run.
-      int capacity = Math.max(64, bytes <= 1 ? 1 : Integer.highestOneBit(bytes - 1) << 1);
-      buffer = ByteBuffer.allocateDirect(capacity).order(ByteOrder.nativeOrder());
-      buffers.put(name, buffer);
+      k = new Kept(Math.max(64, bytes <= 1 ? 1 : Integer.highestOneBit(bytes - 1) << 1));
+      kept.put(name, k);
     }
-    buffer.clear().limit(bytes);
-    return buffer;
+    k.buffer.clear().limit(bytes);
+    return k;
+  }
+
+  /** Closes the tensors this set keeps; its buffers the garbage collector frees. */
+  @Override
+  public void close() {
+    inputs.values().forEach(Kept::close);
+    outputs.values().forEach(Kept::close);
   }
 
   /**
@@ -122,18 +170,23 @@ final class RunBuffers {
       return new RunBuffers();
     }
 
+    /** Keeps {@code buffers} for a later run, or closes them when every slot is taken. */
     void giveBack(RunBuffers buffers) {
       for (int i = 0; i < free.length(); i++) {
         if (free.get(i) == null && free.compareAndSet(i, null, buffers)) {
           return;
         }
       }
+      buffers.close();
     }
 
-    /** Drops every kept set; the garbage collector frees their memory. */
-    void clear() {
+    /** Closes every kept set; called once no run is in progress or can start. */
+    void close() {
       for (int i = 0; i < free.length(); i++) {
-        free.set(i, null);
+        RunBuffers buffers = free.getAndSet(i, null);
+        if (buffers != null) {
+          buffers.close();
+        }
       }
     }
   }
