@@ -12,6 +12,7 @@ It writes, next to itself:
   fixed.onnx      x FP32 [2, 3] (no batch dimension) -> Neg -> y
   transposed.onnx x FP32 [batch, 4] -> Transpose -> y, declared [batch, 4] though it is [4, batch]
   flattened.onnx  x FP32 [batch, 4] -> Reshape [-1] -> y FP32 [flat] (a size no input names)
+  passthrough.onnx x FP32 [batch, 2] -> Neg -> y, and x itself as an output too
   references.json inputs and the outputs numpy computes for them, for the known-answer tests
 
 The weights come from a seeded numpy generator and are stored in the models; the reference
@@ -134,12 +135,26 @@ def flattened():
          "flattened.onnx")
 
 
+def passthrough():
+    # A graph output that is a graph input: ONNX Runtime answers with the input itself.
+    graph = helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["y"])],
+        "passthrough",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2]),
+         helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 2])],
+    )
+    save(helper.make_model(graph, opset_imports=OPSET, producer_name="modserv-tests"),
+         "passthrough.onnx")
+
+
 if __name__ == "__main__":
     refs = {"mlp": mlp(), "mixed": mixed()}
     types()
     fixed()
     transposed()
     flattened()
+    passthrough()
     with open(os.path.join(HERE, "references.json"), "w", encoding="utf-8") as f:
         json.dump(refs, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -97,7 +97,7 @@ public final class OnnxBackend extends FileBackend {
       Map<String, String> properties = properties(env, session, opened.provider());
       int runs = opened.concurrentRuns();
       LoadedModel model = tokenizer == null
-          ? new OnnxModel(env, session, NAME, properties, memory, runs)
+          ? new OnnxModel(env, session, NAME, properties, memory, runs, opened.onCpu())
           : EmbeddingModel.create(env, session, tokenizer, options, NAME, properties, memory,
               runs);
       LOG.debug("loaded {} ({}) on {}", modelFile, tokenizer == null ? "tensors" : "embeddings",

@@ -38,23 +38,29 @@ public final class OnnxModel implements LoadedModel {
   private final RunGate guard = new RunGate();
   /** The outputs whose shape an input's shape gives before the run: written into our buffers. */
   private final Map<String, OutputShape> sizedOutputs = new HashMap<>();
-  /** Cleared, with a warning, when a model computes a shape other than the one it declares. */
-  private volatile boolean presize = true;
+  /**
+   * Whether outputs are written into our buffers: on the CPU only (a device provider's copy back
+   * checks no shape), and cleared, with a warning, when a model computes a shape other than the
+   * one it declares.
+   */
+  private volatile boolean presize;
   private final RunBuffers.Pool buffers;
 
   /**
-   * Wraps an open session; the model owns it from here on.
+   * Wraps an open session; the model owns it from here on. {@code onCpu}: the session runs in host
+   * memory, where ONNX Runtime may write outputs into buffers the engine keeps.
    *
    * @throws IllegalArgumentException when an input is not a tensor modserv can build
    */
   public OnnxModel(
       OrtEnvironment env, OrtSession session, String engine, Map<String, String> properties,
-      long memoryBytes, int concurrentRuns) throws OrtException {
+      long memoryBytes, int concurrentRuns, boolean onCpu) throws OrtException {
     this.env = env;
     this.session = session;
     this.memoryBytes = memoryBytes;
     this.concurrentRuns = concurrentRuns;
     this.buffers = new RunBuffers.Pool(concurrentRuns);
+    this.presize = onCpu;
     ModelMetadata.Builder builder = ModelMetadata.builder(engine);
     for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
       StringBuilder why = new StringBuilder();
@@ -119,8 +125,9 @@ public final class OnnxModel implements LoadedModel {
       names.retainAll(wanted);
     }
     guard.enter();
-    RunBuffers own = buffers.take();
+    RunBuffers own = null;
     try {
+      own = buffers.take();
       if (presize) {
         try {
           return run(in, names, cancel, own, true);
@@ -142,7 +149,9 @@ public final class OnnxModel implements LoadedModel {
     } catch (OrtException e) {
       throw Errors.translate(e);
     } finally {
-      buffers.giveBack(own);
+      if (own != null) {
+        buffers.giveBack(own);
+      }
       guard.exit();
     }
   }
@@ -203,10 +212,14 @@ public final class OnnxModel implements LoadedModel {
    * of an input's dimension that has the same name (ONNX's symbolic dimensions, such as "batch").
    */
   record OutputShape(DataType type, long[] fixed, String[] fromInput, int[] fromDim) {
-    /** Null when a dimension is dynamic with no input's dimension of its name, or for strings. */
+    /**
+     * Null when a dimension is dynamic with no input's dimension of its name, for strings, and for
+     * an output that is an input passed through (ONNX Runtime answers with the input itself and
+     * would leave a buffer given for it unwritten).
+     */
     static @Nullable OutputShape of(TensorSpec spec, TensorInfo info,
         Map<String, NodeInfo> inputs) {
-      if (!spec.dataType().isFixedSize()) {
+      if (!spec.dataType().isFixedSize() || inputs.containsKey(spec.name())) {
         return null;
       }
       long[] fixed = spec.shape();
@@ -256,7 +269,9 @@ public final class OnnxModel implements LoadedModel {
 
     /**
      * Whether ONNX Runtime refused a run for an output buffer of the wrong shape: at the start
-     * (against a declared size) or at the node that computed another.
+     * (against a declared size) or at the node that computed another. It goes by ONNX Runtime
+     * 1.29's wording; OnnxBackendTest's model that computes another shape than it declares fails
+     * if an upgrade changes it.
      */
     static boolean refused(OrtException e) {
       String message = String.valueOf(e.getMessage());

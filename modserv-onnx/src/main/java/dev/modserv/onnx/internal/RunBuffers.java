@@ -27,8 +27,11 @@ import org.jspecify.annotations.Nullable;
  * has no run in progress ({@link OnnxModel#close()}).
  */
 final class RunBuffers implements AutoCloseable {
-  /** The largest tensor a buffer is kept for: past it, an allocation is small beside the run. */
-  static final int MAX_BYTES = 16 << 20;
+  /**
+   * The largest tensor a buffer is kept for: past it, an allocation is small beside the run, and
+   * a set stays within a mebibyte a name however large the batches.
+   */
+  static final int MAX_BYTES = 1 << 20;
 
   private final Map<String, Kept> inputs = new HashMap<>();
   private final Map<String, Kept> outputs = new HashMap<>();
@@ -109,7 +112,7 @@ final class RunBuffers implements AutoCloseable {
       if (dim > MAX_BYTES) {
         return null;
       }
-      bytes *= dim;   // both at most 2^24 here: no overflow
+      bytes *= dim;   // both at most 2^20 here: no overflow
       if (bytes > MAX_BYTES) {
         return null;
       }

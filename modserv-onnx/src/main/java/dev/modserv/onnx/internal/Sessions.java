@@ -26,8 +26,12 @@ public final class Sessions {
      * queue there, each holding its own activations: one at a time.
      */
     public int concurrentRuns() {
-      return provider.equals("cpu") || provider.equals("dnnl")
-          ? Runtime.getRuntime().availableProcessors() : 1;
+      return onCpu() ? Runtime.getRuntime().availableProcessors() : 1;
+    }
+
+    /** Whether the session runs in host memory (no device to copy outputs back from). */
+    public boolean onCpu() {
+      return provider.equals("cpu") || provider.equals("dnnl");
     }
   }
 

@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import dev.modserv.api.DataType;
 import dev.modserv.api.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class RunBuffersTest {
@@ -64,5 +69,28 @@ class RunBuffersTest {
     pool.giveBack(a);
     pool.close();
     assertThat(ta.isClosed()).isTrue();
+  }
+
+  @Test
+  void aSessionOffTheCpuRunsWithoutPresizedOutputs() throws Exception {
+    // As on a device provider: every output allocated by ONNX Runtime, the inputs still copied.
+    OrtSession session = env.createSession(
+        Path.of("src", "test", "resources", "models", "mlp.onnx").toString(),
+        new OrtSession.SessionOptions());
+    OnnxModel offCpu = new OnnxModel(env, session, "onnxruntime", Map.of(), 0, 1, false);
+    try {
+      float[] x = {0.5f, -1.0f, 2.0f, 0.25f};
+      Tensor expected;
+      try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {1, 4});
+          OrtSession.Result r = session.run(Map.of("x", in))) {
+        expected = Tensor.of(((float[][]) r.get(0).getValue())[0], 1, 3);
+      }
+      for (int run = 0; run < 3; run++) {
+        assertThat(offCpu.run(Map.of("x", Tensor.of(x, 1, 4)), Set.of()).get("y"))
+            .isEqualTo(expected);
+      }
+    } finally {
+      offCpu.close();
+    }
   }
 }
