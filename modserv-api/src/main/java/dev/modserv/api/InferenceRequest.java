@@ -37,6 +37,8 @@ public final class InferenceRequest {
   private final int priority;
   private final @Nullable String id;
   private final Map<String, String> parameters;
+  /** The first dimension of the first input: read once, as the batcher and the answer ask often. */
+  private final long rows;
 
   private InferenceRequest(Builder b) {
     this.model = b.model;
@@ -46,6 +48,7 @@ public final class InferenceRequest {
     this.priority = b.priority;
     this.id = b.id;
     this.parameters = Map.copyOf(b.parameters);
+    this.rows = rowsOf(this.inputs);
   }
 
   private InferenceRequest(InferenceRequest r, Map<String, Tensor> inputs) {
@@ -56,6 +59,7 @@ public final class InferenceRequest {
     this.priority = r.priority;
     this.id = r.id;
     this.parameters = r.parameters;
+    this.rows = rowsOf(this.inputs);
   }
 
   /**
@@ -122,6 +126,10 @@ public final class InferenceRequest {
 
   /** Returns the number of rows: the first dimension of the first input, 1 for a scalar. */
   public long rows() {
+    return rows;
+  }
+
+  private static long rowsOf(Map<String, Tensor> inputs) {
     for (Tensor t : inputs.values()) {
       return t.rank() == 0 ? 1 : t.dim(0);
     }

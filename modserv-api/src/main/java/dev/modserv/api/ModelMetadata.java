@@ -64,12 +64,23 @@ public record ModelMetadata(
 
   /** Returns the input named {@code name}. */
   public Optional<TensorSpec> input(String name) {
-    return inputs.stream().filter(s -> s.name().equals(name)).findFirst();
+    return find(inputs, name);
   }
 
   /** Returns the output named {@code name}. */
   public Optional<TensorSpec> output(String name) {
-    return outputs.stream().filter(s -> s.name().equals(name)).findFirst();
+    return find(outputs, name);
+  }
+
+  /** A loop, not a stream: every request's inputs are looked up here. */
+  private static Optional<TensorSpec> find(List<TensorSpec> specs, String name) {
+    for (int i = 0; i < specs.size(); i++) {
+      TensorSpec spec = specs.get(i);
+      if (spec.name().equals(name)) {
+        return Optional.of(spec);
+      }
+    }
+    return Optional.empty();
   }
 
   /**

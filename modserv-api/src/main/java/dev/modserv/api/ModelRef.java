@@ -17,7 +17,6 @@ public final class ModelRef {
   /** The label that always means the highest ready version. */
   public static final String LATEST = "latest";
 
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-/]{0,127}");
   private static final Pattern LABEL = Pattern.compile("[A-Za-z][A-Za-z0-9._\\-]{0,63}");
 
   private final String name;
@@ -75,7 +74,7 @@ public final class ModelRef {
    * climbs out of a folder).
    */
   public static String requireName(String name) {
-    if (!NAME.matcher(name).matches()) {
+    if (!isName(name)) {
       throw new IllegalArgumentException(
           "invalid model name '" + name + "': use 1 to 128 letters, digits, '.', '_', '-' or '/',"
               + " starting with a letter or digit");
@@ -89,6 +88,29 @@ public final class ModelRef {
       }
     }
     return name;
+  }
+
+  /**
+   * Whether {@code name} has 1 to 128 of the characters a name may have, the first a letter or
+   * digit. Checked by hand, not with a pattern: every request names its model.
+   */
+  private static boolean isName(String name) {
+    int n = name.length();
+    if (n == 0 || n > 128 || !isLetterOrDigit(name.charAt(0))) {
+      return false;
+    }
+    for (int i = 1; i < n; i++) {
+      char c = name.charAt(i);
+      if (!isLetterOrDigit(c) && c != '.' && c != '_' && c != '-' && c != '/') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** An ASCII letter or digit (what {@code [A-Za-z0-9]} takes). */
+  private static boolean isLetterOrDigit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 
   /** Validates a model version: at least 1. */

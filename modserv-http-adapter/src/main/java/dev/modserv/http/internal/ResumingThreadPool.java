@@ -21,15 +21,24 @@ import org.slf4j.LoggerFactory;
  */
 public final class ResumingThreadPool extends QueuedThreadPool {
   private static final Logger LOG = LoggerFactory.getLogger(ResumingThreadPool.class);
-  private static final ThreadLocal<Boolean> RESUMING = new ThreadLocal<>();
+  /**
+   * Set while this thread resumes a connection in place. A flag kept per thread, not a value set
+   * and removed: that would add and drop an entry of the thread's map on every request.
+   */
+  private static final ThreadLocal<boolean[]> RESUMING =
+      ThreadLocal.withInitial(() -> new boolean[1]);
 
   @Override
   public void execute(Runnable job) {
     if (job instanceof Connection
         && (Thread.currentThread().isVirtual() || RoundSelector.endingHere())
-        && RESUMING.get() == null
         && isRunning()) {
-      RESUMING.set(Boolean.TRUE);
+      boolean[] resuming = RESUMING.get();
+      if (resuming[0]) {
+        super.execute(job);
+        return;
+      }
+      resuming[0] = true;
       try {
         job.run();
       } catch (RuntimeException e) {
@@ -39,7 +48,7 @@ public final class ResumingThreadPool extends QueuedThreadPool {
         LOG.warn("resuming a connection failed", e);
         ((Connection) job).close();
       } finally {
-        RESUMING.remove();
+        resuming[0] = false;
       }
       return;
     }

@@ -26,14 +26,16 @@ public final class Shapes {
       throw HttpError.badField(path, "a shape has at most " + MAX_RANK + " dimensions, got "
           + shape.length);
     }
+    boolean empty = false;
     for (long d : shape) {
       if (d < 0) {
         throw HttpError.badField(path, "shape dimensions must be >= 0: " + show(shape));
       }
+      empty |= d == 0;
     }
     // Multiplied with overflow checks; a zero anywhere makes an empty tensor, however large the
     // other dimensions.
-    if (Arrays.stream(shape).anyMatch(d -> d == 0)) {
+    if (empty) {
       return 0;
     }
     long count = 1;

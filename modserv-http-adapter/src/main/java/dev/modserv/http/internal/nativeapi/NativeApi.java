@@ -3,6 +3,8 @@ package dev.modserv.http.internal.nativeapi;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modserv.api.DataType;
 import dev.modserv.api.InferenceRequest;
@@ -426,17 +428,30 @@ public record NativeApi(Settings settings) implements DialectRoutes {
     return json.toTensor(spec.dataType(), shape, path);
   }
 
+  // The answer's field names, quoted and encoded once: every predict answer writes them.
+  private static final SerializableString MODEL = new SerializedString("model");
+  private static final SerializableString VERSION = new SerializedString("version");
+  private static final SerializableString OUTPUTS = new SerializedString("outputs");
+  private static final SerializableString N_SAMPLES = new SerializedString("n_samples");
+  private static final SerializableString LATENCY_US = new SerializedString("latency_us");
+  private static final SerializableString DONE = new SerializedString("done");
+
   private static void writeResult(JsonGenerator g, InferenceResult result,
       InferenceRequest request, long startNanos, boolean topK) throws IOException {
     g.writeStartObject();
-    g.writeStringField("model", result.model());
-    g.writeNumberField("version", result.version());
-    g.writeFieldName("outputs");
+    g.writeFieldName(MODEL);
+    g.writeString(result.model());
+    g.writeFieldName(VERSION);
+    g.writeNumber(result.version());
+    g.writeFieldName(OUTPUTS);
     Predictions.write(g, result, topK);
-    g.writeNumberField("n_samples", request.rows());
-    g.writeNumberField("latency_us", (System.nanoTime() - startNanos) / 1000);
+    g.writeFieldName(N_SAMPLES);
+    g.writeNumber(request.rows());
+    g.writeFieldName(LATENCY_US);
+    g.writeNumber((System.nanoTime() - startNanos) / 1000);
     Predictions.writeMicros(g, result.timings());
-    g.writeBooleanField("done", true);
+    g.writeFieldName(DONE);
+    g.writeBoolean(true);
     g.writeEndObject();
   }
 }

@@ -1,6 +1,8 @@
 package dev.modserv.http.internal.nativeapi;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import dev.modserv.api.DataType;
 import dev.modserv.api.InferenceResult;
 import dev.modserv.api.Tensor;
@@ -21,6 +23,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class Predictions {
   private Predictions() {}
+
+  // Quoted and encoded once: every predict answer writes them.
+  private static final SerializableString PREPROCESSING_US =
+      new SerializedString("preprocessing_us");
+  private static final SerializableString INFERENCE_US = new SerializedString("inference_us");
+  private static final SerializableString POSTPROCESSING_US =
+      new SerializedString("postprocessing_us");
 
   /** Writes the outputs; {@code topK} says whether the processing applied answered top-k. */
   static void write(JsonGenerator g, InferenceResult result, boolean topK) throws IOException {
@@ -45,9 +54,12 @@ final class Predictions {
 
   /** Writes {@code preprocessing_us}, {@code inference_us} and {@code postprocessing_us}. */
   static void writeMicros(JsonGenerator g, Timings t) throws IOException {
-    g.writeNumberField("preprocessing_us", t.preprocessing().toNanos() / 1000);
-    g.writeNumberField("inference_us", callNanos(t) / 1000);
-    g.writeNumberField("postprocessing_us", t.postprocessing().toNanos() / 1000);
+    g.writeFieldName(PREPROCESSING_US);
+    g.writeNumber(t.preprocessing().toNanos() / 1000);
+    g.writeFieldName(INFERENCE_US);
+    g.writeNumber(callNanos(t) / 1000);
+    g.writeFieldName(POSTPROCESSING_US);
+    g.writeNumber(t.postprocessing().toNanos() / 1000);
     writeCached(g, t);
   }
 

@@ -3,6 +3,8 @@ package dev.modserv.http.internal.oip;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import dev.modserv.api.DataType;
 import dev.modserv.api.ErrorCode;
 import dev.modserv.api.InferenceRequest;
@@ -28,6 +30,7 @@ import dev.modserv.http.internal.Settings;
 import dev.modserv.http.internal.Shapes;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -305,16 +308,20 @@ public record OipApi(Settings settings) implements DialectRoutes {
         }
         case "shape" -> {
           expect(p, JsonToken.START_ARRAY, path + ".shape", "an array of dimensions");
-          List<Long> dims = new ArrayList<>();
+          long[] dims = new long[4];
+          int rank = 0;
           while (p.nextToken() != JsonToken.END_ARRAY) {
-            String at = path + ".shape[" + dims.size() + "]";
-            if (dims.size() == Shapes.MAX_RANK) {
-              throw HttpError.badField(at, "a shape has at most " + Shapes.MAX_RANK
-                  + " dimensions");
+            if (rank == Shapes.MAX_RANK) {
+              throw HttpError.badField(path + ".shape[" + rank + "]", "a shape has at most "
+                  + Shapes.MAX_RANK + " dimensions");
             }
-            dims.add(whole(p, at, "a dimension", 0, Long.MAX_VALUE));
+            if (rank == dims.length) {
+              dims = Arrays.copyOf(dims, Math.min(2 * rank, Shapes.MAX_RANK));
+            }
+            dims[rank] = dimension(p, path, rank);
+            rank++;
           }
-          shape = dims.stream().mapToLong(Long::longValue).toArray();
+          shape = Arrays.copyOf(dims, rank);
         }
         case "data" -> data = JsonTensor.read(p, path + ".data");
         case "parameters" -> {
@@ -400,6 +407,15 @@ public record OipApi(Settings settings) implements DialectRoutes {
    * The current token as a whole number from {@code min} to {@code max}, or 400 naming {@code
    * path}: never wrapped, however many digits it has.
    */
+  /** Reads dimension {@code index} of a shape; its path is written only for an error. */
+  private static long dimension(JsonParser p, String path, int index) throws IOException {
+    if (p.currentToken() == JsonToken.VALUE_NUMBER_INT
+        && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER && p.getLongValue() >= 0) {
+      return p.getLongValue();
+    }
+    return whole(p, path + ".shape[" + index + "]", "a dimension", 0, Long.MAX_VALUE);
+  }
+
   private static long whole(JsonParser p, String path, String what, long min, long max)
       throws IOException {
     if (p.currentToken() != JsonToken.VALUE_NUMBER_INT
@@ -455,12 +471,16 @@ public record OipApi(Settings settings) implements DialectRoutes {
     List<byte[]> raw = new ArrayList<>();
     byte[] json = Json.write(g -> {
       g.writeStartObject();
-      g.writeStringField("model_name", result.model());
-      g.writeStringField("model_version", Long.toString(result.version()));
+      g.writeFieldName(MODEL_NAME);
+      g.writeString(result.model());
+      g.writeFieldName(MODEL_VERSION);
+      g.writeString(Long.toString(result.version()));
       if (id != null) {
-        g.writeStringField("id", id);
+        g.writeFieldName(ID);
+        g.writeString(id);
       }
-      g.writeArrayFieldStart("outputs");
+      g.writeFieldName(OUTPUTS);
+      g.writeStartArray();
       List<Requested> names = requested.isEmpty()
           ? result.outputs().keySet().stream().map(n -> new Requested(n, null, 0)).toList()
           : requested;
@@ -485,12 +505,24 @@ public record OipApi(Settings settings) implements DialectRoutes {
     ex.send(200, "application/octet-stream", OipBinary.body(json, raw));
   }
 
+  // An answer's field names, quoted and encoded once: every inference answer writes them.
+  private static final SerializableString MODEL_NAME = new SerializedString("model_name");
+  private static final SerializableString MODEL_VERSION = new SerializedString("model_version");
+  private static final SerializableString ID = new SerializedString("id");
+  private static final SerializableString OUTPUTS = new SerializedString("outputs");
+  private static final SerializableString NAME = new SerializedString("name");
+  private static final SerializableString DATATYPE = new SerializedString("datatype");
+  private static final SerializableString SHAPE = new SerializedString("shape");
+  private static final SerializableString DATA = new SerializedString("data");
+
   private static void writeOutput(JsonGenerator g, String name, Tensor t, boolean binary,
       List<byte[]> raw) throws IOException {
     g.writeStartObject();
-    g.writeStringField("name", name);
-    g.writeStringField("datatype", Json.wireName(t.dataType()));
-    g.writeFieldName("shape");
+    g.writeFieldName(NAME);
+    g.writeString(name);
+    g.writeFieldName(DATATYPE);
+    g.writeString(Json.wireName(t.dataType()));
+    g.writeFieldName(SHAPE);
     Json.writeShape(g, t.shape());
     if (binary) {
       byte[] bytes = OipBinary.encode(t);
@@ -499,7 +531,7 @@ public record OipApi(Settings settings) implements DialectRoutes {
       g.writeNumberField("binary_data_size", bytes.length);
       g.writeEndObject();
     } else {
-      g.writeFieldName("data");
+      g.writeFieldName(DATA);
       Json.writeFlat(g, t);
     }
     g.writeEndObject();
