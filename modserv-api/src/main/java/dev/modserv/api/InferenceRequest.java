@@ -43,11 +43,13 @@ public final class InferenceRequest {
   private InferenceRequest(Builder b) {
     this.model = b.model;
     this.inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.inputs));
-    this.outputs = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(b.outputs));
+    // Most requests ask for every output and set no parameter: no copy then.
+    this.outputs = b.outputs.isEmpty() ? java.util.Collections.emptySet()
+        : java.util.Collections.unmodifiableSet(new LinkedHashSet<>(b.outputs));
     this.timeout = b.timeout;
     this.priority = b.priority;
     this.id = b.id;
-    this.parameters = Map.copyOf(b.parameters);
+    this.parameters = b.parameters.isEmpty() ? Map.of() : Map.copyOf(b.parameters);
     this.rows = rowsOf(this.inputs);
   }
 

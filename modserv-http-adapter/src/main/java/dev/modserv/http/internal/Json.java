@@ -22,7 +22,10 @@ public final class Json {
 
   /** The factory the translators parse and write with. */
   public static final JsonFactory FACTORY = MAPPER.getFactory().rebuild()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).recyclerPool(new JsonBuffers())
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      // Jackson's own port of FastDoubleParser: the same values as Double.parseDouble, faster.
+      .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
+      .recyclerPool(new JsonBuffers())
       .build();
 
   private Json() {}
