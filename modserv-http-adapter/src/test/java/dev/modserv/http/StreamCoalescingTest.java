@@ -36,8 +36,19 @@ class StreamCoalescingTest {
   /** Several times more SSE bytes (about 200 a token) than the server's socket buffer holds. */
   static final int TOKENS = 100_000;
 
-  /** Generates {@code maxTokens} tokens "t0 ", "t1 ", ... as fast as it can, on a thread. */
+  /**
+   * Generates {@code maxTokens} tokens "t0 ", "t1 ", ... on a thread: the first, then, once the
+   * test says {@link #go}, the rest as fast as it can.
+   */
   static final class Burst implements Backend {
+    /**
+     * Counted down by the test once the answer has begun. The server's thread that took the request
+     * delivers what the engine queued before it listened, and goes on delivering while more comes;
+     * a burst queued meanwhile was then written by that thread after the engine was done, as fast
+     * as the client read it, and never waited. Held until then, the burst is written by the
+     * engine's own thread, while the client is not reading.
+     */
+    final CountDownLatch go = new CountDownLatch(1);
     /** Counted down once the engine has handed over its last chunk. */
     final CountDownLatch generated = new CountDownLatch(1);
 
@@ -70,7 +81,16 @@ class StreamCoalescingTest {
         public GenerationHandle generate(GenerationRequest request, GenerationSink sink) {
           Thread.ofPlatform().daemon().start(() -> {
             sink.prompt(1);
-            for (int i = 0; i < request.maxTokens(); i++) {
+            sink.token("t0 ", 1);
+            try {
+              if (!go.await(2, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("the test never said go");
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return;
+            }
+            for (int i = 1; i < request.maxTokens(); i++) {
               sink.token("t" + i + " ", 1);
             }
             sink.complete(FinishReason.LENGTH, new Usage(1, request.maxTokens()));
@@ -105,13 +125,14 @@ class StreamCoalescingTest {
               + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
           out.write(body);
           out.flush();
-          // Behind: the engine is done before the client reads a byte (a timed sleep was not
-          // enough on a loaded machine, where the client then kept up).
-          assertThat(burst.generated.await(2, TimeUnit.MINUTES)).as("all tokens generated").isTrue();
           InputStream in = socket.getInputStream();
           String head = readHead(in);
           assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase(
               "transfer-encoding: chunked");
+          // Behind: the engine is done before the client reads a byte after the head (a timed
+          // sleep was not enough on a loaded machine, where the client then kept up).
+          burst.go.countDown();
+          assertThat(burst.generated.await(2, TimeUnit.MINUTES)).as("all tokens generated").isTrue();
           ByteArrayOutputStream events = new ByteArrayOutputStream();
           int chunks = 0;
           for (int size; (size = Integer.parseInt(line(in), 16)) > 0; ) {
