@@ -184,9 +184,13 @@ public record OipApi(Settings settings) implements DialectRoutes {
     }
     InferenceRequest.Builder b = InferenceRequest.builder(ref(ex));
     addInputs(b, call.inputs(), body, jsonLength);
-    List<String> outputs = call.requested().stream().map(Requested::name).toList();
-    if (!outputs.isEmpty()) {
-      b.outputs(outputs.toArray(String[]::new));
+    List<Requested> requested = call.requested();
+    if (!requested.isEmpty()) {
+      String[] outputs = new String[requested.size()];
+      for (int i = 0; i < outputs.length; i++) {
+        outputs[i] = requested.get(i).name();
+      }
+      b.outputs(outputs);
     }
     if (call.id() != null) {
       b.id(call.id());
@@ -481,10 +485,12 @@ public record OipApi(Settings settings) implements DialectRoutes {
       }
       g.writeFieldName(OUTPUTS);
       g.writeStartArray();
-      List<Requested> names = requested.isEmpty()
-          ? result.outputs().keySet().stream().map(n -> new Requested(n, null, 0)).toList()
-          : requested;
-      for (Requested r : names) {
+      if (requested.isEmpty()) {
+        for (Map.Entry<String, Tensor> output : result.outputs().entrySet()) {
+          writeOutput(g, output.getKey(), output.getValue(), allBinary, raw);
+        }
+      }
+      for (Requested r : requested) {
         Tensor t = result.outputs().get(r.name());
         if (t != null && r.classification() > 0) {
           t = ModelProcessing.classify(r.name(), t, r.classification(), null);
@@ -496,7 +502,10 @@ public record OipApi(Settings settings) implements DialectRoutes {
       g.writeEndArray();
       g.writeEndObject();
     });
-    boolean binary = allBinary || requested.stream().anyMatch(r -> Boolean.TRUE.equals(r.binary()));
+    boolean binary = allBinary;
+    for (Requested r : requested) {
+      binary |= Boolean.TRUE.equals(r.binary());
+    }
     if (!binary) {
       ex.json(200, json);
       return;
