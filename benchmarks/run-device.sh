@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs issue 17's measurements on a machine with no JDK and no network (the 16-core machine), from
+# what benchmarks/device-pack.sh put in .device/: HttpPredictBench at 1, 16 and 64 connections
+# (the adapter and the bare Jetty handler, TCP and Unix socket, OIP v2), then the batcher's
+# benchmarks. Run from the repository root; results go to $OUT, else benchmarks/results/device:
+# machine.txt, http.tsv, http.log, batcher.txt (eight files at most come back from the device).
+#
+#   bash benchmarks/run-device.sh                        # ~7 min on 16 cores (run with timeout_s 560)
+#   HTTP_OPTS="--warmup 1 --measure 2 --rounds 1 --connections 1,16" bash benchmarks/run-device.sh
+#   SKIP_BATCHER=1 bash benchmarks/run-device.sh
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+bundle="$root/.device"
+out="${OUT:-$here/results/device}"
+http_opts="${HTTP_OPTS:---warmup 2 --measure 5 --rounds 3 --connections 1,16,64}"
+[[ -f "$bundle/jrt.tgz" && -f "$bundle/benchmarks.jar" ]] \
+  || { echo "no $bundle: run benchmarks/device-pack.sh here first and carry .device" >&2; exit 1; }
+
+runtime="$(mktemp -d)"
+tar xzf "$bundle/jrt.tgz" -C "$runtime"
+java="$runtime/jrt/bin/java"
+mkdir -p "$out"
+
+{
+  echo "commit $(cat "$bundle/commit.txt" 2>/dev/null || echo '?'), $(date -u +%FT%TZ)"
+  echo "$(nproc) CPUs; $(uname -sr)"
+  grep -m1 'model name' /proc/cpuinfo || true
+  free -g | head -2 || true
+  nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"
+  "$java" -version 2>&1 | head -1
+  echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$out/machine.txt"
+cat "$out/machine.txt"
+
+cd "$root"   # the model's path is relative to the repository root
+echo "== HttpPredictBench $http_opts"
+# shellcheck disable=SC2086
+"$java" --enable-native-access=ALL-UNNAMED -cp "$bundle/benchmarks.jar" \
+  dev.modserv.benchmarks.HttpPredictBench $http_opts --out "$out/http.tsv" 2>&1 | tee "$out/http.log"
+
+if [[ -z "${SKIP_BATCHER:-}" ]]; then
+  echo "== batcher"
+  batcher="$(mktemp -d)"
+  JAVA="$java" JAR="$bundle/benchmarks.jar" RESULTS="$batcher" SKIP_BUILD=1 \
+    JMH_OPTS="${JMH_OPTS:--wi 1 -i 1 -w 2s -r 3s -f 1}" bash "$here/run-batcher.sh" \
+    > "$batcher/run.log" 2>&1 || { tail -20 "$batcher/run.log"; echo "batcher run failed"; }
+  cat "$batcher/summary.txt" > "$out/batcher.txt" 2>/dev/null || tail -40 "$batcher/run.log" > "$out/batcher.txt"
+  cat "$out/batcher.txt"
+fi
+echo "== results in $out"
