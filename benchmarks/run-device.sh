@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Runs issue 17's measurements on a machine with no JDK and no network (the 16-core machine), from
 # what benchmarks/device-pack.sh put in .device/: HttpPredictBench at 1, 16 and 64 connections
-# (the adapter and the bare Jetty handler, TCP and Unix socket, OIP v2), then the batcher's
-# benchmarks. Run from the repository root; results go to $OUT, else benchmarks/results/device:
-# machine.txt, http.tsv, http.log, batcher.txt (eight files at most come back from the device).
+# (the adapter and the bare Jetty handler, TCP and Unix socket, OIP v2), then the adapter again with
+# a selector per core at 16 and 64 connections, then the batcher's benchmarks. Run from the
+# repository root; results go to $OUT, else benchmarks/results/device: machine.txt, http.tsv,
+# http.log, http-selectors.tsv, http-selectors.log, batcher.txt (at most eight files come back).
 #
-#   bash benchmarks/run-device.sh                        # ~7 min on 16 cores (run with timeout_s 560)
+#   bash benchmarks/run-device.sh                        # ~8 min on 16 cores (run with timeout_s 580)
 #   HTTP_OPTS="--warmup 1 --measure 2 --rounds 1 --connections 1,16" bash benchmarks/run-device.sh
-#   SKIP_BATCHER=1 bash benchmarks/run-device.sh
+#   SKIP_SELECTORS=1 SKIP_BATCHER=1 bash benchmarks/run-device.sh
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 bundle="$root/.device"
 out="${OUT:-$here/results/device}"
-http_opts="${HTTP_OPTS:---warmup 2 --measure 5 --rounds 3 --connections 1,16,64}"
+http_opts="${HTTP_OPTS:---warmup 2 --measure 4 --rounds 3 --connections 1,16,64}"
 [[ -f "$bundle/jrt.tgz" && -f "$bundle/benchmarks.jar" ]] \
   || { echo "no $bundle: run benchmarks/device-pack.sh here first and carry .device" >&2; exit 1; }
 
@@ -39,6 +40,16 @@ echo "== HttpPredictBench $http_opts"
 # shellcheck disable=SC2086
 "$java" --enable-native-access=ALL-UNNAMED -cp "$bundle/benchmarks.jar" \
   dev.modserv.benchmarks.HttpPredictBench $http_opts --out "$out/http.tsv" 2>&1 | tee "$out/http.log"
+
+if [[ -z "${SKIP_SELECTORS:-}" ]]; then
+  # The adapter with a selector per core (the default is one for every two), beside the bare handler.
+  echo "== HttpPredictBench, a selector per core"
+  # shellcheck disable=SC2086
+  "$java" --enable-native-access=ALL-UNNAMED -cp "$bundle/benchmarks.jar" \
+    dev.modserv.benchmarks.HttpPredictBench ${SELECTOR_OPTS:---warmup 2 --measure 4 --rounds 2 --connections 16,64} \
+    --targets ADAPTER_TCP,ADAPTER_UDS,BARE_TCP,BARE_UDS --selectors "$(nproc)" \
+    --out "$out/http-selectors.tsv" 2>&1 | tee "$out/http-selectors.log"
+fi
 
 if [[ -z "${SKIP_BATCHER:-}" ]]; then
   echo "== batcher"

@@ -193,22 +193,27 @@ public final class HttpPredictBench {
     final Path noPollSocket;
 
     Servers() throws Exception {
+      this(0);
+    }
+
+    /** With {@code selectors} per connector in each adapter; 0 for the adapter's default. */
+    Servers(int selectors) throws Exception {
       dir = Files.createTempDirectory("modserv-http-bench");
       adapterSocket = dir.resolve("adapter.sock");
       bareSocket = dir.resolve("bare.sock");
       barePollSocket = dir.resolve("bare-poll.sock");
       noPollSocket = dir.resolve("no-poll.sock");
       modelServer = serveMlp();
-      adapter = HttpAdapter.builder(modelServer).port(0).unixSocket(adapterSocket).build();
+      adapter = adapter(modelServer, selectors).unixSocket(adapterSocket).build();
       adapter.start();
       // As modserv serve --otlp-endpoint sets it up, every span sampled and exported in batches;
       // to an exporter that drops them, so that the cost measured is the server's, not a network's.
       telemetry = Telemetry.of(BatchSpanProcessor.builder(
           SpanExporter.composite(java.util.List.of())).build());
       tracedServer = serveMlp(telemetry.observationRegistry());
-      traced = HttpAdapter.builder(tracedServer).port(0).build();
+      traced = adapter(tracedServer, selectors).build();
       traced.start();
-      noPoll = HttpAdapter.builder(modelServer).port(0).unixSocket(noPollSocket)
+      noPoll = adapter(modelServer, selectors).unixSocket(noPollSocket)
           .selectorSpin(Duration.ZERO).build();
       noPoll.start();
 
@@ -226,14 +231,15 @@ public final class HttpPredictBench {
       barePort = tcp.getLocalPort();
 
       barePoll = new Server();
-      int selectors = RoundSelector.perConnector(); // as the adapter has
+      // As many selectors as the adapter has.
+      int pollSelectors = selectors > 0 ? selectors : RoundSelector.perConnector();
       Duration spin = Duration.ofNanos(HttpAdapter.DEFAULT_SELECTOR_SPIN_MICROS * 1000);
-      ServerConnector pollTcp = RoundSelector.tcp(barePoll, selectors, spin,
+      ServerConnector pollTcp = RoundSelector.tcp(barePoll, pollSelectors, spin,
           new HttpConnectionFactory());
       pollTcp.setHost("127.0.0.1");
       pollTcp.setPort(0);
       barePoll.addConnector(pollTcp);
-      UnixDomainServerConnector pollUds = RoundSelector.unixDomain(barePoll, selectors, spin,
+      UnixDomainServerConnector pollUds = RoundSelector.unixDomain(barePoll, pollSelectors, spin,
           new HttpConnectionFactory());
       pollUds.setUnixDomainPath(barePollSocket);
       barePoll.addConnector(pollUds);
@@ -275,6 +281,12 @@ public final class HttpPredictBench {
   }
 
   /** The MLP served as {@link OnnxBenchmark} serves it (batches up to 32, one intra-op thread). */
+  /** An adapter on a free port, with {@code selectors} per connector (0: its default). */
+  static HttpAdapter.Builder adapter(ModelServer server, int selectors) {
+    HttpAdapter.Builder b = HttpAdapter.builder(server).port(0);
+    return selectors > 0 ? b.selectors(selectors) : b;
+  }
+
   static ModelServer serveMlp() {
     return serveMlp(ObservationRegistry.NOOP);
   }
@@ -624,6 +636,7 @@ public final class HttpPredictBench {
     int rounds = 3;
     int[] connections = {1, 16, 64};
     List<Target> targets = Target.measuredByDefault();
+    int selectors = 0;
     Path out = null;
     ClientWait wait = ClientWait.READ;
     for (int i = 0; i < args.length; i++) {
@@ -636,24 +649,26 @@ public final class HttpPredictBench {
         case "--targets" -> targets = Arrays.stream(args[++i].split(","))
             .map(Target::valueOf).toList();
         case "--out" -> out = Path.of(args[++i]);
+        case "--selectors" -> selectors = Integer.parseInt(args[++i]);
         case "--client-wait" -> wait = ClientWait.valueOf(args[++i].toUpperCase(Locale.ROOT));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
             + "; use --warmup S --measure S --rounds N --connections 1,16,64 --targets "
             + Arrays.toString(Target.values()).replaceAll("[\\[\\] ]", "")
-            + " --client-wait read|poll --out FILE");
+            + " --client-wait read|poll --selectors N --out FILE");
       }
     }
     PrintStream o = System.out;
     o.printf(Locale.ROOT, "HttpPredictBench: POST %s and %s, tiny ONNX MLP; %d rounds, each "
         + "configuration %.0f s warm-up + %.0f s measured per round; clients wait by %s; "
-        + "Jetty %s; %s; %d CPUs%n", PATH, OIP_PATH, rounds, warmup, measure,
-        wait.name().toLowerCase(Locale.ROOT), Jetty.VERSION, Runtime.version(),
-        Runtime.getRuntime().availableProcessors());
+        + "Jetty %s; %s; %d CPUs; adapter selectors per connector: %s%n", PATH, OIP_PATH,
+        rounds, warmup, measure, wait.name().toLowerCase(Locale.ROOT), Jetty.VERSION,
+        Runtime.version(), Runtime.getRuntime().availableProcessors(),
+        selectors > 0 ? selectors : "default");
     // Round r runs every configuration once, so that a noisy minute on a shared machine spoils one
     // round of each rather than every round of one; the summary takes the median round.
     Map<String, List<Result>> byConfiguration = new LinkedHashMap<>();
     Map<String, Median> medians = new LinkedHashMap<>();
-    try (Servers servers = new Servers()) {
+    try (Servers servers = new Servers(selectors)) {
       // The answers first: both servers must answer 200 with their JSON on both transports.
       for (Target t : targets) {
         try (Conn conn = new Conn(servers.address(t), t.path, t.body)) {
@@ -733,7 +748,8 @@ public final class HttpPredictBench {
       // machine, 50% on a 16-core one.
       int cores = Runtime.getRuntime().availableProcessors();
       int share = cores >= 16 ? 50 : 70;
-      o.printf(Locale.ROOT, "against the bare handler (issue 17's lines, targets for a %s machine):%n",
+      o.printf(Locale.ROOT,
+          "against the bare handler (issue 17's lines, targets for a %s machine):%n",
           cores >= 16 ? "16-core" : "2-core");
       for (String[] pair : new String[][] {{"ADAPTER_TCP", "BARE_TCP"}, {"ADAPTER_UDS", "BARE_UDS"},
           {"OIP_TCP", "BARE_TCP"}, {"OIP_UDS", "BARE_UDS"}}) {

@@ -90,6 +90,13 @@ public class ModservAutoConfiguration {
     } catch (IllegalArgumentException e) {   // the builder holds the bounds; name the property
       throw new IllegalStateException("modserv.http.selector-spin: " + e.getMessage(), e);
     }
+    if (http.getSelectors() != null) {
+      try {
+        b.selectors(http.getSelectors());
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException("modserv.http.selectors: " + e.getMessage(), e);
+      }
+    }
     List<String> required = properties.getReadiness().getRequiredModels();
     (required != null ? required : models.names()).forEach(b::requireModel);
     // /metrics shows the application's Prometheus registry when it has one.

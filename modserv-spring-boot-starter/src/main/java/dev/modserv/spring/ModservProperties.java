@@ -430,6 +430,9 @@ public class ModservProperties {
     private Duration selectorSpin =
         Duration.ofNanos(HttpAdapter.DEFAULT_SELECTOR_SPIN_MICROS * 1000);
 
+    /** Selector threads of its listener; unset, half the cores (at least one). */
+    private @Nullable Integer selectors;
+
     public boolean isEnabled() {
       return enabled;
     }
@@ -492,6 +495,14 @@ public class ModservProperties {
 
     public void setSelectorSpin(Duration selectorSpin) {
       this.selectorSpin = selectorSpin;
+    }
+
+    public @Nullable Integer getSelectors() {
+      return selectors;
+    }
+
+    public void setSelectors(@Nullable Integer selectors) {
+      this.selectors = selectors;
     }
   }
 }

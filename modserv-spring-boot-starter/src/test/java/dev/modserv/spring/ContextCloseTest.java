@@ -57,4 +57,17 @@ class ContextCloseTest {
     assertThatThrownBy(() -> Fixtures.send(port, "GET", "/health", null))
         .isInstanceOf(java.io.IOException.class);
   }
+
+  @Test
+  void aSelectorCountOutOfRangeStopsTheStartNamingTheProperty() {
+    for (String bad : List.of("0", "65")) {
+      assertThatThrownBy(() -> new SpringApplicationBuilder(TestApp.class)
+          .web(WebApplicationType.NONE)
+          .properties("modserv.models.mlp.path=" + Fixtures.MLP, "modserv.http.enabled=true",
+              "modserv.http.port=0", "modserv.http.selectors=" + bad)
+          .run().close())
+          .as(bad)
+          .hasStackTraceContaining("modserv.http.selectors: selectors must be in 1..64: " + bad);
+    }
+  }
 }

@@ -72,7 +72,8 @@ import org.springframework.util.unit.DataSize;
         "modserv.http.dialects=native,oip",
         "modserv.http.max-body-size=2KB",
         "modserv.http.grace-period=1s",
-        "modserv.http.selector-spin=0ms"})
+        "modserv.http.selector-spin=0ms",
+        "modserv.http.selectors=3"})
 class PropertiesBindingTest {
   private static Path repository;
 
@@ -127,6 +128,7 @@ class PropertiesBindingTest {
     assertThat(p.getHttp().getMaxBodySize()).isEqualTo(DataSize.ofKilobytes(2));
     assertThat(p.getHttp().getGracePeriod()).isEqualTo(Duration.ofSeconds(1));
     assertThat(p.getHttp().getSelectorSpin()).isZero();
+    assertThat(p.getHttp().getSelectors()).isEqualTo(3);
     ModservProperties.Model mlp = p.getModels().get("mlp");
     assertThat(mlp.getPath()).isEqualTo(Fixtures.MLP);
     assertThat(mlp.getVersion()).isEqualTo(7);

@@ -1,6 +1,7 @@
 package dev.modserv.server.internal;
 
 import dev.modserv.core.ModelServer;
+import dev.modserv.http.HttpAdapter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -97,6 +98,12 @@ public final class ServeCommand implements Callable<Integer> {
           + "a few connections, for up to this much CPU per wait; 0s turns polling off. At most "
           + "10ms. Default: ${DEFAULT-VALUE}.")
   Duration selectorSpin = ServeOptions.DEFAULT_SELECTOR_SPIN;
+
+  @Option(names = "--selectors", paramLabel = "N", description = "Selector threads of each HTTP "
+      + "listener, which read requests, run their model calls in batches and write the answers: "
+      + "more use more cores under many busy connections. 1 to "
+      + HttpAdapter.MAX_SELECTORS + ". Default: half the cores, at least 1.")
+  @Nullable Integer selectors;
 
   @Option(names = "--request-timeout", paramLabel = "DURATION",
       converter = DurationConverter.class, description = "Deadline of each model call; a call "
@@ -198,7 +205,19 @@ public final class ServeCommand implements Callable<Integer> {
         corsOrigins.stream().map(String::strip).filter(s -> !s.isEmpty()).toList(),
         responseCacheBytes, embeddingCacheBytes, strictReadiness,
         grpc(), models.stream().map(ServeOptions.DirectModel::parse).toList(), fit(),
-        selectorSpin());
+        selectorSpin(), selectors());
+  }
+
+  /** The selector count, checked as the adapter checks it; 0 for the adapter's default. */
+  private int selectors() {
+    if (selectors == null) {
+      return 0;
+    }
+    if (selectors < 1 || selectors > HttpAdapter.MAX_SELECTORS) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          "--selectors must be in 1.." + HttpAdapter.MAX_SELECTORS + ": " + selectors);
+    }
+    return selectors;
   }
 
   /** The selector spin, checked as the adapter checks it. */

@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  * @param models model files or folders served as they are ({@code --model}), each as version 1
  * @param fit the node fit report's catalog and overrides ({@code --fit-*})
  * @param selectorSpin how long an HTTP selector polls before it sleeps ({@code --selector-spin})
+ * @param selectors selector threads of each HTTP connector ({@code --selectors}); 0 for the
+ *     adapter's default, half the cores
  */
 public record ServeOptions(
     @Nullable Path repository,
@@ -50,7 +52,8 @@ public record ServeOptions(
     @Nullable Grpc grpc,
     List<DirectModel> models,
     Fit fit,
-    Duration selectorSpin) {
+    Duration selectorSpin,
+    int selectors) {
 
   /** The default of {@code --selector-spin}. */
   public static final Duration DEFAULT_SELECTOR_SPIN =
@@ -65,7 +68,7 @@ public record ServeOptions(
       List<DirectModel> models) {
     this(repository, host, port, socket, apiKeyFile, pollInterval, cacheDir, progressThreshold,
         maxLoadedBytes, gracePeriod, requestTimeout, maxBodyBytes, corsOrigins, responseCacheBytes,
-        embeddingCacheBytes, strictReadiness, grpc, models, Fit.NONE, DEFAULT_SELECTOR_SPIN);
+        embeddingCacheBytes, strictReadiness, grpc, models, Fit.NONE, DEFAULT_SELECTOR_SPIN, 0);
   }
 
   /**

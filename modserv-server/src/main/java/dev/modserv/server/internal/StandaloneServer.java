@@ -134,6 +134,9 @@ public final class StandaloneServer implements AutoCloseable {
 
       HttpAdapter.Builder hb = HttpAdapter.builder(server).host(o.host()).port(o.port())
           .gracePeriod(o.gracePeriod()).selectorSpin(o.selectorSpin());
+      if (o.selectors() > 0) {
+        hb.selectors(o.selectors());
+      }
       if (o.socket() != null) {
         hb.unixSocket(o.socket());
       }

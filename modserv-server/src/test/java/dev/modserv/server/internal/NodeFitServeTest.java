@@ -182,7 +182,7 @@ class NodeFitServeTest {
     ServeOptions o = cmd.options(Map.of());
     ServeOptions options = new ServeOptions(repo, "127.0.0.1", 0, null, null, Duration.ZERO,
         tmp.resolve("cache"), 64L << 20, -1, Duration.ZERO, null, -1, List.of(), 0, 64L << 20,
-        true, null, List.of(), o.fit(), ServeOptions.DEFAULT_SELECTOR_SPIN);
+        true, null, List.of(), o.fit(), ServeOptions.DEFAULT_SELECTOR_SPIN, 0);
     try (StandaloneServer s = StandaloneServer.start(options)) {
       JsonNode report = get(s.port(), "/api/v1/models/llama-3.1-8b-instruct-q4_k_m");
       assertThat(report.get("filters").get("memory_bytes").asLong()).isEqualTo(64L << 30);

@@ -29,6 +29,20 @@ class ServeCommandTest {
     assertThat(o.gracePeriod()).isEqualTo(Duration.ofSeconds(30));
     assertThat(o.progressThreshold()).isEqualTo(64L << 20);
     assertThat(o.selectorSpin()).isEqualTo(Duration.ofNanos(50_000));
+    assertThat(o.selectors()).as("the adapter's default").isZero();
+  }
+
+  @Test
+  void aSelectorCountOutOfRangeIsRefusedNamingTheOption() {
+    for (String bad : List.of("0", "-2", "65", "many", "99999999999")) {
+      ServeCommand cmd = new ServeCommand(s -> { });
+      assertThatThrownBy(() -> {
+        ServeCommand.commandLine(cmd, Map.of()).parseArgs("--selectors", bad);
+        cmd.options(Map.of());
+      }).as(bad).isInstanceOf(CommandLine.ParameterException.class)
+          .hasMessageContaining("--selectors");
+    }
+    assertThat(parse(Map.of(), "--selectors", "64").selectors()).isEqualTo(64);
   }
 
   @Test
@@ -57,6 +71,7 @@ class ServeCommandTest {
         Map.entry("MODSERV_MAX_LOADED_MEMORY", "8GiB"),
         Map.entry("MODSERV_GRACE_PERIOD", "10s"),
         Map.entry("MODSERV_SELECTOR_SPIN", "200us"),
+        Map.entry("MODSERV_SELECTORS", "4"),
         Map.entry("MODSERV_REQUEST_TIMEOUT", "2s"),
         Map.entry("MODSERV_MAX_BODY_SIZE", "1MiB"),
         Map.entry("MODSERV_CORS_ORIGINS", "https://a.example,https://b.example"));
@@ -72,6 +87,7 @@ class ServeCommandTest {
     assertThat(o.maxLoadedBytes()).isEqualTo(8L << 30);
     assertThat(o.gracePeriod()).isEqualTo(Duration.ofSeconds(10));
     assertThat(o.selectorSpin()).isEqualTo(Duration.ofNanos(200_000));
+    assertThat(o.selectors()).isEqualTo(4);
     assertThat(o.requestTimeout()).isEqualTo(Duration.ofSeconds(2));
     assertThat(o.maxBodyBytes()).isEqualTo(1L << 20);
     assertThat(o.corsOrigins()).containsExactly("https://a.example", "https://b.example");

@@ -68,6 +68,38 @@ class StandaloneServerTest {
     }
   }
 
+  @Test
+  void theSelectorsAskedForServeTheRepository() throws Exception {
+    Path repo = Files.createDirectories(tmp.resolve("repo"));
+    RepositoryTest.version(repo, "good", 1);
+    int before = roundSelectorThreads();
+    ServeOptions o = options(repo, tmp.resolve("c"), null);
+    ServeOptions three = new ServeOptions(o.repository(), o.host(), o.port(), o.socket(),
+        o.apiKeyFile(), o.pollInterval(), o.cacheDir(), o.progressThreshold(),
+        o.maxLoadedBytes(), o.gracePeriod(), o.requestTimeout(), o.maxBodyBytes(),
+        o.corsOrigins(), o.responseCacheBytes(), o.embeddingCacheBytes(), o.strictReadiness(),
+        o.grpc(), o.models(), o.fit(), o.selectorSpin(), 3);
+    try (StandaloneServer s = StandaloneServer.start(three)) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (roundSelectorThreads() != before + 3 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(roundSelectorThreads()).as("selector threads of the TCP listener")
+          .isEqualTo(before + 3);
+      assertThat(send("GET", "http://127.0.0.1:" + s.port() + "/ready", null, null).statusCode())
+          .isEqualTo(200);
+    }
+  }
+
+  /** Threads waiting in an HTTP round selector: one for each selector, when idle. */
+  private static int roundSelectorThreads() {
+    return (int) Thread.getAllStackTraces().values().stream()
+        .filter(stack -> java.util.Arrays.stream(stack).anyMatch(frame ->
+            frame.getClassName().equals("dev.modserv.http.internal.RoundSelector")
+                && frame.getMethodName().equals("nioSelect")))
+        .count();
+  }
+
   private static void deleteTree(Path dir) throws java.io.IOException {
     try (var paths = Files.walk(dir)) {
       for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
