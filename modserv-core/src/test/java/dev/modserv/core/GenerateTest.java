@@ -43,7 +43,8 @@ class GenerateTest {
 
   /**
    * Echoes the prompt, one character per token, each step waiting for a permit when paced; two
-   * sequences; a prompt starting with "fail" fails after its first token.
+   * sequences; a prompt starting with "fail" fails after its first token, and one starting with
+   * "ack" ends CANCELLED at once when cancelled, on the cancelling thread.
    */
   static final class Echo implements Backend {
     final Semaphore steps = new Semaphore(1_000_000);
@@ -115,6 +116,9 @@ class GenerateTest {
               cancelled[0] = true;
             }
             cancels.incrementAndGet();
+            if (prompt.startsWith("ack")) {
+              sink.complete(FinishReason.CANCELLED, new Usage(prompt.length(), 0));
+            }
           };
         }
 
@@ -413,6 +417,22 @@ class GenerateTest {
     echo.steps.release(1_000);
     assertThat(waiting.result().text()).isEqualTo("cc");
     assertThat(b.result().text()).hasSize(50);
+  }
+
+  @Test
+  void aGenerationPastItsDeadlineEndsWithTimeoutThoughTheEngineAcknowledgesTheStopAtOnce() {
+    load(8);
+    echo.steps.drainPermits();
+    GenerationRequest acked = GenerationRequest.builder("echo").prompt("ack".repeat(20))
+        .maxTokens(60).timeout(Duration.ofMillis(100)).build();
+    // Whole and streamed: the engine's CANCELLED, which the stop itself brings, is not the end.
+    assertThat(codeOf(() -> server.complete(acked))).isEqualTo(ErrorCode.TIMEOUT);
+    GenerationStream s = server.generate(acked);
+    assertThat(codeOf(() -> s.iterator().forEachRemaining(c -> { })))
+        .isEqualTo(ErrorCode.TIMEOUT);
+    assertThat(echo.cancels.get()).isEqualTo(2);
+    assertThat(meters.get("modserv.generations").tag("finish_reason", "error").counter()
+        .count()).isEqualTo(2);
   }
 
   @Test

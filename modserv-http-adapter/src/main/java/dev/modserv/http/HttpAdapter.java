@@ -529,8 +529,8 @@ public final class HttpAdapter implements AutoCloseable {
      * so the selectors are the threads that serve requests: more of them use more cores when
      * many connections are busy, and smaller batches. On a machine whose cores also run the
      * clients, a selector per core served about 15% more requests a second at 16 connections on
-     * 2 cores than one selector did, with a p99 twice as long: a selector that is descheduled
-     * stalls every connection it holds (docs/http.md).
+     * 2 cores than one selector did, with a p99 about 1.4 times as long: a selector that is
+     * descheduled stalls every connection it holds (docs/http.md).
      *
      * @throws IllegalArgumentException when not in 1..{@value #MAX_SELECTORS}
      * @throws IllegalStateException when set twice

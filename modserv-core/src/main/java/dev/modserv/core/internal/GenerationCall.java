@@ -195,9 +195,13 @@ public final class GenerationCall implements GenerationSink {
 
   /** Ends with {@code error}, unless already ended. */
   void failNow(ModelServingException error) {
-    if (!done.compareAndSet(false, true)) {
-      return;
+    if (done.compareAndSet(false, true)) {
+      failEnded(error);
     }
+  }
+
+  /** Ends with {@code error}; the caller has just set {@link #done}. */
+  private void failEnded(ModelServingException error) {
     cancelDeadlineTask();
     // Metrics and the freed sequence first: a caller that sees the end sees them too.
     try {
@@ -232,12 +236,21 @@ public final class GenerationCall implements GenerationSink {
    * stops at once.
    */
   void timedOut(ModelServingException timeout) {
-    try {
-      stopEngine();
-    } catch (RuntimeException e) {
-      timeout.addSuppressed(e);   // the engine could not stop it; the caller is answered anyway
+    // The end is taken before the engine is asked to stop: an engine that answers the stop at
+    // once, on this thread or its own, ends it CANCELLED, which the caller must not see instead.
+    if (!done.compareAndSet(false, true)) {
+      return;
     }
-    failNow(timeout);
+    cancelRequested = true;
+    GenerationHandle h = handle;
+    if (h != null) {
+      try {
+        h.cancel();
+      } catch (RuntimeException e) {
+        timeout.addSuppressed(e);   // the engine could not stop it; the caller is answered anyway
+      }
+    }
+    failEnded(timeout);
   }
 
   /** Asks the engine to stop; a handle that comes later is cancelled as it comes. */
