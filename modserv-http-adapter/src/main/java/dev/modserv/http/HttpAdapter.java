@@ -528,8 +528,8 @@ public final class HttpAdapter implements AutoCloseable {
      * one batch at the end of each round of reads and writes the answers, all on its own thread,
      * so the selectors are the threads that serve requests: more of them use more cores when
      * many connections are busy, and smaller batches. On a machine whose cores also run the
-     * clients, a selector per core served about 15% more requests a second at 16 connections on
-     * 2 cores than one selector did, with a p99 about 1.4 times as long: a selector that is
+     * clients, a selector per core served 6–15% more requests a second at 16 connections on 2
+     * cores than one selector did, with a p99 about 1.45 times as long: a selector that is
      * descheduled stalls every connection it holds (docs/http.md).
      *
      * @throws IllegalArgumentException when not in 1..{@value #MAX_SELECTORS}
