@@ -47,7 +47,7 @@ if [[ -z "${SKIP_SELECTORS:-}" ]]; then
   # shellcheck disable=SC2086
   "$java" --enable-native-access=ALL-UNNAMED -cp "$bundle/benchmarks.jar" \
     dev.modserv.benchmarks.HttpPredictBench ${SELECTOR_OPTS:---warmup 2 --measure 4 --rounds 2 --connections 16,64} \
-    --targets ADAPTER_TCP,ADAPTER_UDS,BARE_TCP,BARE_UDS --selectors "$(nproc)" \
+    --targets ADAPTER_TCP,ADAPTER_UDS,BARE_TCP,BARE_UDS --selectors "$(( $(nproc) > 64 ? 64 : $(nproc) ))" \
     --out "$out/http-selectors.tsv" 2>&1 | tee "$out/http-selectors.log"
 fi
 
