@@ -6,10 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.modserv.core.ModelServer;
 import dev.modserv.core.ModelState;
 import dev.modserv.testkit.FakeBackend;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,9 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The selectors a connector has: bounded, chosen once, and as many threads as asked for. */
 class SelectorCountTest {
-  private static final HttpClient CLIENT = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).build();
-
   @Test
   void theCountIsBoundedAndChosenOnce() {
     try (ModelServer server = ModelServer.builder().discoverBackends(false).build()) {
@@ -49,17 +42,7 @@ class SelectorCountTest {
         http.start();
         // Three for TCP and three for the socket, each waiting in its selector once started.
         awaitSelectorThreads(before + 6);
-        for (int i = 0; i < 12; i++) {
-          HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(
-                  URI.create("http://127.0.0.1:" + http.port() + "/api/predict"))
-                  .timeout(Duration.ofSeconds(20))
-                  .POST(HttpRequest.BodyPublishers.ofString(
-                      "{\"model\":\"m\",\"inputs\":[[" + i + ",1,2,3]]}"))
-                  .header("Content-Type", "application/json").build(),
-              HttpResponse.BodyHandlers.ofString());
-          assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-          assertThat(response.body()).contains("\"outputs\":[[" + 2.0 * i + ",2.0,4.0,6.0]]");
-        }
+        SelectorSpinTest.predictOneAfterAnother(http.port(), 12);
       }
       awaitSelectorThreads(before);
     }

@@ -44,18 +44,23 @@ class SelectorSpinTest {
       try (HttpAdapter http = HttpAdapter.builder(server).port(0)
           .selectorSpin(Duration.ofNanos(spinMicros * 1000)).build()) {
         http.start();
-        for (int i = 0; i < 50; i++) {
-          HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(
-                  URI.create("http://127.0.0.1:" + http.port() + "/api/predict"))
-                  .timeout(Duration.ofSeconds(20))
-                  .POST(HttpRequest.BodyPublishers.ofString(
-                      "{\"model\":\"m\",\"inputs\":[[" + i + ",1,2,3]]}"))
-                  .header("Content-Type", "application/json").build(),
-              HttpResponse.BodyHandlers.ofString());
-          assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-          assertThat(response.body()).contains("\"outputs\":[[" + 2.0 * i + ",2.0,4.0,6.0]]");
-        }
+        predictOneAfterAnother(http.port(), 50);
       }
+    }
+  }
+
+  /** Sends {@code requests} predictions of the fake model "m" in turn; each must be answered. */
+  static void predictOneAfterAnother(int port, int requests) throws Exception {
+    for (int i = 0; i < requests; i++) {
+      HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + port + "/api/predict"))
+              .timeout(Duration.ofSeconds(20))
+              .POST(HttpRequest.BodyPublishers.ofString(
+                  "{\"model\":\"m\",\"inputs\":[[" + i + ",1,2,3]]}"))
+              .header("Content-Type", "application/json").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(response.body()).contains("\"outputs\":[[" + 2.0 * i + ",2.0,4.0,6.0]]");
     }
   }
 }
