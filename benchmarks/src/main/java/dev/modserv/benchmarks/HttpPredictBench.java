@@ -280,13 +280,13 @@ public final class HttpPredictBench {
     }
   }
 
-  /** The MLP served as {@link OnnxBenchmark} serves it (batches up to 32, one intra-op thread). */
   /** An adapter on a free port, with {@code selectors} per connector (0: its default). */
   static HttpAdapter.Builder adapter(ModelServer server, int selectors) {
     HttpAdapter.Builder b = HttpAdapter.builder(server).port(0);
     return selectors > 0 ? b.selectors(selectors) : b;
   }
 
+  /** The MLP served as {@link OnnxBenchmark} serves it (batches up to 32, one intra-op thread). */
   static ModelServer serveMlp() {
     return serveMlp(ObservationRegistry.NOOP);
   }
