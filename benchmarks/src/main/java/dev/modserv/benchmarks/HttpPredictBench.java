@@ -1,7 +1,12 @@
 package dev.modserv.benchmarks;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modserv.core.BatchingPolicy;
 import dev.modserv.core.ModelConfig;
 import dev.modserv.core.ModelServer;
@@ -25,6 +30,7 @@ import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -58,7 +64,10 @@ import org.jspecify.annotations.Nullable;
  * Unix domain socket, side by side with a bare Jetty core handler (same Jetty) that parses the same
  * JSON with Jackson and answers a constant of about the same size; and the same call on the Open
  * Inference Protocol v2 route, {@code POST /v2/models/mlp/infer}. The summary ends with the lines
- * issue 17 judges: the adapter against the bare handler in throughput, p50 and p99.
+ * issue 17 judges: the adapter against the bare handler in throughput, p50 and p99. Named in
+ * {@code --targets}, {@code BARE_MODEL_TCP} and {@code BARE_MODEL_UDS} measure a bare handler that
+ * runs the model itself, and the summary then adds the adapter against it: the serving layer's own
+ * cost, with the model's run on both sides.
  *
  * <p>The load generator is written by hand so that both transports use the same client code: each
  * of N threads holds one blocking HTTP/1.1 keep-alive connection ({@link SocketChannel} to {@code
@@ -119,7 +128,13 @@ public final class HttpPredictBench {
     BARE_POLL_UDS("bare+poll", "uds", PATH, BODY),
     /** The adapter with {@code selectorSpin(Duration.ZERO)}: selectors that sleep at once. */
     NO_POLL_TCP("adapter-no-poll", "tcp", PATH, BODY),
-    NO_POLL_UDS("adapter-no-poll", "uds", PATH, BODY);
+    NO_POLL_UDS("adapter-no-poll", "uds", PATH, BODY),
+    /**
+     * The bare handler that runs the model itself ({@link BareModelHandler}): what HTTP and the
+     * model's run cost with no serving layer. Measured only when named.
+     */
+    BARE_MODEL_TCP("bare+model", "tcp", PATH, BODY),
+    BARE_MODEL_UDS("bare+model", "uds", PATH, BODY);
 
     final String server;
     final String transport;
@@ -174,6 +189,76 @@ public final class HttpPredictBench {
     }
   }
 
+  /**
+   * The bare handler with the model: the same JSON read, then the MLP run at once on the thread
+   * that read the request, with ONNX Runtime alone (a run a request, no batching, no queue), and
+   * its rows written back as the adapter writes them. The adapter's distance from {@link
+   * BareHandler} includes the model's run; its distance from this one is the serving layer's.
+   */
+  static final class BareModelHandler extends Handler.Abstract.NonBlocking {
+    private static final int WIDTH = 4;
+    private final OrtSession session;
+
+    BareModelHandler(OrtSession session) {
+      this.session = session;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      Content.Source.asByteArrayAsync(request, 16 << 20).whenComplete((bytes, failure) -> {
+        if (failure != null) {
+          Response.writeError(request, response, callback, failure);
+          return;
+        }
+        float[] rows;
+        try {
+          rows = rows(MAPPER.readTree(bytes));
+        } catch (IOException | IllegalArgumentException e) {
+          Response.writeError(request, response, callback, 400, "bad request");
+          return;
+        }
+        byte[] answer;
+        try (OnnxTensor x = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(),
+                FloatBuffer.wrap(rows), new long[] {rows.length / WIDTH, WIDTH});
+            OrtSession.Result result = session.run(Map.of("x", x))) {
+          ObjectNode body = MAPPER.createObjectNode().put("model", "mlp").put("version", 1);
+          body.putPOJO("outputs", result.get(0).getValue());
+          answer = MAPPER.writeValueAsBytes(body);
+        } catch (OrtException | IOException e) {
+          Response.writeError(request, response, callback, 500, String.valueOf(e.getMessage()));
+          return;
+        }
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, answer.length);
+        response.write(true, ByteBuffer.wrap(answer), callback);
+      });
+      return true;
+    }
+
+    /** The request's rows, each {@link #WIDTH} numbers, one after another. */
+    private static float[] rows(@Nullable JsonNode tree) {
+      JsonNode inputs = tree == null ? null : tree.get("inputs");
+      if (inputs == null || !inputs.isArray() || inputs.isEmpty() || inputs.size() > 1024) {
+        throw new IllegalArgumentException("inputs");
+      }
+      float[] rows = new float[inputs.size() * WIDTH];
+      for (int r = 0; r < inputs.size(); r++) {
+        JsonNode row = inputs.get(r);
+        if (!row.isArray() || row.size() != WIDTH) {
+          throw new IllegalArgumentException("inputs[" + r + "]");
+        }
+        for (int c = 0; c < WIDTH; c++) {
+          if (!row.get(c).isNumber()) {
+            throw new IllegalArgumentException("inputs[" + r + "][" + c + "]");
+          }
+          rows[r * WIDTH + c] = row.get(c).floatValue();
+        }
+      }
+      return rows;
+    }
+  }
+
   /** The model server, the adapter and the bare Jetty server, each on TCP and a socket. */
   static final class Servers implements AutoCloseable {
     final ModelServer modelServer;
@@ -186,11 +271,15 @@ public final class HttpPredictBench {
     final Server barePoll;
     final int barePollPort;
     final HttpAdapter noPoll;
+    final OrtSession bareModelSession;
+    final Server bareModel;
+    final int bareModelPort;
     final Path dir;
     final Path adapterSocket;
     final Path bareSocket;
     final Path barePollSocket;
     final Path noPollSocket;
+    final Path bareModelSocket;
 
     Servers() throws Exception {
       this(0);
@@ -203,6 +292,7 @@ public final class HttpPredictBench {
       bareSocket = dir.resolve("bare.sock");
       barePollSocket = dir.resolve("bare-poll.sock");
       noPollSocket = dir.resolve("no-poll.sock");
+      bareModelSocket = dir.resolve("bare-model.sock");
       modelServer = serveMlp();
       adapter = adapter(modelServer, selectors).unixSocket(adapterSocket).build();
       adapter.start();
@@ -246,6 +336,25 @@ public final class HttpPredictBench {
       barePoll.setHandler(new BareHandler());
       barePoll.start();
       barePollPort = pollTcp.getLocalPort();
+
+      // The options the served model gets: one intra-op thread.
+      try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        options.setIntraOpNumThreads(1);
+        bareModelSession = OrtEnvironment.getEnvironment().createSession(mlpPath().toString(),
+            options);
+      }
+      bareModel = new Server();
+      ServerConnector modelTcp = new ServerConnector(bareModel);
+      modelTcp.setHost("127.0.0.1");
+      modelTcp.setPort(0);
+      bareModel.addConnector(modelTcp);
+      UnixDomainServerConnector modelUds = new UnixDomainServerConnector(bareModel,
+          new HttpConnectionFactory());
+      modelUds.setUnixDomainPath(bareModelSocket);
+      bareModel.addConnector(modelUds);
+      bareModel.setHandler(new BareModelHandler(bareModelSession));
+      bareModel.start();
+      bareModelPort = modelTcp.getLocalPort();
     }
 
     SocketAddress address(Target t) {
@@ -259,6 +368,8 @@ public final class HttpPredictBench {
         case BARE_POLL_UDS -> UnixDomainSocketAddress.of(barePollSocket);
         case NO_POLL_TCP -> new InetSocketAddress("127.0.0.1", noPoll.port());
         case NO_POLL_UDS -> UnixDomainSocketAddress.of(noPollSocket);
+        case BARE_MODEL_TCP -> new InetSocketAddress("127.0.0.1", bareModelPort);
+        case BARE_MODEL_UDS -> UnixDomainSocketAddress.of(bareModelSocket);
       };
     }
 
@@ -269,12 +380,15 @@ public final class HttpPredictBench {
       noPoll.close();
       bare.stop();
       barePoll.stop();
+      bareModel.stop();
+      bareModelSession.close();
       modelServer.close();
       tracedServer.close();
       telemetry.close();
       Files.deleteIfExists(bareSocket);
       Files.deleteIfExists(barePollSocket);
       Files.deleteIfExists(noPollSocket);
+      Files.deleteIfExists(bareModelSocket);
       Files.deleteIfExists(adapterSocket);
       Files.deleteIfExists(dir);
     }
@@ -300,11 +414,17 @@ public final class HttpPredictBench {
     return instances == null ? policy : policy.instances(instances);
   }
 
-  static ModelServer serveMlp(ObservationRegistry observations) {
+  /** The MLP's file, from the repository root or from benchmarks/ (where the tests run). */
+  static Path mlpPath() {
     Path mlp = OnnxBenchmark.MLP;
     if (!Files.exists(mlp) && Files.exists(Path.of("..").resolve(mlp))) {
-      mlp = Path.of("..").resolve(mlp); // the tests run in benchmarks/
+      mlp = Path.of("..").resolve(mlp);
     }
+    return mlp;
+  }
+
+  static ModelServer serveMlp(ObservationRegistry observations) {
+    Path mlp = mlpPath();
     ModelServer server = ModelServer.builder().observationRegistry(observations).build();
     server.registry().configure("mlp", ModelConfig.builder()
         .batching(instances(BatchingPolicy.builder().maxBatchSize(32).maxQueueSize(1024))
@@ -723,6 +843,7 @@ public final class HttpPredictBench {
     }
     o.println();
     Derived.print(o, medians);
+    Derived.printAgainstModel(o, medians, connections);
     if (out != null) {
       try {
         Files.writeString(out, tsv.toString());
@@ -794,6 +915,31 @@ public final class HttpPredictBench {
           line(o, String.format(Locale.ROOT, "%s p99 / %s p99 at 16 connections: %.0f / %.0f us"
               + " = %.2fx", pair[0], pair[1], a.p99(), b.p99(), a.p99() / b.p99()),
               a.p99() <= 2 * b.p99(), "<= 2x");
+        }
+      }
+    }
+
+    /**
+     * The adapter against the bare handler that runs the model itself, where both were measured:
+     * the serving layer's own cost, not one of issue 17's lines.
+     */
+    static void printAgainstModel(PrintStream o, Map<String, Median> m, int[] connections) {
+      boolean header = false;
+      for (int c : connections) {
+        for (String transport : new String[] {"TCP", "UDS"}) {
+          Median a = m.get("ADAPTER_" + transport + "/" + c);
+          Median b = m.get("BARE_MODEL_" + transport + "/" + c);
+          if (a == null || b == null) {
+            continue;
+          }
+          if (!header) {
+            o.println("against the bare handler that runs the model itself (for reading, not"
+                + " judged):");
+            header = true;
+          }
+          o.printf(Locale.ROOT, "  ADAPTER_%s / BARE_MODEL_%s at %d connection%s: req/s %.0f%%,"
+              + " p50 %+.1f us, p99 %.2fx%n", transport, transport, c, c == 1 ? "" : "s",
+              100 * a.rps() / b.rps(), a.p50() - b.p50(), a.p99() / b.p99());
         }
       }
     }

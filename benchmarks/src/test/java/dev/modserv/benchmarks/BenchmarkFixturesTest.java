@@ -161,6 +161,10 @@ class BenchmarkFixturesTest {
             assertThat(body.get("n_samples").asInt()).isEqualTo(1);
             assertThat(floats(body.get("outputs").get(0))).as(t.name())
                 .containsExactly(expected.toFloatArray());
+          } else if (t.server.equals("bare+model")) { // the model run without the serving layer
+            assertThat(body.get("outputs").size()).isEqualTo(1);
+            assertThat(floats(body.get("outputs").get(0))).as(t.name())
+                .containsExactly(expected.toFloatArray());
           } else {
             assertThat(body).isEqualTo(HttpPredictBench.MAPPER.readTree(HttpPredictBench.CONSTANT));
           }
@@ -198,7 +202,20 @@ class BenchmarkFixturesTest {
             + " against bare 30.0 us \\(1.55x\\): 100% of bare's +met")
         .containsPattern("ADAPTER_TCP p99 / BARE_TCP p99 at 16 connections: 1300 / 600 us"
             + " = 2.17x +MISSED")
-        .doesNotContain("OIP"); // not measured, so not judged
+        .doesNotContain("OIP") // not measured, so not judged
+        .doesNotContain("BARE_MODEL");
+
+    m.put("BARE_MODEL_TCP/16", new HttpPredictBench.Median(32_000, 500, 1_000));
+    m.put("BARE_MODEL_TCP/1", new HttpPredictBench.Median(10_000, 100, 180));
+    bytes.reset();
+    HttpPredictBench.Derived.printAgainstModel(new PrintStream(bytes, true, StandardCharsets.UTF_8),
+        m, new int[] {1, 16});
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .contains("ADAPTER_TCP / BARE_MODEL_TCP at 1 connection: req/s 90%, p50 +10.0 us,"
+            + " p99 1.11x")
+        .contains("ADAPTER_TCP / BARE_MODEL_TCP at 16 connections: req/s 125%, p50 -200.0 us,"
+            + " p99 1.30x")
+        .doesNotContain("UDS"); // not measured for the model
   }
 
   @Test
